@@ -1,0 +1,66 @@
+// One-pass parsing of a framed ISO 2709 record into directory entries.
+//
+// The parser checks the leader and directory, resolves every entry to a bounds-checked slice of
+// the record and, when asked, validates character data (ASCII indicators, UTF-8 text) so that
+// later decoding cannot fail. It never allocates per field: entries go into a caller-owned vector
+// that is reused from record to record.
+//
+// The checks and their order follow pymarc's Record.decode_marc, so that a record rejected here is
+// exactly a record pymarc rejects, with the same error. Where the directory points outside the
+// record, pymarc's (Python slice) semantics are kept: the slice is clamped, not rejected.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rapidmarc/error.hpp"
+#include "rapidmarc/record_view.hpp"
+
+namespace rapidmarc {
+
+enum class Utf8Handling : std::uint8_t { strict, replace, ignore };
+
+struct ParseOptions {
+    // Validate that text which will be decoded as UTF-8 is valid (leader/09 == 'a' or force_utf8).
+    // Control fields are always validated strictly; subfield values only with Utf8Handling::strict.
+    bool validate_text = true;
+    bool force_utf8 = false;
+    Utf8Handling utf8_handling = Utf8Handling::strict;
+};
+
+// Result of parsing one record; reuse one instance across records to avoid allocations.
+struct ParsedRecord {
+    std::vector<FieldEntry> entries;
+    ErrorCode error = ErrorCode::ok;
+    std::string detail;       // filled only on error
+    std::size_t error_offset = 0;  // on a text error: the offending field data within the record
+    std::size_t error_length = 0;
+    bool utf8 = false;        // text is UTF-8 (leader/09 == 'a' or force_utf8)
+    bool bad_subfield_code = false;  // some subfield code byte is not ASCII (needs normalising)
+    bool resequenced = false; // directory offsets were unusable (oversize record) and fields were
+                              // located by their terminators instead
+
+    void clear() noexcept {
+        entries.clear();
+        error = ErrorCode::ok;
+        detail.clear();
+        error_offset = error_length = 0;
+        utf8 = false;
+        bad_subfield_code = false;
+        resequenced = false;
+    }
+};
+
+// Parses `record` (leader through record terminator). Returns out.error.
+ErrorCode parse_record(std::string_view record, const ParseOptions& options, ParsedRecord& out);
+
+// Parses an integer the way Python's int() parses ASCII bytes: surrounding whitespace, an optional
+// sign and single underscores between digits are accepted. Returns false if it is not a number.
+bool parse_python_int(std::string_view text, std::int64_t& value) noexcept;
+
+// True if `text` is well-formed UTF-8 by Python's rules (no surrogates, no overlongs, <= U+10FFFF).
+bool is_valid_utf8(std::string_view text) noexcept;
+
+}  // namespace rapidmarc

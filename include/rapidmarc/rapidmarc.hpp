@@ -1,0 +1,18 @@
+// rapidmarc: fast, dependable reading and writing of MARC 21 / ISO 2709 records.
+//
+// Umbrella header. The layers, from bytes up:
+//   source.hpp       where bytes come from (file path, memory, callback)
+//   reader.hpp       framing a byte stream into records (pymarc's error semantics, recovery)
+//   parser.hpp       one record's leader and directory into bounds-checked field slices
+//   record_view.hpp  zero-copy views of fields and subfields
+//   record.hpp       an owning, editable record
+//   writer.hpp       laying out ISO 2709 bytes
+#pragma once
+
+#include "rapidmarc/error.hpp"
+#include "rapidmarc/parser.hpp"
+#include "rapidmarc/reader.hpp"
+#include "rapidmarc/record.hpp"
+#include "rapidmarc/record_view.hpp"
+#include "rapidmarc/source.hpp"
+#include "rapidmarc/writer.hpp"

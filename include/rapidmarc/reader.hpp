@@ -1,0 +1,82 @@
+// Framing: splits a byte stream into records, with pymarc's rules and error semantics.
+//
+// A record starts with five digits giving its length and ends with a record terminator. The
+// reader reports three framing errors exactly where pymarc does (record_length_invalid,
+// truncated_record, end_of_record_not_found). By default it stops after one, as pymarc does;
+// with ReaderOptions::recover it resynchronises at the next plausible record and continues.
+//
+// Records longer than 99,999 bytes cannot state their length: real files carry them with the
+// length saturated at 99999. When the byte at that length is not a terminator, the reader frames
+// the record by the next terminator instead (read_oversize).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rapidmarc/error.hpp"
+#include "rapidmarc/source.hpp"
+
+namespace rapidmarc {
+
+struct ReaderOptions {
+    bool recover = false;         // resynchronise after a framing error instead of stopping
+    bool read_oversize = true;    // frame records whose leader says 99999 by their terminator
+    std::size_t chunk_size = std::size_t{1} << 20;  // bytes pulled from the source per read
+};
+
+// One framed record, or the chunk a framing error was found in. Offsets index the reader's
+// buffer; the bytes stay valid until the next call to next() or next_batch().
+struct FramedRecord {
+    std::size_t begin = 0;
+    std::size_t size = 0;
+    std::uint64_t index = 0;   // position in the stream, counting errors too
+    std::uint64_t offset = 0;  // stream offset of the first byte
+    ErrorCode error = ErrorCode::ok;
+    std::string detail;
+};
+
+class RecordReader {
+public:
+    explicit RecordReader(std::unique_ptr<ByteSource> source, ReaderOptions options = {});
+
+    // Frames the next record into `out`. Returns false at the end of input (and after a framing
+    // error unless options.recover). On a framing error returns true with out.error set.
+    bool next(FramedRecord& out);
+
+    // Appends up to max_records framed records (stopping early once max_bytes are framed) to out;
+    // all of them stay valid until the next call. Returns how many were appended (0: end).
+    std::size_t next_batch(std::vector<FramedRecord>& out, std::size_t max_records, std::size_t max_bytes);
+
+    std::string_view bytes(const FramedRecord& r) const noexcept { return {buf_.data() + r.begin, r.size}; }
+    Error error_of(const FramedRecord& r) const { return {r.error, r.index, r.offset, r.detail}; }
+
+private:
+    bool ensure(std::size_t n);  // make n bytes available from begin_ (false: input ended first)
+    void read_to_end();
+    void compact();
+    bool frame_one(FramedRecord& out);
+    void resync();
+
+    std::unique_ptr<ByteSource> source_;
+    ReaderOptions options_;
+    std::vector<char> buf_;
+    std::size_t begin_ = 0;  // first unconsumed byte
+    std::size_t end_ = 0;    // one past the last byte read
+    std::uint64_t buf_offset_ = 0;  // stream offset of buf_[0]
+    std::uint64_t index_ = 0;
+    std::size_t resync_from_ = SIZE_MAX;  // pending resynchronisation start (recover mode)
+    bool eof_ = false;
+    bool done_ = false;
+    bool may_compact_ = true;
+};
+
+// Position of the first plausible record start at or after `from` in `bytes`: just after a record
+// terminator (or at `from` itself when `from` is 0), five digits, and when the whole record lies
+// inside `bytes`, a record terminator where its length says. Returns bytes.size() if none.
+std::size_t find_record_start(std::string_view bytes, std::size_t from) noexcept;
+
+}  // namespace rapidmarc

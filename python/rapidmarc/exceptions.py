@@ -1,0 +1,167 @@
+"""Exceptions with pymarc's names and hierarchy.
+
+Every rapidmarc exception can say where the problem is: ``record_index`` (0-based position of the
+record in the stream), ``byte_offset`` (offset of the record's first byte) and ``detail`` (what
+exactly was wrong). They are ``None`` when unknown, and then ``str()`` gives pymarc's message.
+"""
+
+from __future__ import annotations
+
+
+class PymarcException(Exception):
+    """Base class of rapidmarc's (and pymarc's) exceptions."""
+
+    message = ""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.record_index: int | None = None
+        self.byte_offset: int | None = None
+        self.detail: str | None = None
+
+    def __str__(self) -> str:
+        base = self.message or super().__str__()
+        if not self.detail:
+            return base
+        where = ""
+        if self.record_index is not None:
+            where = f" (record {self.record_index}, byte offset {self.byte_offset})"
+        return f"{base}: {self.detail}{where}"
+
+
+class FatalReaderError(PymarcException):
+    """An error after which the reader cannot find the next record."""
+
+
+class RecordLengthInvalid(FatalReaderError):
+    message = "Invalid record length in first 5 bytes of record"
+
+
+class TruncatedRecord(FatalReaderError):
+    message = "Record length in leader is greater than the length of data"
+
+
+class EndOfRecordNotFound(FatalReaderError):
+    message = "Unable to locate end of record marker"
+
+
+class RecordLeaderInvalid(PymarcException):
+    message = "Unable to extract record leader"
+
+
+class RecordDirectoryInvalid(PymarcException):
+    message = "Invalid directory"
+
+
+class NoFieldsFound(PymarcException):
+    message = "Unable to locate fields in record data"
+
+
+class BaseAddressInvalid(PymarcException):
+    message = "Base address exceeds size of record"
+
+
+class BaseAddressNotFound(PymarcException):
+    message = "Unable to locate base address of record"
+
+
+class WriteNeedsRecord(PymarcException):
+    message = "Write requires a pymarc.Record object as an argument"
+
+
+class NoActiveFile(PymarcException):
+    message = "There is no active file to write to in call to write"
+
+
+class FieldNotFound(PymarcException):
+    message = "Record does not contain the specified field"
+
+
+class BadLeaderValue(PymarcException):
+    """A value does not fit the leader position it is assigned to."""
+
+
+class MissingLinkedFields(PymarcException):
+    """A field's $6 points to 880 fields that are not in the record."""
+
+    def __init__(self, field: object) -> None:
+        super().__init__(field)
+        self.field = field
+
+    def __str__(self) -> str:
+        tag = getattr(self.field, "tag", "?")
+        return f"{tag} field includes a subfield 6 but no linked fields could be found."
+
+
+class BadSubfieldCodeWarning(Warning):
+    """A subfield code byte is not ASCII; the code was normalised."""
+
+    def __init__(self, subf: object) -> None:
+        super().__init__()
+        self.subf = subf
+
+    def __str__(self) -> str:
+        return f"The subfield contained a non-ASCII subfield code: {self.subf!r}"
+
+
+_CLASSES: dict[str, type[PymarcException]] = {
+    "record_length_invalid": RecordLengthInvalid,
+    "truncated_record": TruncatedRecord,
+    "end_of_record_not_found": EndOfRecordNotFound,
+    "leader_invalid": RecordLeaderInvalid,
+    "base_address_not_found": BaseAddressNotFound,
+    "base_address_invalid": BaseAddressInvalid,
+    "directory_invalid": RecordDirectoryInvalid,
+    "no_fields_found": NoFieldsFound,
+}
+_UNICODE = {
+    "leader_not_ascii": "ascii",
+    "directory_not_ascii": "ascii",
+    "indicator_not_ascii": "ascii",
+    "invalid_utf8": "utf-8",
+}
+_VALUE = {"base_address_not_numeric", "directory_entry_not_numeric"}
+
+
+def _make_error(code: str, detail: str, index: int, offset: int, culprit: bytes) -> BaseException:
+    """Build the exception pymarc would raise for a native error code, with its location.
+
+    Decoding problems are UnicodeDecodeError and malformed numbers ValueError, as in pymarc; for
+    those the location is attached as the same attributes.
+    """
+    exc: BaseException
+    if code in _UNICODE:
+        encoding = _UNICODE[code]
+        try:
+            culprit.decode(encoding)
+            exc = UnicodeDecodeError(encoding, culprit, 0, len(culprit), detail)
+        except UnicodeDecodeError as real:
+            exc = real
+    elif code in _VALUE:
+        exc = ValueError(detail)
+    else:
+        exc = _CLASSES.get(code, PymarcException)()
+    exc.record_index = index  # type: ignore[attr-defined]
+    exc.byte_offset = offset  # type: ignore[attr-defined]
+    exc.detail = detail  # type: ignore[attr-defined]
+    return exc
+
+
+__all__ = [
+    "BadLeaderValue",
+    "BadSubfieldCodeWarning",
+    "BaseAddressInvalid",
+    "BaseAddressNotFound",
+    "EndOfRecordNotFound",
+    "FatalReaderError",
+    "FieldNotFound",
+    "MissingLinkedFields",
+    "NoActiveFile",
+    "NoFieldsFound",
+    "PymarcException",
+    "RecordDirectoryInvalid",
+    "RecordLeaderInvalid",
+    "RecordLengthInvalid",
+    "TruncatedRecord",
+    "WriteNeedsRecord",
+]

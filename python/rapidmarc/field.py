@@ -1,0 +1,149 @@
+"""Fields and subfields, as in pymarc.
+
+``Field`` is the native ``rapidmarc._core.Field``: it starts as a view of the record's bytes and
+turns into Python objects (``Subfield`` tuples, ``Indicators``) only when those are asked for.
+The less frequently used methods are written here in Python and attached to it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from . import _core
+
+
+class Subfield(NamedTuple):
+    code: str
+    value: str
+
+
+class Indicators(NamedTuple):
+    """The two indicators of a data field."""
+
+    first: str
+    second: str
+
+
+Field = _core.Field
+
+
+class _FieldMethods:
+    """Methods of Field written in Python (attached to the native class below)."""
+
+    def __setitem__(self: Field, code: str, value: str) -> None:
+        """Set the value of the only subfield `code`; KeyError if there is none or several."""
+        if self.control_field:
+            raise KeyError("field is a control field")
+        subfields = self.subfields
+        matches = [i for i, sf in enumerate(subfields) if sf.code == code]
+        if not matches:
+            raise KeyError(f"no code '{code}'")
+        if len(matches) > 1:
+            raise KeyError(f"more than one code '{code}'")
+        subfields[matches[0]] = Subfield(code=code, value=value)
+
+    def add_subfield(self: Field, code: str, value: str, pos: int | None = None) -> None:
+        """Add a subfield at the end, or before index `pos` (out of range: at the end)."""
+        if self.control_field:
+            return
+        subfields = self.subfields
+        if pos is None or pos > len(subfields):
+            subfields.append(Subfield(code=code, value=value))
+        else:
+            subfields.insert(pos, Subfield(code=code, value=value))
+
+    def delete_subfield(self: Field, code: str) -> str | None:
+        """Remove the first subfield `code` and return its value (None if absent)."""
+        if self.control_field:
+            return None
+        subfields = self.subfields
+        for i, sf in enumerate(subfields):
+            if sf.code == code:
+                return subfields.pop(i).value
+        return None
+
+    def subfields_as_dict(self: Field) -> dict[str, list]:
+        """Subfield values grouped by code, in order."""
+        if self.control_field:
+            return {}
+        grouped: defaultdict[str, list] = defaultdict(list)
+        for sf in self.subfields:
+            grouped[sf.code].append(sf.value)
+        return dict(grouped)
+
+    def is_subject_field(self: Field) -> bool:
+        """True for 6XX fields (used by format_field)."""
+        return self.tag.startswith("6")
+
+    def linkage_occurrence_num(self: Field) -> str | None:
+        """The occurrence number in $6 (e.g. '01' of '880-01/$1'), or None."""
+        ocn = self.get("6", "")
+        return ocn.split("-")[1].split("/")[0] if ocn else None
+
+    def as_marc(self: Field, encoding: str = "utf-8") -> bytes:
+        """The field's ISO 2709 data with its terminator, text encoded in `encoding`."""
+        if self.control_field:
+            data = self.data
+            if isinstance(data, bytes):
+                return data + b"\x1e"
+            return f"{data}\x1e".encode(encoding)
+        out = [_text(self.indicator1, encoding), _text(self.indicator2, encoding)]
+        for sf in self.subfields:
+            out += [b"\x1f", _text(sf.code, encoding), _text(sf.value, encoding)]
+        out.append(b"\x1e")
+        return b"".join(out)
+
+    as_marc21 = as_marc
+
+    @classmethod
+    def convert_legacy_subfields(cls, subfields: list[str]) -> list[Subfield]:
+        """Turn an old-style flat list [code, value, code, value, ...] into Subfields."""
+        it: Iterator[str] = iter(subfields)
+        return [Subfield(code, value) for code, value in zip(it, it, strict=True)]
+
+    def __repr__(self: Field) -> str:
+        return f"<Field {str(self)!r}>"
+
+    def __reduce__(self: Field) -> tuple:
+        # Fields pickle as their constructor arguments.
+        if self.control_field:
+            return (Field, (self.tag, None, None, self.data))
+        return (Field, (self.tag, tuple(self.indicators), list(self.subfields)))
+
+
+def _text(value: str | bytes, encoding: str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode(encoding)
+
+
+def _normalize_subfield_code(piece: bytes) -> tuple[str, int]:
+    """pymarc's rule for a subfield whose code byte is not ASCII: warn, then use the first ASCII
+    letter left after Unicode decomposition; returns (code, bytes the code occupies)."""
+    import warnings
+
+    from .exceptions import BadSubfieldCodeWarning
+
+    warnings.warn(BadSubfieldCodeWarning(piece), stacklevel=4)
+    skip = 1
+    try:
+        text = piece.decode("utf-8")
+        skip = len(text[0].encode("utf-8"))
+    except UnicodeDecodeError:
+        text = piece.decode("latin-1")
+    ascii_only = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return ascii_only[0], skip
+
+
+def _attach(native: type, methods: type) -> None:
+    for name, value in vars(methods).items():
+        if name in ("__module__", "__dict__", "__weakref__", "__doc__", "__qualname__"):
+            continue
+        setattr(native, name, value)
+
+
+_attach(Field, _FieldMethods)
+Field.__module__ = "rapidmarc"
+
+__all__ = ["Field", "Indicators", "Subfield"]

@@ -1,0 +1,252 @@
+"""Records, as in pymarc.
+
+``Record`` is the native ``rapidmarc._core.Record``. A record read from a file keeps its bytes;
+its ``fields`` list (of lazy ``Field`` views) is built the first time it is used. The methods
+and convenience properties that are not on hot paths are written here in Python and attached.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from . import _core
+from .exceptions import FieldNotFound, MissingLinkedFields
+from .field import Field, _attach
+from .leader import Leader
+
+Record = _core.Record
+
+_ISBN = re.compile(r"([0-9\-xX]+)")
+
+_SUBJECT_TAGS = (
+    "600", "610", "611", "630", "648", "650", "651", "653", "654", "655",
+    "656", "657", "658", "662", "690", "691", "696", "697", "698", "699",
+)  # fmt: skip
+_ADDED_ENTRY_TAGS = (
+    "700", "710", "711", "720", "730", "740", "752", "753", "754", "790",
+    "791", "792", "793", "796", "797", "798", "799",
+)  # fmt: skip
+_NOTE_TAGS = (
+    "500", "501", "502", "504", "505", "506", "507", "508", "510", "511",
+    "513", "514", "515", "516", "518", "520", "521", "522", "524", "525",
+    "526", "530", "533", "534", "535", "536", "538", "540", "541", "544",
+    "545", "546", "547", "550", "552", "555", "556", "561", "562", "563",
+    "565", "567", "580", "581", "583", "584", "585", "586", "590", "591",
+    "592", "593", "594", "595", "596", "597", "598", "599",
+)  # fmt: skip
+
+
+def _title_of(field: Field | None) -> str | None:
+    """$a followed by $b, as pymarc joins them for 245 and 222."""
+    if not field:
+        return None
+    title = field.get("a")
+    if title:
+        subtitle = field.get("b")
+        if subtitle:
+            title += f" {subtitle}"
+    return title
+
+
+def _publication_subfield(record: Record, code: str) -> str | None:
+    for field in record.get_fields("260", "264"):
+        if field.tag == "260" or (field.tag == "264" and field.indicator2 == "1"):
+            return field.get(code)
+    return None
+
+
+class _RecordMethods:
+    """Methods and properties of Record written in Python (attached to the native class)."""
+
+    def __str__(self: Record) -> str:
+        """The record as MARCMaker-style text: the leader line, then one line per field."""
+        lines = [f"=LDR  {self.leader}"]
+        lines.extend(str(field) for field in self.fields)
+        return "\n".join(lines) + "\n"
+
+    def __repr__(self: Record) -> str:
+        return f"<Record {str(self.leader)!r}>"
+
+    def add_grouped_field(self: Record, *fields: Field) -> None:
+        """Insert fields after the last field of the same hundred (loose MARC order)."""
+        for field in fields:
+            self._insert_sorted(field, lambda tag: int(tag[0]))
+
+    def add_ordered_field(self: Record, *fields: Field) -> None:
+        """Insert fields in strict numeric tag order."""
+        for field in fields:
+            self._insert_sorted(field, int)
+
+    def _insert_sorted(self: Record, field: Field, key) -> None:  # type: ignore[no-untyped-def]
+        fields = self.fields
+        if not fields or not field.tag.isdigit():
+            fields.append(field)
+            return
+        mine = key(field.tag)
+        for i, other in enumerate(fields):
+            if not other.tag.isdigit() or key(other.tag) > mine:
+                fields.insert(i, field)
+                return
+        fields.append(field)
+
+    def remove_field(self: Record, *fields: Field) -> None:
+        """Remove the given field objects; FieldNotFound if one is not in the record."""
+        current = self.fields
+        for field in fields:
+            for i, other in enumerate(current):
+                if other is field:
+                    del current[i]
+                    break
+            else:
+                raise FieldNotFound
+
+    def remove_fields(self: Record, *tags: str) -> None:
+        """Remove every field whose tag is one of `tags`."""
+        if tags:
+            wanted = set(tags)
+            self.fields[:] = [f for f in self.fields if f.tag not in wanted]
+
+    def get_linked_fields(self: Record, field: Field) -> list[Field]:
+        """The 880 fields linked to `field` through $6; MissingLinkedFields if none exist."""
+        num = field.linkage_occurrence_num()
+        linked = [f for f in self.get_fields("880") if f.linkage_occurrence_num() == num]
+        if num is not None and not linked:
+            raise MissingLinkedFields(field)
+        return linked
+
+    def as_dict(self: Record) -> dict[str, object]:
+        """MARC-in-JSON structure: {"leader": ..., "fields": [{tag: ...}, ...]}."""
+        out: list[dict[str, object]] = []
+        for field in self.fields:
+            if field.control_field:
+                out.append({field.tag: field.data})
+            else:
+                out.append(
+                    {
+                        field.tag: {
+                            "ind1": field.indicator1,
+                            "ind2": field.indicator2,
+                            "subfields": [{sf.code: sf.value} for sf in field.subfields],
+                        }
+                    }
+                )
+        return {"leader": str(self.leader), "fields": out}
+
+    def as_json(self: Record, **kwargs: object) -> str:
+        """MARC-in-JSON text; keyword arguments go to json.dumps."""
+        return json.dumps(self.as_dict(), **kwargs)  # type: ignore[arg-type]
+
+    def __reduce__(self: Record) -> tuple:
+        # An untouched record pickles as its bytes; an edited one as its leader and fields.
+        raw = self._raw_bytes()
+        if raw is not None and self._is_lazy():
+            return (_from_bytes, (raw, self.to_unicode, self.force_utf8))
+        return (_from_parts, (str(self.leader), list(self.fields), self.to_unicode, self.force_utf8))
+
+    @property
+    def title(self: Record) -> str | None:
+        """245 $a, followed by $b when present."""
+        return _title_of(self.get("245"))
+
+    @property
+    def issn_title(self: Record) -> str | None:
+        """The key title: 222 $a, followed by $b when present."""
+        return _title_of(self.get("222"))
+
+    @property
+    def isbn(self: Record) -> str | None:
+        """The first ISBN (020 $a) reduced to digits and X, or None."""
+        field = self.get("020")
+        value = field.get("a") if field else None
+        if not value:
+            return None
+        match = _ISBN.search(value)
+        return match.group(1).replace("-", "") if match else None
+
+    @property
+    def issn(self: Record) -> str | None:
+        """022 $a, or None."""
+        field = self.get("022")
+        return field.get("a") if (field and "a" in field) else None
+
+    @property
+    def issnl(self: Record) -> str | None:
+        """The linking ISSN, 022 $l, or None."""
+        field = self.get("022")
+        return field["l"] if (field and "l" in field) else None
+
+    @property
+    def sudoc(self: Record) -> str | None:
+        """The SuDoc classification number (086), formatted."""
+        field = self.get("086")
+        return field.format_field() if field else None
+
+    @property
+    def author(self: Record) -> str | None:
+        """The main entry (100, 110 or 111), formatted."""
+        field = self.get("100") or self.get("110") or self.get("111")
+        return field.format_field() if field else None
+
+    @property
+    def uniformtitle(self: Record) -> str | None:
+        """The uniform title (130 or 240), formatted."""
+        field = self.get("130") or self.get("240")
+        return field.format_field() if field else None
+
+    @property
+    def series(self: Record) -> list[Field]:
+        """Series statements and series added entries (440, 490, 800, 810, 811, 830)."""
+        return self.get_fields("440", "490", "800", "810", "811", "830")
+
+    @property
+    def subjects(self: Record) -> list[Field]:
+        """Subject access fields (6XX, including the local 69X)."""
+        return self.get_fields(*_SUBJECT_TAGS)
+
+    @property
+    def addedentries(self: Record) -> list[Field]:
+        """Added entries (7XX, including the local 79X)."""
+        return self.get_fields(*_ADDED_ENTRY_TAGS)
+
+    @property
+    def location(self: Record) -> list[Field]:
+        """Location fields (852)."""
+        return self.get_fields("852")
+
+    @property
+    def notes(self: Record) -> list[Field]:
+        """Note fields (5XX)."""
+        return self.get_fields(*_NOTE_TAGS)
+
+    @property
+    def physicaldescription(self: Record) -> list[Field]:
+        """Physical description fields (300)."""
+        return self.get_fields("300")
+
+    @property
+    def publisher(self: Record) -> str | None:
+        """260 $b, or $b of a 264 with second indicator 1."""
+        return _publication_subfield(self, "b")
+
+    @property
+    def pubyear(self: Record) -> str | None:
+        """260 $c, or $c of a 264 with second indicator 1."""
+        return _publication_subfield(self, "c")
+
+
+def _from_bytes(raw: bytes, to_unicode: bool, force_utf8: bool) -> Record:
+    return Record(raw, to_unicode=to_unicode, force_utf8=force_utf8)
+
+
+def _from_parts(leader: str, fields: list[Field], to_unicode: bool, force_utf8: bool) -> Record:
+    record = Record(to_unicode=to_unicode, force_utf8=force_utf8)
+    record.leader = Leader(leader)
+    record.fields = fields
+    return record
+
+
+_attach(Record, _RecordMethods)
+Record.__module__ = "rapidmarc"
+
+__all__ = ["Record"]

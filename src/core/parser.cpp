@@ -1,0 +1,253 @@
+#include "rapidmarc/parser.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace rapidmarc {
+
+void SubfieldIterator::advance() noexcept {
+    // rest_ is empty or starts at a delimiter; empty pieces ("\x1f\x1f") are skipped as pymarc does.
+    while (!rest_.empty()) {
+        rest_.remove_prefix(1);  // the delimiter
+        std::size_t end = rest_.find(kSubfieldDelimiter);
+        std::string_view piece = rest_.substr(0, end);
+        rest_ = end == std::string_view::npos ? std::string_view{} : rest_.substr(end);
+        if (!piece.empty()) {
+            current_ = {piece[0], piece.substr(1)};
+            done_ = false;
+            return;
+        }
+    }
+    done_ = true;
+}
+
+namespace {
+
+bool is_ascii_space(char c) noexcept { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+bool all_ascii(std::string_view s) noexcept {
+    for (char c : s)
+        if (static_cast<unsigned char>(c) >= 0x80) return false;
+    return true;
+}
+
+// Python slice bound normalisation for a sequence of length n.
+std::int64_t clamp_index(std::int64_t i, std::int64_t n) noexcept {
+    if (i < 0) i += n;
+    return std::clamp<std::int64_t>(i, 0, n);
+}
+
+std::string quote(std::string_view bytes) {
+    std::string out = "'";
+    for (unsigned char c : bytes) {
+        if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
+            out += static_cast<char>(c);
+        } else {
+            static constexpr char hex[] = "0123456789abcdef";
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    out += "'";
+    return out;
+}
+
+ErrorCode fail(ParsedRecord& out, ErrorCode code, std::string detail) {
+    out.error = code;
+    out.detail = std::move(detail);
+    return code;
+}
+
+std::string field_label(std::string_view tag, std::size_t index) {
+    return "field " + std::string(tag) + " (directory entry " + std::to_string(index) + ")";
+}
+
+// Checks one field's bytes and notes non-ASCII subfield codes. Text validation follows what
+// pymarc decodes: control data strictly, indicators as ASCII, subfield values per utf8_handling.
+ErrorCode check_field(std::string_view record, const FieldEntry& entry, std::size_t index,
+                      const ParseOptions& options, ParsedRecord& out) {
+    std::string_view data = record.substr(entry.offset, entry.length);
+    out.error_offset = entry.offset;
+    out.error_length = entry.length;
+    const bool check_utf8 = options.validate_text && out.utf8;
+    if (is_control_tag(entry.tag_view())) {
+        if (check_utf8 && !is_valid_utf8(data))
+            return fail(out, ErrorCode::invalid_utf8, field_label(entry.tag_view(), index) + ": control data is not valid UTF-8");
+        return ErrorCode::ok;
+    }
+    std::size_t first = data.find(kSubfieldDelimiter);
+    if (!all_ascii(data.substr(0, first)))
+        return fail(out, ErrorCode::indicator_not_ascii,
+                    field_label(entry.tag_view(), index) + ": indicators " + quote(data.substr(0, first)) + " are not ASCII");
+    bool bad_code = false;
+    for (std::size_t p = first; p != std::string_view::npos; p = data.find(kSubfieldDelimiter, p + 1)) {
+        if (p + 1 < data.size() && static_cast<unsigned char>(data[p + 1]) >= 0x80) bad_code = true;
+    }
+    if (bad_code) {
+        // The Python layer normalises such codes (and decodes their values) itself.
+        out.bad_subfield_code = true;
+        return ErrorCode::ok;
+    }
+    if (check_utf8 && options.utf8_handling == Utf8Handling::strict && !is_valid_utf8(data))
+        return fail(out, ErrorCode::invalid_utf8, field_label(entry.tag_view(), index) + ": subfield data is not valid UTF-8");
+    return ErrorCode::ok;
+}
+
+// Records longer than 99,999 bytes cannot state their length, base address or (past 99,999)
+// field offsets. When the reader framed one by its terminator, fields are found by walking the
+// field terminators in directory order instead.
+ErrorCode parse_resequenced(std::string_view record, const ParseOptions& options, ParsedRecord& out) {
+    out.resequenced = true;
+    std::size_t dir_end = kLeaderLength;
+    while (dir_end < record.size() && record[dir_end] != kFieldTerminator) dir_end += kDirectoryEntryLength;
+    if (dir_end >= record.size())
+        return fail(out, ErrorCode::directory_invalid, "oversize record: no directory terminator on a 12-byte boundary");
+    std::string_view directory = record.substr(kLeaderLength, dir_end - kLeaderLength);
+    if (!all_ascii(directory)) return fail(out, ErrorCode::directory_not_ascii, "directory contains non-ASCII bytes");
+    std::size_t pos = dir_end + 1;
+    const std::size_t data_end = record.size() - 1;  // the record terminator
+    for (std::size_t i = 0; i * kDirectoryEntryLength < directory.size(); ++i) {
+        std::size_t term = record.find(kFieldTerminator, pos);
+        if (term == std::string_view::npos || term > data_end)
+            return fail(out, ErrorCode::directory_invalid,
+                        "oversize record: directory lists more fields than the data holds (entry " + std::to_string(i) + ")");
+        FieldEntry e;
+        std::memcpy(e.tag.data(), directory.data() + i * kDirectoryEntryLength, 3);
+        e.offset = static_cast<std::uint32_t>(pos);
+        e.length = static_cast<std::uint32_t>(term - pos);
+        out.entries.push_back(e);
+        if (auto rc = check_field(record, e, i, options, out); rc != ErrorCode::ok) return rc;
+        pos = term + 1;
+    }
+    if (pos != data_end)
+        return fail(out, ErrorCode::directory_invalid, "oversize record: data continues after the last directory entry");
+    if (out.entries.empty()) return fail(out, ErrorCode::no_fields_found, "the directory is empty");
+    return ErrorCode::ok;
+}
+
+}  // namespace
+
+bool parse_python_int(std::string_view text, std::int64_t& value) noexcept {
+    while (!text.empty() && is_ascii_space(text.front())) text.remove_prefix(1);
+    while (!text.empty() && is_ascii_space(text.back())) text.remove_suffix(1);
+    bool negative = false;
+    if (!text.empty() && (text.front() == '+' || text.front() == '-')) {
+        negative = text.front() == '-';
+        text.remove_prefix(1);
+    }
+    if (text.empty() || text.front() == '_' || text.back() == '_') return false;
+    std::int64_t v = 0;
+    char prev = 0;
+    for (char c : text) {
+        if (c == '_') {
+            if (prev == '_') return false;
+        } else if (c >= '0' && c <= '9') {
+            if (v > (INT64_MAX - 9) / 10) return false;  // far beyond any MARC number
+            v = v * 10 + (c - '0');
+        } else {
+            return false;
+        }
+        prev = c;
+    }
+    value = negative ? -v : v;
+    return true;
+}
+
+bool is_valid_utf8(std::string_view text) noexcept {
+    const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+    const std::size_t n = text.size();
+    std::size_t i = 0;
+    while (i < n) {
+        // ASCII fast path, eight bytes at a time.
+        if (i + 8 <= n) {
+            std::uint64_t chunk;
+            std::memcpy(&chunk, s + i, 8);
+            if ((chunk & 0x8080808080808080ULL) == 0) {
+                i += 8;
+                continue;
+            }
+        }
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t len;
+        unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0) lo = 0xA0;
+            if (c == 0xED) hi = 0x9F;  // no surrogates
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0) lo = 0x90;
+            if (c == 0xF4) hi = 0x8F;
+        } else {
+            return false;
+        }
+        if (i + len > n) return false;
+        if (s[i + 1] < lo || s[i + 1] > hi) return false;
+        for (std::size_t k = 2; k < len; ++k)
+            if ((s[i + k] & 0xC0) != 0x80) return false;
+        i += len;
+    }
+    return true;
+}
+
+ErrorCode parse_record(std::string_view record, const ParseOptions& options, ParsedRecord& out) {
+    out.clear();
+    std::string_view leader = record.substr(0, kLeaderLength);
+    if (!all_ascii(leader)) return fail(out, ErrorCode::leader_not_ascii, "leader contains non-ASCII bytes " + quote(leader));
+    if (leader.size() != kLeaderLength)
+        return fail(out, ErrorCode::leader_invalid, "record has only " + std::to_string(record.size()) + " bytes, fewer than a leader");
+    out.utf8 = leader[9] == 'a' || options.force_utf8;
+
+    if (record.size() > kMaxRecordLength) return parse_resequenced(record, options, out);
+
+    std::int64_t base = 0;
+    if (!parse_python_int(leader.substr(12, 5), base))
+        return fail(out, ErrorCode::base_address_not_numeric, "base address " + quote(leader.substr(12, 5)) + " is not a number");
+    const auto size = static_cast<std::int64_t>(record.size());
+    if (base <= 0) return fail(out, ErrorCode::base_address_not_found, "base address is " + std::to_string(base));
+    if (base >= size)
+        return fail(out, ErrorCode::base_address_invalid,
+                    "base address " + std::to_string(base) + " is beyond the record's " + std::to_string(size) + " bytes");
+    std::int64_t declared = 0;
+    if (!parse_python_int(leader.substr(0, 5), declared))
+        return fail(out, ErrorCode::record_length_invalid, "record length " + quote(leader.substr(0, 5)) + " is not a number");
+    if (size < declared)
+        return fail(out, ErrorCode::truncated_record,
+                    "leader says " + std::to_string(declared) + " bytes, record has " + std::to_string(size));
+
+    const std::int64_t dir_stop = std::max<std::int64_t>(base - 1, static_cast<std::int64_t>(kLeaderLength));
+    std::string_view directory = record.substr(kLeaderLength, static_cast<std::size_t>(dir_stop) - kLeaderLength);
+    if (!all_ascii(directory)) return fail(out, ErrorCode::directory_not_ascii, "directory contains non-ASCII bytes");
+    if (directory.size() % kDirectoryEntryLength != 0)
+        return fail(out, ErrorCode::directory_invalid,
+                    "directory length " + std::to_string(directory.size()) + " is not a multiple of 12");
+
+    const std::size_t count = directory.size() / kDirectoryEntryLength;
+    out.entries.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        std::string_view raw = directory.substr(i * kDirectoryEntryLength, kDirectoryEntryLength);
+        std::int64_t length = 0, offset = 0;
+        if (!parse_python_int(raw.substr(3, 4), length) || !parse_python_int(raw.substr(7, 5), offset))
+            return fail(out, ErrorCode::directory_entry_not_numeric,
+                        "directory entry " + std::to_string(i) + " " + quote(raw) + " has a non-numeric length or position");
+        const std::int64_t start = clamp_index(base + offset, size);
+        const std::int64_t stop = clamp_index(base + offset + length - 1, size);
+        FieldEntry e;
+        std::memcpy(e.tag.data(), raw.data(), 3);
+        e.offset = static_cast<std::uint32_t>(start);
+        e.length = static_cast<std::uint32_t>(std::max<std::int64_t>(stop - start, 0));
+        out.entries.push_back(e);
+        if (auto rc = check_field(record, e, i, options, out); rc != ErrorCode::ok) return rc;
+    }
+    if (out.entries.empty()) return fail(out, ErrorCode::no_fields_found, "the directory is empty");
+    return ErrorCode::ok;
+}
+
+}  // namespace rapidmarc

@@ -1,0 +1,226 @@
+#include "rapidmarc/reader.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "rapidmarc/parser.hpp"
+#include "rapidmarc/record_view.hpp"
+
+namespace rapidmarc {
+
+namespace {
+
+bool five_digits(std::string_view s) noexcept {
+    if (s.size() < 5) return false;
+    for (std::size_t i = 0; i < 5; ++i)
+        if (s[i] < '0' || s[i] > '9') return false;
+    return true;
+}
+
+std::size_t leader_length(std::string_view s) noexcept {
+    std::size_t v = 0;
+    for (std::size_t i = 0; i < 5; ++i) v = v * 10 + static_cast<std::size_t>(s[i] - '0');
+    return v;
+}
+
+// Does a record plausibly start at `pos`? `window` must hold at least the five length digits.
+// Unknown (window too short to see the terminator) counts as plausible.
+bool plausible_start(std::string_view window, std::size_t pos) noexcept {
+    std::string_view rest = window.substr(pos);
+    if (!five_digits(rest)) return false;
+    const std::size_t length = leader_length(rest);
+    if (length < kLeaderLength + 2) return false;
+    if (rest.size() >= kLeaderLength) {
+        // Indicator count and subfield code length are '2' in every MARC 21 record.
+        if (rest[10] != '2' || rest[11] != '2') return false;
+    }
+    if (length == kMaxRecordLength) return true;  // possibly oversize: cannot check the end
+    if (rest.size() >= length) return rest[length - 1] == kRecordTerminator;
+    return true;
+}
+
+}  // namespace
+
+std::size_t find_record_start(std::string_view bytes, std::size_t from) noexcept {
+    if (from == 0 && plausible_start(bytes, 0)) return 0;
+    std::size_t pos = from == 0 ? 0 : from - 1;
+    while (pos < bytes.size()) {
+        std::size_t t = bytes.find(kRecordTerminator, pos);
+        if (t == std::string_view::npos) break;
+        if (t + 6 <= bytes.size() && plausible_start(bytes, t + 1)) return t + 1;
+        pos = t + 1;
+    }
+    return bytes.size();
+}
+
+RecordReader::RecordReader(std::unique_ptr<ByteSource> source, ReaderOptions options)
+    : source_(std::move(source)), options_(options) {
+    options_.chunk_size = std::max<std::size_t>(options_.chunk_size, 4096);
+}
+
+void RecordReader::compact() {
+    if (begin_ == 0) return;
+    std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+    buf_offset_ += begin_;
+    if (resync_from_ != SIZE_MAX) resync_from_ -= begin_;
+    end_ -= begin_;
+    begin_ = 0;
+}
+
+bool RecordReader::ensure(std::size_t n) {
+    while (end_ - begin_ < n && !eof_) {
+        if (buf_.size() - end_ < options_.chunk_size) {
+            // Reclaim consumed space first when that makes room; otherwise grow.
+            if (may_compact_ && begin_ >= options_.chunk_size) compact();
+            if (buf_.size() - end_ < options_.chunk_size)
+                buf_.resize(std::max(buf_.size() * 2, end_ + options_.chunk_size));
+        }
+        std::size_t got = source_->read(buf_.data() + end_, buf_.size() - end_);
+        if (got == 0) eof_ = true;
+        end_ += got;
+    }
+    return end_ - begin_ >= n;
+}
+
+void RecordReader::read_to_end() {
+    while (!eof_) ensure(end_ - begin_ + options_.chunk_size);
+}
+
+void RecordReader::resync() {
+    // Positions are relative to begin_, which compaction may move.
+    std::size_t rel = resync_from_ - begin_;
+    resync_from_ = SIZE_MAX;
+    for (;;) {
+        ensure(rel + 1);
+        std::string_view avail(buf_.data() + begin_, end_ - begin_);
+        std::size_t t = avail.find(kRecordTerminator, rel);
+        if (t == std::string_view::npos) {
+            if (eof_) {  // nothing plausible follows: the rest is consumed by the error
+                begin_ = end_;
+                return;
+            }
+            rel = avail.size();
+            ensure(avail.size() + 1);
+            continue;
+        }
+        const std::size_t cand = t + 1;
+        ensure(cand + kLeaderLength);
+        avail = {buf_.data() + begin_, end_ - begin_};
+        if (cand + 5 <= avail.size() && five_digits(avail.substr(cand))) {
+            const std::size_t length = leader_length(avail.substr(cand));
+            if (length < kMaxRecordLength) ensure(cand + length);
+            avail = {buf_.data() + begin_, end_ - begin_};
+            if (plausible_start(avail, cand)) {
+                begin_ += cand;
+                return;
+            }
+        } else if (cand >= avail.size() && eof_) {
+            begin_ = end_;
+            return;
+        }
+        rel = cand;
+    }
+}
+
+bool RecordReader::frame_one(FramedRecord& out) {
+    if (done_) return false;
+    if (resync_from_ != SIZE_MAX) resync();
+    out.detail.clear();
+    out.error = ErrorCode::ok;
+    out.index = index_;
+
+    // begin_ is the record's first byte until it is consumed; ensure() may move the buffer.
+    auto fail = [&](ErrorCode code, std::size_t chunk, std::size_t consumed, std::string detail) {
+        out.begin = begin_;
+        out.offset = buf_offset_ + begin_;
+        out.error = code;
+        out.size = chunk;
+        out.detail = std::move(detail);
+        begin_ += consumed;
+        ++index_;
+        if (options_.recover) {
+            resync_from_ = out.begin + 1;
+        } else {
+            done_ = true;
+        }
+        return true;
+    };
+
+    if (!ensure(5)) {
+        const std::size_t avail = end_ - begin_;
+        if (avail == 0) {
+            done_ = true;
+            return false;
+        }
+        return fail(ErrorCode::truncated_record, avail, avail,
+                    "input ends after " + std::to_string(avail) + " bytes, inside a record length");
+    }
+    std::int64_t length = 0;
+    if (!parse_python_int(std::string_view(buf_.data() + begin_, 5), length)) {
+        return fail(ErrorCode::record_length_invalid, 5, 5,
+                    "record length '" + std::string(buf_.data() + begin_, 5) + "' is not a number");
+    }
+    // Like pymarc (a negative read reads everything), a length below 5 takes the rest of the input.
+    std::size_t want = 0;
+    if (length < 5) {
+        read_to_end();
+        want = end_ - begin_;
+    } else {
+        want = static_cast<std::size_t>(length);
+        if (!ensure(want)) {
+            const std::size_t avail = end_ - begin_;
+            return fail(ErrorCode::truncated_record, avail, avail,
+                        "leader says " + std::to_string(want) + " bytes, input ends after " + std::to_string(avail));
+        }
+    }
+    out.begin = begin_;
+    out.offset = buf_offset_ + begin_;
+    if (buf_[begin_ + want - 1] != kRecordTerminator) {
+        if (options_.read_oversize && want == kMaxRecordLength) {
+            std::size_t scanned = want;
+            for (;;) {
+                std::string_view avail(buf_.data() + begin_, end_ - begin_);
+                std::size_t t = avail.find(kRecordTerminator, scanned);
+                if (t != std::string_view::npos) {
+                    out.begin = begin_;
+                    out.offset = buf_offset_ + begin_;
+                    out.size = t + 1;
+                    begin_ += t + 1;
+                    ++index_;
+                    return true;
+                }
+                scanned = avail.size();
+                if (!ensure(avail.size() + options_.chunk_size) && end_ - begin_ == scanned) break;
+            }
+        }
+        return fail(ErrorCode::end_of_record_not_found, want, want,
+                    "byte " + std::to_string(want - 1) + " of the record is not a record terminator");
+    }
+    out.size = want;
+    begin_ += want;
+    ++index_;
+    return true;
+}
+
+bool RecordReader::next(FramedRecord& out) {
+    may_compact_ = true;
+    return frame_one(out);
+}
+
+std::size_t RecordReader::next_batch(std::vector<FramedRecord>& out, std::size_t max_records, std::size_t max_bytes) {
+    may_compact_ = true;
+    std::size_t count = 0, bytes = 0;
+    const std::size_t first = out.size();
+    while (count < max_records && bytes < max_bytes) {
+        if (out.size() <= first + count) out.emplace_back();
+        FramedRecord& slot = out[first + count];
+        if (!frame_one(slot)) break;
+        bytes += slot.size;
+        ++count;
+        may_compact_ = false;  // earlier records of this batch must stay where they are
+    }
+    out.resize(first + count);
+    return count;
+}
+
+}  // namespace rapidmarc

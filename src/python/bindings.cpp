@@ -1,0 +1,936 @@
+// rapidmarc._core: the native Record, Field and Reader types behind the pymarc-compatible API.
+//
+// Laziness is the design. A Record read from a file keeps its raw bytes (a Python bytes object)
+// and the parser's directory entries; Field objects are created only when Python first touches
+// the record's fields, and each Field starts as a view (owner bytes, offset, length) that answers
+// value(), get(), str() and friends straight from the bytes. Only when Python asks for the
+// mutable parts (subfields, indicators, data) does a Field build Subfield tuples; from then on
+// those Python objects are the truth and are what as_marc() writes.
+//
+// Reading happens in batches with the GIL released: the reader frames and parses up to 1 MiB of
+// records natively, then hands them out one by one. A Python file object is read with readinto()
+// under the GIL, in 1 MiB chunks; a path is read entirely natively.
+//
+// Python classes the binding needs (Subfield, Indicators, Leader, the exception factory) are
+// registered once by the package at import time (_register).
+#include <Python.h>
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/string_view.h>
+
+#include <cerrno>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "rapidmarc/rapidmarc.hpp"
+
+namespace nb = nanobind;
+using namespace nb::literals;
+using rapidmarc::ErrorCode;
+using rapidmarc::FieldEntry;
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Python-side classes, registered once at import.
+struct PyTypes {
+    nb::object subfield;       // rapidmarc.Subfield (namedtuple)
+    nb::object indicators;     // rapidmarc.Indicators (namedtuple)
+    nb::object leader;         // rapidmarc.Leader
+    nb::object make_error;     // rapidmarc.exceptions._make_error(code, detail, index, offset, culprit)
+    nb::object subfield_code;  // rapidmarc.field._normalize_subfield_code(piece) -> (code, skip)
+    bool ready = false;
+};
+
+PyTypes& py_types() {
+    static PyTypes types;  // written once by _register, under the GIL, before any use
+    return types;
+}
+
+const PyTypes& types() {
+    const PyTypes& t = py_types();
+    if (!t.ready) throw std::runtime_error("rapidmarc._core used before rapidmarc was imported");
+    return t;
+}
+
+// How a field's bytes become Python values (pymarc's decode_marc rules).
+enum class Text : std::uint8_t {
+    utf8_strict,   // validated at parse time, cannot fail
+    utf8_replace,
+    utf8_ignore,
+    latin1,        // MARC-8 records until MARC-8 conversion lands; iso8859-1 control fields
+    bytes,         // to_unicode=False
+};
+
+nb::object decode(std::string_view s, Text text) {
+    PyObject* o = nullptr;
+    switch (text) {
+        case Text::utf8_strict: o = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "strict"); break;
+        case Text::utf8_replace: o = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace"); break;
+        case Text::utf8_ignore: o = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "ignore"); break;
+        case Text::latin1: o = PyUnicode_DecodeLatin1(s.data(), static_cast<Py_ssize_t>(s.size()), "strict"); break;
+        case Text::bytes: o = PyBytes_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size())); break;
+    }
+    if (!o) throw nb::python_error();
+    return nb::steal(o);
+}
+
+nb::str make_str(std::string_view s) {
+    PyObject* o = PyUnicode_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size()));
+    if (!o) throw nb::python_error();
+    return nb::steal<nb::str>(o);
+}
+
+// seq[a:b], with Python's clamping.
+nb::object py_slice(nb::handle seq, Py_ssize_t a, Py_ssize_t b) {
+    PyObject* o = PySequence_GetSlice(seq.ptr(), a, b);
+    if (!o) throw nb::python_error();
+    return nb::steal(o);
+}
+
+std::string_view utf8_of(nb::handle str) {
+    Py_ssize_t n = 0;
+    const char* p = PyUnicode_AsUTF8AndSize(str.ptr(), &n);
+    if (!p) throw nb::python_error();
+    return {p, static_cast<std::size_t>(n)};
+}
+
+// Python's str.isspace() for the characters that can end a stripped value. Bytes-level stripping
+// handles ASCII; anything else at an edge sends the caller to the exact (Python) path.
+constexpr bool is_ascii_strip(char c) noexcept { return c == ' ' || (c >= '\t' && c <= '\r') || (c >= '\x1c' && c <= '\x1f'); }
+
+std::string_view strip_ascii(std::string_view s) noexcept {
+    while (!s.empty() && is_ascii_strip(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_ascii_strip(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+// After ASCII stripping, may a non-ASCII whitespace character sit at an edge?
+bool edges_uncertain(std::string_view s, Text text) noexcept {
+    if (s.empty()) return false;
+    const auto f = static_cast<unsigned char>(s.front()), b = static_cast<unsigned char>(s.back());
+    if (text == Text::latin1) return f == 0x85 || f == 0xa0 || b == 0x85 || b == 0xa0;
+    return f >= 0x80 || b >= 0x80;
+}
+
+nb::object call_strip(nb::handle value) { return value.attr("strip")(); }
+
+// ---------------------------------------------------------------------------------------------
+struct Field {
+    std::string tag;    // UTF-8 copy for fast comparisons
+    nb::object tag_obj; // cached Python str
+    bool control = false;
+
+    // Raw state: a view of the record's bytes.
+    nb::object owner;   // bytes object; null once materialised
+    std::uint32_t off = 0, len = 0;
+    Text text = Text::utf8_strict;
+
+    // Materialised state (pymarc's attributes).
+    nb::object subfields;   // list of Subfield
+    nb::object indicators;  // Indicators, or None for control fields
+    nb::object data;        // control data, or None
+
+    bool is_raw() const noexcept { return owner.is_valid(); }
+    std::string_view raw() const noexcept {
+        return {PyBytes_AS_STRING(owner.ptr()) + off, len};
+    }
+    rapidmarc::FieldView view() const noexcept { return {tag, raw()}; }
+
+    nb::object tag_str() {
+        if (!tag_obj.is_valid()) tag_obj = make_str(tag);
+        return tag_obj;
+    }
+
+    void materialize() {
+        if (!is_raw()) return;
+        const PyTypes& t = types();
+        if (control) {
+            data = decode(raw(), text);
+            indicators = nb::none();
+            subfields = nb::list();
+        } else {
+            auto v = view();
+            char i1 = v.indicator1(), i2 = v.indicator2();
+            indicators = t.indicators(make_str({&i1, 1}), make_str({&i2, 1}));
+            nb::list list;
+            for (const auto& sf : v.subfields()) list.append(t.subfield(make_str({&sf.code, 1}), decode(sf.value, text)));
+            subfields = std::move(list);
+            data = nb::none();
+        }
+        owner.reset();
+    }
+};
+
+// Iterates (code, value) over either state; value objects are produced on demand.
+template <typename Fn>
+void for_each_subfield(Field& f, Fn&& fn) {
+    if (f.control) return;
+    if (f.is_raw()) {
+        for (const auto& sf : f.view().subfields()) {
+            if (!fn(std::string_view(&sf.code, 1), [&] { return decode(sf.value, f.text); })) return;
+        }
+        return;
+    }
+    nb::list list = nb::borrow<nb::list>(f.subfields);
+    for (nb::handle item : list) {
+        nb::object code = item[0];
+        std::string_view c = nb::isinstance<nb::str>(code) ? utf8_of(code) : std::string_view{};
+        nb::object value = item[1];
+        if (!fn(c, [&] { return value; })) return;
+    }
+}
+
+bool code_matches(std::string_view sub_code, nb::handle wanted) {
+    if (!nb::isinstance<nb::str>(wanted)) return false;
+    return sub_code == utf8_of(wanted);
+}
+
+nb::object field_get(Field& f, nb::handle code, nb::handle dflt) {
+    nb::object found;
+    for_each_subfield(f, [&](std::string_view c, auto value) {
+        if (!code_matches(c, code)) return true;
+        found = value();
+        return false;
+    });
+    return found.is_valid() ? found : nb::borrow(dflt);
+}
+
+// value(): subfield values, each stripped, joined by one space.
+nb::object field_value(Field& f) {
+    if (f.control) {
+        if (f.is_raw()) return decode(f.raw(), f.text);
+        return f.data.is_none() ? nb::object(make_str("")) : f.data;
+    }
+    if (f.is_raw() && f.text != Text::bytes) {
+        thread_local std::string buf;
+        buf.clear();
+        bool first = true, exact = true;
+        for (const auto& sf : f.view().subfields()) {
+            std::string_view v = strip_ascii(sf.value);
+            if (edges_uncertain(v, f.text)) {
+                exact = false;
+                break;
+            }
+            if (!first) buf.push_back(' ');
+            buf.append(v);
+            first = false;
+        }
+        if (exact) return decode(buf, f.text);
+    }
+    f.materialize();
+    nb::list parts;
+    for (nb::handle item : nb::borrow<nb::list>(f.subfields)) parts.append(call_strip(item[1]));
+    return make_str(" ").attr("join")(parts);
+}
+
+// format_field(): like value() but skips $6, puts " -- " before subject subdivisions and strips
+// only the ends.
+nb::object field_format(Field& f) {
+    if (f.control) return field_value(f);
+    const bool subject = !f.tag.empty() && f.tag[0] == '6';
+    auto is_subdivision = [](std::string_view c) { return c == "v" || c == "x" || c == "y" || c == "z"; };
+    if (f.is_raw() && f.text != Text::bytes) {
+        thread_local std::string buf;
+        buf.clear();
+        for (const auto& sf : f.view().subfields()) {
+            std::string_view c(&sf.code, 1);
+            if (c == "6") continue;
+            buf.append(subject && is_subdivision(c) ? " -- " : " ");
+            buf.append(sf.value);
+        }
+        std::string_view s = strip_ascii(buf);
+        if (!edges_uncertain(s, f.text)) return decode(s, f.text);
+    }
+    f.materialize();
+    nb::list parts;
+    for (nb::handle item : nb::borrow<nb::list>(f.subfields)) {
+        nb::object code = item[0];
+        std::string_view c = nb::isinstance<nb::str>(code) ? utf8_of(code) : std::string_view{};
+        if (c == "6") continue;
+        parts.append(make_str(subject && is_subdivision(c) ? " -- " : " "));
+        parts.append(item[1]);
+    }
+    return call_strip(make_str("").attr("join")(parts));
+}
+
+// str(field): MARCMaker-style text, blanks shown as backslashes.
+nb::object field_str(Field& f) {
+    if (f.is_raw() && f.text != Text::bytes) {
+        thread_local std::string buf;
+        buf.assign("=").append(f.tag).append("  ");
+        if (f.control) {
+            for (char c : f.raw()) buf.push_back(c == ' ' ? '\\' : c);
+        } else {
+            auto v = f.view();
+            for (char c : {v.indicator1(), v.indicator2()}) buf.push_back(c == ' ' || c == '\\' ? '\\' : c);
+            for (const auto& sf : v.subfields()) buf.append("$").append(1, sf.code).append(sf.value);
+        }
+        if (f.text == Text::latin1) {
+            // The prefix is ASCII, so decoding the whole buffer as Latin-1 equals decoding the data.
+            return decode(buf, Text::latin1);
+        }
+        return decode(buf, f.text);
+    }
+    f.materialize();
+    nb::object tag = f.tag_str();
+    if (f.control) {
+        nb::object d = f.data.is_none() ? nb::object(make_str("")) : f.data.attr("replace")(" ", "\\");
+        return nb::str("={}  {}").format(tag, d);
+    }
+    nb::list parts;
+    for (nb::handle ind : f.indicators) {
+        nb::object s = nb::str(ind);
+        std::string_view sv = utf8_of(s);
+        parts.append(sv == " " || sv == "\\" ? nb::object(make_str("\\")) : s);
+    }
+    for (nb::handle item : nb::borrow<nb::list>(f.subfields)) parts.append(nb::str("${}{}").format(item[0], item[1]));
+    return nb::str("={}  {}").format(tag, make_str("").attr("join")(parts));
+}
+
+// pymarc's tag rule: digit strings are zero-padded to three, others kept.
+std::string normalize_tag(nb::handle tag, nb::object& tag_obj) {
+    if (nb::isinstance<nb::str>(tag)) {
+        nb::str s = nb::borrow<nb::str>(tag);
+        if (nb::cast<bool>(s.attr("isdigit")()) && nb::len(s) != 3) {
+            tag_obj = nb::str("{:03}").format(nb::int_(s));
+        } else {
+            tag_obj = s;
+        }
+    } else {
+        try {
+            tag_obj = nb::str("{:03}").format(nb::int_(tag));
+        } catch (nb::python_error&) {
+            tag_obj = nb::str(tag);
+        }
+    }
+    return std::string(utf8_of(tag_obj));
+}
+
+void set_indicators(Field& f, nb::handle value) {
+    f.materialize();
+    const bool seq = PyList_Check(value.ptr()) || PyTuple_Check(value.ptr());
+    if (seq && nb::len(value) != 2)
+        throw nb::value_error("The indicators input no longer accepts an iterable of arbitrary length. "
+                              "Use the Indicators() named tuple instead.");
+    if (value.is_none()) return;
+    if (nb::isinstance(value, types().indicators)) {
+        f.indicators = nb::borrow(value);
+    } else {
+        nb::object it = nb::borrow(value);
+        f.indicators = types().indicators(*it);
+    }
+}
+
+nb::object field_indicator(Field& f, int which) {
+    if (f.control) return make_str("");
+    if (f.is_raw()) {
+        char c = which == 0 ? f.view().indicator1() : f.view().indicator2();
+        return make_str({&c, 1});
+    }
+    if (f.indicators.is_none()) return make_str("");
+    return f.indicators[which];
+}
+
+// Encodes one field's data (with its terminator) into the builder in `encoding` (utf-8 or
+// iso8859-1), copying bytes unchanged where the raw bytes already are that encoding.
+void encode_field(rapidmarc::RecordBuilder& b, Field& f, bool utf8_out) {
+    auto encode = [&](nb::handle value) {
+        if (PyBytes_Check(value.ptr())) {  // to_unicode=False values are written as they are
+            b.append(std::string_view(PyBytes_AS_STRING(value.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(value.ptr()))));
+            return;
+        }
+        nb::object s = nb::str(value);
+        if (utf8_out) {
+            b.append(utf8_of(s));
+        } else {
+            PyObject* enc = PyUnicode_AsLatin1String(s.ptr());
+            if (!enc) throw nb::python_error();
+            nb::object e = nb::steal(enc);
+            b.append(std::string_view(PyBytes_AS_STRING(enc), static_cast<std::size_t>(PyBytes_GET_SIZE(enc))));
+        }
+    };
+    if (f.is_raw()) {
+        const bool same = f.text == Text::bytes || (utf8_out && f.text == Text::utf8_strict) ||
+                          (!utf8_out && f.text == Text::latin1) ||
+                          (utf8_out && f.text != Text::latin1 && rapidmarc::is_valid_utf8(f.raw()));
+        if (same && f.control) {
+            b.append(f.raw());
+            return;
+        }
+        if (same) {
+            // Byte-exact copy only when the bytes are what pymarc would write back: exactly two
+            // indicators and no empty subfields.
+            auto v = f.view();
+            std::string_view data = f.raw();
+            bool canonical = v.indicator_bytes().size() == 2 && data.find("\x1f\x1f") == std::string_view::npos &&
+                             (data.empty() || data.back() != '\x1f');
+            if (canonical) {
+                b.append(data);
+                return;
+            }
+        }
+        f.materialize();
+    }
+    if (f.control) {
+        if (f.data.is_none()) b.append(std::string_view("None"));
+        else encode(f.data);
+        return;
+    }
+    nb::object ind = f.indicators;
+    encode(ind.is_none() ? nb::object(make_str("")) : nb::object(ind[0]));
+    encode(ind.is_none() ? nb::object(make_str("")) : nb::object(ind[1]));
+    for (nb::handle item : nb::borrow<nb::list>(f.subfields)) {
+        b.append(rapidmarc::kSubfieldDelimiter);
+        encode(item[0]);
+        encode(item[1]);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+struct Record {
+    nb::object raw;                  // original bytes (None for records built in Python)
+    std::vector<FieldEntry> entries; // parsed directory, used until fields are materialised
+    Text text = Text::utf8_strict;
+    Text control_text = Text::utf8_strict;
+    bool to_unicode = true;
+    bool force_utf8 = false;
+    nb::object fields;               // list of Field, once materialised
+    nb::object leader;               // Leader object (or whatever the user assigned)
+
+    nb::object& field_list() {
+        if (!fields.is_valid()) {
+            nb::list list;
+            for (const FieldEntry& e : entries) {
+                Field f;
+                f.tag.assign(e.tag.data(), 3);
+                f.control = rapidmarc::is_control_tag(f.tag);
+                f.owner = raw;
+                f.off = e.offset;
+                f.len = e.length;
+                f.text = f.control ? control_text : text;
+                list.append(nb::cast(std::move(f), nb::rv_policy::move));
+            }
+            fields = std::move(list);
+            entries = {};
+        }
+        return fields;
+    }
+
+    nb::object& leader_obj() {
+        if (!leader.is_valid()) {
+            std::string_view bytes(PyBytes_AS_STRING(raw.ptr()), rapidmarc::kLeaderLength);
+            leader = types().leader(decode(bytes, Text::latin1));
+        }
+        return leader;
+    }
+};
+
+// Tag of a field object, fast for our Field type.
+bool tag_equals(nb::handle field, std::string_view tag) {
+    if (nb::isinstance<Field>(field)) return nb::inst_ptr<Field>(field)->tag == tag;
+    nb::object t = field.attr("tag");
+    return nb::isinstance<nb::str>(t) && utf8_of(t) == tag;
+}
+
+nb::object record_get(Record& r, std::string_view tag, nb::handle dflt) {
+    for (nb::handle f : nb::borrow<nb::list>(r.field_list()))
+        if (tag_equals(f, tag)) return nb::borrow(f);
+    return nb::borrow(dflt);
+}
+
+nb::bytes record_as_marc(Record& r) {
+    nb::object& leader = r.leader_obj();
+    if (r.to_unicode) {
+        if (nb::isinstance(leader, types().leader)) {
+            leader.attr("coding_scheme") = "a";
+        } else {
+            nb::object s = nb::str(leader);
+            leader = py_slice(s, 0, 9) + make_str("a") + py_slice(s, 10, PY_SSIZE_T_MAX);
+        }
+    }
+    std::string leader_text(utf8_of(nb::str(leader)));
+    const bool utf8_out = (leader_text.size() > 9 && leader_text[9] == 'a') || r.force_utf8;
+    rapidmarc::RecordBuilder b;
+    b.reset(leader_text);
+    for (nb::handle h : nb::borrow<nb::list>(r.field_list())) {
+        if (!nb::isinstance<Field>(h)) throw nb::type_error("Record.fields must hold rapidmarc.Field objects");
+        Field& f = *nb::inst_ptr<Field>(h);
+        nb::object tag = f.tag_str();
+        std::string t(utf8_of(tag));
+        if (!t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+            t = utf8_of(nb::str("{:03d}").format(nb::int_(tag)));
+        } else if (t.size() < 3) {
+            t.insert(0, 3 - t.size(), '0');
+        }
+        b.begin_field(t);
+        encode_field(b, f, utf8_out);
+        b.end_field();
+    }
+    std::string out, detail;
+    if (ErrorCode rc = b.finish(out, &detail); rc != ErrorCode::ok) throw nb::value_error(detail.c_str());
+    return nb::bytes(out.data(), out.size());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding options shared by Record(data=...) and the reader.
+struct DecodeOptions {
+    bool to_unicode = true;
+    bool force_utf8 = false;
+    rapidmarc::Utf8Handling handling = rapidmarc::Utf8Handling::strict;
+    std::string encoding = "iso8859-1";
+    bool latin1_encoding = true;  // file_encoding is iso8859-1 (pymarc: MARC-8 conversion applies)
+
+    static DecodeOptions make(bool to_unicode, bool force_utf8, std::string_view handling, std::string encoding) {
+        DecodeOptions o;
+        o.to_unicode = to_unicode;
+        o.force_utf8 = force_utf8;
+        if (handling == "strict") o.handling = rapidmarc::Utf8Handling::strict;
+        else if (handling == "replace") o.handling = rapidmarc::Utf8Handling::replace;
+        else if (handling == "ignore") o.handling = rapidmarc::Utf8Handling::ignore;
+        else throw nb::value_error("utf8_handling must be 'strict', 'replace' or 'ignore'");
+        o.latin1_encoding = encoding == "iso8859-1";
+        o.encoding = std::move(encoding);
+        return o;
+    }
+    rapidmarc::ParseOptions parse_options() const {
+        return {to_unicode, force_utf8, handling};
+    }
+};
+
+nb::object make_error(ErrorCode code, const std::string& detail, std::uint64_t index, std::uint64_t offset,
+                      std::string_view culprit) {
+    return types().make_error(std::string(rapidmarc::error_name(code)), detail, index, offset,
+                              nb::bytes(culprit.data(), culprit.size()));
+}
+
+// Builds a Record object from a parsed record. Records whose bytes need Python's help (a codec
+// other than UTF-8/Latin-1, or non-ASCII subfield codes) are decoded eagerly here, so that any
+// decoding error surfaces while reading, as in pymarc.
+nb::object build_record(std::string_view bytes, rapidmarc::ParsedRecord& parsed, const DecodeOptions& o) {
+    Record r;
+    r.raw = nb::bytes(bytes.data(), bytes.size());
+    r.to_unicode = o.to_unicode;
+    r.force_utf8 = o.force_utf8;
+    const bool python_codec = o.to_unicode && !parsed.utf8 && !o.latin1_encoding;
+    if (!o.to_unicode) {
+        r.text = r.control_text = Text::bytes;
+    } else if (parsed.utf8) {
+        r.control_text = Text::utf8_strict;
+        r.text = o.handling == rapidmarc::Utf8Handling::strict    ? Text::utf8_strict
+                 : o.handling == rapidmarc::Utf8Handling::replace ? Text::utf8_replace
+                                                                   : Text::utf8_ignore;
+    } else {
+        r.text = r.control_text = Text::latin1;
+    }
+    r.entries.swap(parsed.entries);
+    nb::object obj = nb::cast(std::move(r), nb::rv_policy::move);
+    if (!python_codec && !parsed.bad_subfield_code) return obj;
+
+    // Slow path: decode every field now with Python's codecs.
+    Record& rec = *nb::inst_ptr<Record>(obj);
+    const PyTypes& t = types();
+    nb::str encoding = make_str(parsed.utf8 ? "utf-8" : o.encoding);
+    const char* errors = rec.text == Text::utf8_replace ? "replace" : rec.text == Text::utf8_ignore ? "ignore" : "strict";
+    auto decode_value = [&](std::string_view v, bool control) -> nb::object {
+        if (!o.to_unicode) return decode(v, Text::bytes);
+        nb::bytes b(v.data(), v.size());
+        return b.attr("decode")(encoding, control ? "strict" : errors);
+    };
+    for (nb::handle h : nb::borrow<nb::list>(rec.field_list())) {
+        Field& f = *nb::inst_ptr<Field>(h);
+        if (f.control) {
+            f.data = decode_value(f.raw(), true);
+            f.indicators = nb::none();
+            f.subfields = nb::list();
+            f.owner.reset();
+            continue;
+        }
+        auto v = f.view();
+        char i1 = v.indicator1(), i2 = v.indicator2();
+        nb::list list;
+        for (const auto& sf : v.subfields()) {
+            std::string_view piece(sf.value.data() - 1, sf.value.size() + 1);  // code byte + value
+            nb::object code;
+            std::size_t skip = 1;
+            if (static_cast<unsigned char>(sf.code) < 0x80) {
+                code = make_str({&sf.code, 1});
+            } else {
+                nb::tuple norm = nb::borrow<nb::tuple>(t.subfield_code(nb::bytes(piece.data(), piece.size())));
+                code = norm[0];
+                skip = nb::cast<std::size_t>(norm[1]);
+            }
+            list.append(t.subfield(code, decode_value(piece.substr(std::min(skip, piece.size())), false)));
+        }
+        f.indicators = t.indicators(make_str({&i1, 1}), make_str({&i2, 1}));
+        f.subfields = std::move(list);
+        f.data = nb::none();
+        f.owner.reset();
+    }
+    return obj;
+}
+
+// ---------------------------------------------------------------------------------------------
+class Reader {
+public:
+    Reader(nb::object source, int kind, bool to_unicode, bool force_utf8, std::string utf8_handling,
+           std::string file_encoding, bool strict, bool recover)
+        : options_(DecodeOptions::make(to_unicode, force_utf8, utf8_handling, std::move(file_encoding))),
+          strict_(strict) {
+        rapidmarc::ReaderOptions ro;
+        ro.recover = recover;
+        std::unique_ptr<rapidmarc::ByteSource> src;
+        if (kind == 0) {  // path
+            std::string path = nb::cast<std::string>(source);
+            try {
+                nb::gil_scoped_release release;
+                src = std::make_unique<rapidmarc::FileSource>(path);
+            } catch (const std::system_error& e) {
+                errno = e.code().value();
+                PyErr_SetFromErrnoWithFilename(PyExc_OSError, path.c_str());
+                throw nb::python_error();
+            }
+        } else if (kind == 1) {  // bytes-like: borrowed, kept alive by holding the object
+            keep_ = source;
+            Py_buffer view;
+            if (PyObject_GetBuffer(source.ptr(), &view, PyBUF_SIMPLE) != 0) throw nb::python_error();
+            std::string_view bytes(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len));
+            PyBuffer_Release(&view);
+            if (!PyBytes_Check(source.ptr())) {  // mutable buffers are copied
+                owned_.assign(bytes);
+                bytes = owned_;
+            }
+            src = std::make_unique<rapidmarc::MemorySource>(bytes);
+        } else {  // binary file object
+            keep_ = source;
+            nb::object readinto = nb::getattr(source, "readinto", nb::none());
+            nb::object read = source.attr("read");
+            src = std::make_unique<rapidmarc::CallbackSource>([readinto, read](char* dst, std::size_t n) -> std::size_t {
+                nb::gil_scoped_acquire acquire;
+                if (!readinto.is_none()) {
+                    PyObject* mv = PyMemoryView_FromMemory(dst, static_cast<Py_ssize_t>(n), PyBUF_WRITE);
+                    if (!mv) throw nb::python_error();
+                    nb::object view = nb::steal(mv);
+                    nb::object got = readinto(view);
+                    view.attr("release")();
+                    return got.is_none() ? 0 : nb::cast<std::size_t>(got);
+                }
+                nb::object chunk = read(n);
+                Py_buffer buf;
+                if (PyObject_GetBuffer(chunk.ptr(), &buf, PyBUF_SIMPLE) != 0) throw nb::python_error();
+                std::size_t got = std::min(static_cast<std::size_t>(buf.len), n);
+                std::memcpy(dst, buf.buf, got);
+                PyBuffer_Release(&buf);
+                return got;
+            });
+        }
+        reader_ = std::make_unique<rapidmarc::RecordReader>(std::move(src), ro);
+    }
+
+    nb::object next() {
+        std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
+        if (!lock.owns_lock()) {
+            // Another thread is reading (possibly without the GIL): wait without holding it.
+            nb::gil_scoped_release release;
+            lock.lock();
+        }
+        if (pos_ >= frames_.size()) {
+            if (finished_ || !refill()) {
+                finished_ = true;
+                throw nb::stop_iteration();
+            }
+        }
+        const std::size_t i = pos_++;
+        const rapidmarc::FramedRecord& fr = frames_[i];
+        std::string_view bytes = reader_->bytes(fr);
+        rapidmarc::ParsedRecord& pr = parsed_[i];
+        nb::object err;
+        if (fr.error != ErrorCode::ok) {
+            err = make_error(fr.error, fr.detail, fr.index, fr.offset, {});
+        } else if (pr.error != ErrorCode::ok) {
+            err = make_error(pr.error, pr.detail, fr.index, fr.offset, bytes.substr(pr.error_offset, pr.error_length));
+        } else {
+            try {
+                nb::object rec = build_record(bytes, pr, options_);
+                current_chunk_ = nb::inst_ptr<Record>(rec)->raw;
+                current_exception_ = nb::none();
+                return rec;
+            } catch (nb::python_error& e) {
+                err = nb::borrow(e.value());
+                err.attr("record_index") = fr.index;
+                err.attr("byte_offset") = fr.offset;
+            }
+        }
+        current_chunk_ = nb::bytes(bytes.data(), bytes.size());
+        current_exception_ = err;
+        if (strict_) {
+            PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(err.ptr())), err.ptr());
+            throw nb::python_error();
+        }
+        return nb::none();
+    }
+
+    nb::object current_chunk() const { return current_chunk_.is_valid() ? current_chunk_ : nb::none(); }
+    nb::object current_exception() const { return current_exception_.is_valid() ? current_exception_ : nb::none(); }
+
+private:
+    bool refill() {
+        frames_.clear();
+        pos_ = 0;
+        std::size_t n = 0;
+        {
+            nb::gil_scoped_release release;
+            n = reader_->next_batch(frames_, 1024, std::size_t{1} << 20);
+            if (parsed_.size() < n) parsed_.resize(n);
+            const auto po = options_.parse_options();
+            for (std::size_t i = 0; i < n; ++i) {
+                if (frames_[i].error == ErrorCode::ok) rapidmarc::parse_record(reader_->bytes(frames_[i]), po, parsed_[i]);
+                else parsed_[i].clear();
+            }
+        }
+        return n > 0;
+    }
+
+    DecodeOptions options_;
+    bool strict_;
+    nb::object keep_;
+    std::string owned_;
+    std::unique_ptr<rapidmarc::RecordReader> reader_;
+    std::vector<rapidmarc::FramedRecord> frames_;
+    std::vector<rapidmarc::ParsedRecord> parsed_;
+    std::size_t pos_ = 0;
+    bool finished_ = false;
+    std::mutex mutex_;
+    nb::object current_chunk_;
+    nb::object current_exception_;
+};
+
+}  // namespace
+
+NB_MODULE(_core, m) {
+    m.doc() = "Native core of rapidmarc (see the rapidmarc package for the public API).";
+
+    m.def("_register", [](nb::object subfield, nb::object indicators, nb::object leader, nb::object make_error_fn,
+                          nb::object subfield_code) {
+        PyTypes& t = py_types();
+        t.subfield = std::move(subfield);
+        t.indicators = std::move(indicators);
+        t.leader = std::move(leader);
+        t.make_error = std::move(make_error_fn);
+        t.subfield_code = std::move(subfield_code);
+        t.ready = true;
+    });
+
+    nb::class_<Field>(m, "Field")
+        .def("__init__",
+             [](Field* self, nb::object tag, nb::object indicators, nb::object subfields, nb::object data) {
+                 new (self) Field();
+                 self->tag = normalize_tag(tag, self->tag_obj);
+                 if (!subfields.is_none() && nb::len(subfields) > 0 && nb::isinstance<nb::str>(subfields[0]))
+                     throw nb::value_error("The subfield input no longer accepts strings, and should use Subfield. "
+                                           "Please consult the documentation for details.");
+                 self->control = rapidmarc::is_control_tag(self->tag);
+                 if (self->control) {
+                     self->data = data;
+                     self->indicators = nb::none();
+                     self->subfields = nb::list();
+                     return;
+                 }
+                 self->data = nb::none();
+                 self->subfields = (subfields.is_none() || !nb::bool_(subfields)) ? nb::object(nb::list()) : subfields;
+                 self->indicators = types().indicators(" ", " ");
+                 if (!indicators.is_none() && nb::bool_(indicators)) set_indicators(*self, indicators);
+             },
+             "tag"_a, "indicators"_a = nb::none(), "subfields"_a = nb::none(), "data"_a = nb::none())
+        .def_prop_rw(
+            "tag", [](Field& f) { return f.tag_str(); },
+            [](Field& f, nb::object tag) {
+                f.tag_obj = nb::str(tag);
+                f.tag = std::string(utf8_of(f.tag_obj));
+            })
+        .def_prop_ro("control_field", [](Field& f) { return f.control; })
+        .def_prop_rw(
+            "data",
+            [](Field& f) {
+                f.materialize();
+                return f.data;
+            },
+            [](Field& f, nb::object v) {
+                f.materialize();
+                f.data = std::move(v);
+            })
+        .def_prop_rw(
+            "subfields",
+            [](Field& f) {
+                f.materialize();
+                return f.subfields;
+            },
+            [](Field& f, nb::object v) {
+                f.materialize();
+                f.subfields = std::move(v);
+            })
+        .def_prop_rw(
+            "indicators",
+            [](Field& f) {
+                f.materialize();
+                return f.indicators;
+            },
+            [](Field& f, nb::object v) { set_indicators(f, v); })
+        .def_prop_rw(
+            "indicator1", [](Field& f) { return field_indicator(f, 0); },
+            [](Field& f, nb::object v) {
+                f.materialize();
+                if (f.control || f.indicators.is_none()) throw nb::attribute_error("a control field has no indicators");
+                f.indicators = types().indicators(v, f.indicators[1]);
+            })
+        .def_prop_rw(
+            "indicator2", [](Field& f) { return field_indicator(f, 1); },
+            [](Field& f, nb::object v) {
+                f.materialize();
+                if (f.control || f.indicators.is_none()) throw nb::attribute_error("a control field has no indicators");
+                f.indicators = types().indicators(f.indicators[0], v);
+            })
+        .def("is_control_field", [](Field& f) { return f.control; })
+        .def("value", &field_value)
+        .def("format_field", &field_format)
+        .def("__str__", &field_str)
+        .def("get", &field_get, "code"_a, "default"_a = nb::none())
+        .def("__getitem__",
+             [](Field& f, nb::object code) {
+                 nb::object v = field_get(f, code, nb::handle());
+                 if (!v.is_valid()) throw nb::key_error();
+                 return v;
+             })
+        .def("__contains__",
+             [](Field& f, nb::object code) {
+                 bool found = false;
+                 for_each_subfield(f, [&](std::string_view c, auto) { return !(found = code_matches(c, code)); });
+                 return found;
+             })
+        .def("get_subfields",
+             [](Field& f, nb::args codes) {
+                 nb::list out;
+                 if (nb::len(codes) == 0) return out;
+                 for_each_subfield(f, [&](std::string_view c, auto value) {
+                     for (nb::handle code : codes)
+                         if (code_matches(c, code)) {
+                             out.append(value());
+                             break;
+                         }
+                     return true;
+                 });
+                 return out;
+             })
+        .def("__iter__",
+             [](Field& f) {
+                 f.materialize();
+                 return nb::iter(f.control ? nb::object(nb::list()) : f.subfields);
+             })
+        .def("_is_lazy", [](Field& f) { return f.is_raw(); });
+
+    nb::class_<Record>(m, "Record")
+        .def("__init__",
+             [](Record* self, nb::object data, nb::object fields, bool to_unicode, bool force_utf8, bool /*hide_utf8_warnings*/,
+                std::string utf8_handling, nb::object leader, std::string file_encoding) {
+                 new (self) Record();
+                 self->to_unicode = to_unicode;
+                 self->force_utf8 = force_utf8;
+                 nb::object l = nb::str(leader);
+                 nb::object lead = py_slice(l, 0, 10) + make_str("22") + py_slice(l, 12, 20) + make_str("4500");
+                 self->leader = types().leader(lead);
+                 if (!fields.is_none() && nb::bool_(fields)) {
+                     self->fields = fields;
+                     return;
+                 }
+                 if (!data.is_none() && nb::len(data) > 0) {
+                     if (!PyBytes_Check(data.ptr())) data = nb::bytes(nb::bytes(data));
+                     auto opts = DecodeOptions::make(to_unicode, force_utf8, utf8_handling, file_encoding);
+                     std::string_view bytes(PyBytes_AS_STRING(data.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(data.ptr())));
+                     rapidmarc::ParsedRecord parsed;
+                     if (rapidmarc::parse_record(bytes, opts.parse_options(), parsed) != ErrorCode::ok) {
+                         nb::object err = make_error(parsed.error, parsed.detail, 0, 0,
+                                                     bytes.substr(parsed.error_offset, parsed.error_length));
+                         PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(err.ptr())), err.ptr());
+                         throw nb::python_error();
+                     }
+                     nb::object built = build_record(bytes, parsed, opts);
+                     Record& src = *nb::inst_ptr<Record>(built);
+                     self->raw = src.raw;
+                     self->entries = std::move(src.entries);
+                     self->text = src.text;
+                     self->control_text = src.control_text;
+                     self->fields = src.fields;
+                     self->leader = nb::object();  // from the data
+                     return;
+                 }
+                 self->fields = nb::list();
+                 if (force_utf8) self->leader.attr("coding_scheme") = "a";
+             },
+             "data"_a = nb::bytes("", 0), "fields"_a = nb::none(), "to_unicode"_a = true, "force_utf8"_a = false,
+             "hide_utf8_warnings"_a = false, "utf8_handling"_a = "strict", "leader"_a = std::string(24, ' '),
+             "file_encoding"_a = "iso8859-1")
+        .def_prop_rw(
+            "fields", [](Record& r) { return r.field_list(); },
+            [](Record& r, nb::object v) {
+                r.entries = {};
+                r.fields = std::move(v);
+            })
+        .def_prop_rw(
+            "leader", [](Record& r) { return r.leader_obj(); }, [](Record& r, nb::object v) { r.leader = std::move(v); })
+        .def_prop_rw(
+            "to_unicode", [](Record& r) { return r.to_unicode; }, [](Record& r, bool v) { r.to_unicode = v; })
+        .def_prop_rw(
+            "force_utf8", [](Record& r) { return r.force_utf8; }, [](Record& r, bool v) { r.force_utf8 = v; })
+        .def("get",
+             [](Record& r, nb::object tag, nb::object dflt) {
+                 return nb::isinstance<nb::str>(tag) ? record_get(r, utf8_of(tag), dflt) : nb::object(dflt);
+             },
+             "tag"_a, "default"_a = nb::none())
+        .def("__getitem__",
+             [](Record& r, nb::object tag) {
+                 nb::object f = nb::isinstance<nb::str>(tag) ? record_get(r, utf8_of(tag), nb::handle()) : nb::object();
+                 if (!f.is_valid()) throw nb::key_error();
+                 return f;
+             })
+        .def("__contains__",
+             [](Record& r, nb::object tag) {
+                 return nb::isinstance<nb::str>(tag) && record_get(r, utf8_of(tag), nb::handle()).is_valid();
+             })
+        .def("__iter__", [](Record& r) { return nb::iter(r.field_list()); })
+        .def("get_fields",
+             [](Record& r, nb::args tags) -> nb::object {
+                 nb::object& all = r.field_list();
+                 if (nb::len(tags) == 0) return all;
+                 std::vector<std::string> wanted;
+                 for (nb::handle t : tags)
+                     if (nb::isinstance<nb::str>(t)) wanted.emplace_back(utf8_of(t));
+                 nb::list out;
+                 for (nb::handle f : nb::borrow<nb::list>(all))
+                     for (const auto& w : wanted)
+                         if (tag_equals(f, w)) {
+                             out.append(f);
+                             break;
+                         }
+                 return out;
+             })
+        .def("add_field",
+             [](Record& r, nb::args fields) {
+                 nb::list list = nb::borrow<nb::list>(r.field_list());
+                 for (nb::handle f : fields) list.append(f);
+             })
+        .def("as_marc", &record_as_marc)
+        .def("as_marc21", &record_as_marc)
+        .def("_raw_bytes", [](Record& r) { return r.raw.is_valid() ? r.raw : nb::none(); })
+        .def("_is_lazy", [](Record& r) { return !r.fields.is_valid(); });
+
+    nb::class_<Reader>(m, "Reader")
+        .def(nb::init<nb::object, int, bool, bool, std::string, std::string, bool, bool>(), "source"_a, "kind"_a,
+             "to_unicode"_a, "force_utf8"_a, "utf8_handling"_a, "file_encoding"_a, "strict"_a, "recover"_a)
+        .def("__iter__", [](nb::handle self) { return nb::borrow(self); })
+        .def("__next__", &Reader::next)
+        .def_prop_ro("current_chunk", &Reader::current_chunk)
+        .def_prop_ro("current_exception", &Reader::current_exception);
+}
