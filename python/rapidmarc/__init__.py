@@ -10,6 +10,8 @@ Switch from pymarc by changing the import::
                 print(record.title)
 """
 
+import atexit
+
 from . import _core
 from .constants import (
     DIRECTORY_ENTRY_LEN,
@@ -44,6 +46,7 @@ from .record import Record
 from .writer import MARCWriter, TextWriter, Writer
 
 _core._register(Subfield, Indicators, Leader, _make_error, _normalize_subfield_code)
+atexit.register(_core._unregister)
 
 __version__ = "0.1.0"
 

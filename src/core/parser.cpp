@@ -129,6 +129,22 @@ ErrorCode parse_resequenced(std::string_view record, const ParseOptions& options
 }  // namespace
 
 bool parse_python_int(std::string_view text, std::int64_t& value) noexcept {
+    // Fast path: the fixed-width digit strings of every well-formed leader and directory.
+    if (!text.empty() && text.size() <= 9) {
+        std::int64_t v = 0;
+        bool digits = true;
+        for (char c : text) {
+            if (c < '0' || c > '9') {
+                digits = false;
+                break;
+            }
+            v = v * 10 + (c - '0');
+        }
+        if (digits) {
+            value = v;
+            return true;
+        }
+    }
     while (!text.empty() && is_ascii_space(text.front())) text.remove_prefix(1);
     while (!text.empty() && is_ascii_space(text.back())) text.remove_suffix(1);
     bool negative = false;

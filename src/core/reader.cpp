@@ -24,8 +24,8 @@ std::size_t leader_length(std::string_view s) noexcept {
 }
 
 // Does a record plausibly start at `pos`? `window` must hold at least the five length digits.
-// Unknown (window too short to see the terminator) counts as plausible.
-bool plausible_start(std::string_view window, std::size_t pos) noexcept {
+// When the window is too short to see the terminator, `unseen_end_ok` decides.
+bool plausible_start(std::string_view window, std::size_t pos, bool unseen_end_ok) noexcept {
     std::string_view rest = window.substr(pos);
     if (!five_digits(rest)) return false;
     const std::size_t length = leader_length(rest);
@@ -36,18 +36,18 @@ bool plausible_start(std::string_view window, std::size_t pos) noexcept {
     }
     if (length == kMaxRecordLength) return true;  // possibly oversize: cannot check the end
     if (rest.size() >= length) return rest[length - 1] == kRecordTerminator;
-    return true;
+    return unseen_end_ok;
 }
 
 }  // namespace
 
 std::size_t find_record_start(std::string_view bytes, std::size_t from) noexcept {
-    if (from == 0 && plausible_start(bytes, 0)) return 0;
+    if (from == 0 && plausible_start(bytes, 0, true)) return 0;
     std::size_t pos = from == 0 ? 0 : from - 1;
     while (pos < bytes.size()) {
         std::size_t t = bytes.find(kRecordTerminator, pos);
         if (t == std::string_view::npos) break;
-        if (t + 6 <= bytes.size() && plausible_start(bytes, t + 1)) return t + 1;
+        if (t + 6 <= bytes.size() && plausible_start(bytes, t + 1, true)) return t + 1;
         pos = t + 1;
     }
     return bytes.size();
@@ -75,7 +75,8 @@ bool RecordReader::ensure(std::size_t n) {
             if (buf_.size() - end_ < options_.chunk_size)
                 buf_.resize(std::max(buf_.size() * 2, end_ + options_.chunk_size));
         }
-        std::size_t got = source_->read(buf_.data() + end_, buf_.size() - end_);
+        // Read one chunk at a time: reading further ahead would only make compaction move more.
+        std::size_t got = source_->read(buf_.data() + end_, std::min(buf_.size() - end_, options_.chunk_size));
         if (got == 0) eof_ = true;
         end_ += got;
     }
@@ -87,38 +88,26 @@ void RecordReader::read_to_end() {
 }
 
 void RecordReader::resync() {
-    // Positions are relative to begin_, which compaction may move.
+    // A record may start anywhere after the damage, not only after a terminator (the damaged
+    // chunk can end mid-garbage), so every position is a candidate. Positions are relative to
+    // begin_, which compaction may move.
     std::size_t rel = resync_from_ - begin_;
     resync_from_ = SIZE_MAX;
-    for (;;) {
-        ensure(rel + 1);
-        std::string_view avail(buf_.data() + begin_, end_ - begin_);
-        std::size_t t = avail.find(kRecordTerminator, rel);
-        if (t == std::string_view::npos) {
-            if (eof_) {  // nothing plausible follows: the rest is consumed by the error
-                begin_ = end_;
-                return;
-            }
-            rel = avail.size();
-            ensure(avail.size() + 1);
-            continue;
-        }
-        const std::size_t cand = t + 1;
-        ensure(cand + kLeaderLength);
-        avail = {buf_.data() + begin_, end_ - begin_};
-        if (cand + 5 <= avail.size() && five_digits(avail.substr(cand))) {
-            const std::size_t length = leader_length(avail.substr(cand));
-            if (length < kMaxRecordLength) ensure(cand + length);
-            avail = {buf_.data() + begin_, end_ - begin_};
-            if (plausible_start(avail, cand)) {
-                begin_ += cand;
-                return;
-            }
-        } else if (cand >= avail.size() && eof_) {
+    for (;; ++rel) {
+        if (!ensure(rel + 5)) {  // not even a length fits: the rest belongs to the damage
             begin_ = end_;
             return;
         }
-        rel = cand;
+        std::string_view avail(buf_.data() + begin_, end_ - begin_);
+        if (!five_digits(avail.substr(rel))) continue;
+        const std::size_t length = leader_length(avail.substr(rel));
+        ensure(rel + std::min(length, kMaxRecordLength - 1));
+        avail = {buf_.data() + begin_, end_ - begin_};
+        // Everything that could be read was: a record cut short by the end of input is no candidate.
+        if (plausible_start(avail, rel, false)) {
+            begin_ += rel;
+            return;
+        }
     }
 }
 
@@ -136,11 +125,12 @@ bool RecordReader::frame_one(FramedRecord& out) {
         out.error = code;
         out.size = chunk;
         out.detail = std::move(detail);
-        begin_ += consumed;
         ++index_;
         if (options_.recover) {
-            resync_from_ = out.begin + 1;
+            // Keep the damaged bytes: the next record may begin inside what framing took.
+            resync_from_ = begin_ + 1;
         } else {
+            begin_ += consumed;
             done_ = true;
         }
         return true;

@@ -18,6 +18,7 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/string_view.h>
 
+#include <array>
 #include <cerrno>
 #include <memory>
 #include <mutex>
@@ -503,7 +504,10 @@ struct DecodeOptions {
 
 nb::object make_error(ErrorCode code, const std::string& detail, std::uint64_t index, std::uint64_t offset,
                       std::string_view culprit) {
-    return types().make_error(std::string(rapidmarc::error_name(code)), detail, index, offset,
+    // Details may quote bad input bytes; never let describing an error raise another one.
+    PyObject* text = PyUnicode_DecodeUTF8(detail.data(), static_cast<Py_ssize_t>(detail.size()), "backslashreplace");
+    if (!text) throw nb::python_error();
+    return types().make_error(std::string(rapidmarc::error_name(code)), nb::steal(text), index, offset,
                               nb::bytes(culprit.data(), culprit.size()));
 }
 
@@ -708,10 +712,54 @@ private:
     nb::object current_exception_;
 };
 
+// Garbage-collector support: records and fields hold Python objects that user code can make
+// point back at them (a field list containing its record, say).
+template <typename T, typename Visit>
+int traverse_members(PyObject* self, visitproc visit, void* arg, Visit&& members) {
+    Py_VISIT(Py_TYPE(self));
+    if (!nb::inst_ready(self)) return 0;
+    for (nb::handle h : members(*nb::inst_ptr<T>(self))) Py_VISIT(h.ptr());
+    return 0;
+}
+
+auto record_members = [](Record& r) { return std::array<nb::handle, 3>{r.raw, r.fields, r.leader}; };
+auto field_members = [](Field& f) {
+    return std::array<nb::handle, 5>{f.tag_obj, f.owner, f.subfields, f.indicators, f.data};
+};
+
+int record_traverse(PyObject* self, visitproc visit, void* arg) {
+    return traverse_members<Record>(self, visit, arg, record_members);
+}
+int record_clear(PyObject* self) {
+    Record& r = *nb::inst_ptr<Record>(self);
+    r.fields.reset();
+    r.leader.reset();
+    return 0;
+}
+int field_traverse(PyObject* self, visitproc visit, void* arg) {
+    return traverse_members<Field>(self, visit, arg, field_members);
+}
+int field_clear(PyObject* self) {
+    Field& f = *nb::inst_ptr<Field>(self);
+    f.subfields.reset();
+    f.indicators.reset();
+    f.data.reset();
+    return 0;
+}
+PyType_Slot record_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(record_traverse)},
+                              {Py_tp_clear, reinterpret_cast<void*>(record_clear)},
+                              {0, nullptr}};
+PyType_Slot field_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(field_traverse)},
+                             {Py_tp_clear, reinterpret_cast<void*>(field_clear)},
+                             {0, nullptr}};
+
 }  // namespace
 
 NB_MODULE(_core, m) {
     m.doc() = "Native core of rapidmarc (see the rapidmarc package for the public API).";
+    // Records that user code leaves in reference cycles at interpreter exit are not collected by
+    // CPython; nanobind would report them as leaks although nothing is wrong.
+    nb::set_leak_warnings(false);
 
     m.def("_register", [](nb::object subfield, nb::object indicators, nb::object leader, nb::object make_error_fn,
                           nb::object subfield_code) {
@@ -723,8 +771,18 @@ NB_MODULE(_core, m) {
         t.subfield_code = std::move(subfield_code);
         t.ready = true;
     });
+    // Drops the registered classes at interpreter exit so that nothing outlives the module.
+    m.def("_unregister", [] {
+        PyTypes& t = py_types();
+        t.ready = false;
+        t.subfield.reset();
+        t.indicators.reset();
+        t.leader.reset();
+        t.make_error.reset();
+        t.subfield_code.reset();
+    });
 
-    nb::class_<Field>(m, "Field")
+    nb::class_<Field>(m, "Field", nb::type_slots(field_slots))
         .def("__init__",
              [](Field* self, nb::object tag, nb::object indicators, nb::object subfields, nb::object data) {
                  new (self) Field();
@@ -831,7 +889,7 @@ NB_MODULE(_core, m) {
              })
         .def("_is_lazy", [](Field& f) { return f.is_raw(); });
 
-    nb::class_<Record>(m, "Record")
+    nb::class_<Record>(m, "Record", nb::type_slots(record_slots))
         .def("__init__",
              [](Record* self, nb::object data, nb::object fields, bool to_unicode, bool force_utf8, bool /*hide_utf8_warnings*/,
                 std::string utf8_handling, nb::object leader, std::string file_encoding) {
