@@ -5,6 +5,7 @@ from __future__ import annotations
 from .constants import LEADER_LEN
 from .exceptions import BadLeaderValue, RecordLeaderInvalid
 
+
 def _position(name: str, start: int, length: int) -> property:
     label = name.replace("_", " ")
 

@@ -1,0 +1,137 @@
+#include <gtest/gtest.h>
+
+#include "test_support.hpp"
+
+using namespace rapidmarc;
+using rapidmarc::test::make_record;
+
+TEST(Parser, ParsesFieldsAndSubfields) {
+    std::string rec = make_record({{"001", "id1"}, {"245", "10\x1f" "aTitle :\x1f" "bsub"}});
+    ParsedRecord parsed;
+    ASSERT_EQ(parse_record(rec, {}, parsed), ErrorCode::ok) << parsed.detail;
+    RecordView view(rec, parsed.entries);
+    ASSERT_EQ(view.size(), 2u);
+    EXPECT_TRUE(view.field(0).is_control());
+    EXPECT_EQ(view.field(0).data(), "id1");
+    FieldView f = view.field(1);
+    EXPECT_EQ(f.tag(), "245");
+    EXPECT_EQ(f.indicator1(), '1');
+    EXPECT_EQ(f.indicator2(), '0');
+    std::vector<std::pair<char, std::string_view>> subs;
+    for (const auto& sf : f.subfields()) subs.emplace_back(sf.code, sf.value);
+    ASSERT_EQ(subs.size(), 2u);
+    EXPECT_EQ(subs[0].first, 'a');
+    EXPECT_EQ(subs[0].second, "Title :");
+    EXPECT_EQ(subs[1].second, "sub");
+}
+
+TEST(Parser, EmptySubfieldsAreSkippedAndMissingIndicatorsAreBlank) {
+    std::string rec = make_record({{"500", "\x1f\x1f" "anote\x1f"}});
+    ParsedRecord parsed;
+    ASSERT_EQ(parse_record(rec, {}, parsed), ErrorCode::ok);
+    FieldView f = RecordView(rec, parsed.entries).field(0);
+    EXPECT_EQ(f.indicator1(), ' ');
+    EXPECT_EQ(f.indicator2(), ' ');
+    int n = 0;
+    for (const auto& sf : f.subfields()) {
+        EXPECT_EQ(sf.code, 'a');
+        ++n;
+    }
+    EXPECT_EQ(n, 1);
+}
+
+TEST(Parser, ReportsStructuralErrors) {
+    ParsedRecord parsed;
+    EXPECT_EQ(parse_record("00010nam", {}, parsed), ErrorCode::leader_invalid);
+    std::string rec = make_record({{"245", "10\x1f" "aT"}});
+    std::string bad_base = rec;
+    bad_base.replace(12, 5, "00000");
+    EXPECT_EQ(parse_record(bad_base, {}, parsed), ErrorCode::base_address_not_found);
+    std::string beyond = rec;
+    beyond.replace(12, 5, "99998");
+    EXPECT_EQ(parse_record(beyond, {}, parsed), ErrorCode::base_address_invalid);
+    std::string letters = rec;
+    letters.replace(12, 5, "0a0b0");
+    EXPECT_EQ(parse_record(letters, {}, parsed), ErrorCode::base_address_not_numeric);
+    std::string short_dir = rec;
+    short_dir.replace(12, 5, "00036");  // directory of 11 bytes
+    EXPECT_EQ(parse_record(short_dir, {}, parsed), ErrorCode::directory_invalid);
+    std::string entry = rec;
+    entry.replace(24 + 3, 4, "00x1");
+    EXPECT_EQ(parse_record(entry, {}, parsed), ErrorCode::directory_entry_not_numeric);
+    EXPECT_NE(parsed.detail.find("directory entry 0"), std::string::npos);
+}
+
+TEST(Parser, OutOfRangeEntriesAreClampedLikePythonSlices) {
+    std::string rec = make_record({{"001", "id"}, {"245", "10\x1f" "aT"}});
+    rec.replace(24 + 12 + 7, 5, "00900");  // second field starts far beyond the record
+    ParsedRecord parsed;
+    ASSERT_EQ(parse_record(rec, {}, parsed), ErrorCode::ok);
+    EXPECT_EQ(parsed.entries[1].length, 0u);
+    EXPECT_LE(parsed.entries[1].offset, rec.size());
+}
+
+TEST(Parser, ValidatesUtf8OnlyWhenAsked) {
+    std::string rec = make_record({{"245", "10\x1f" "a\xff\xfe"}});
+    ParsedRecord parsed;
+    EXPECT_EQ(parse_record(rec, {}, parsed), ErrorCode::invalid_utf8);
+    EXPECT_EQ(parse_record(rec, {false, false, Utf8Handling::strict}, parsed), ErrorCode::ok);
+    EXPECT_EQ(parse_record(rec, {true, false, Utf8Handling::replace}, parsed), ErrorCode::ok);
+    std::string marc8 = rec;
+    marc8[9] = ' ';  // MARC-8 records are not UTF-8 checked
+    EXPECT_EQ(parse_record(marc8, {}, parsed), ErrorCode::ok);
+}
+
+TEST(Parser, NonAsciiIndicatorsAndCodes) {
+    ParsedRecord parsed;
+    std::string ind = make_record({{"245", "\xc3\xa9\x1f" "aT"}});
+    EXPECT_EQ(parse_record(ind, {}, parsed), ErrorCode::indicator_not_ascii);
+    std::string code = make_record({{"245", "10\x1f\xc3\xa9T"}});
+    EXPECT_EQ(parse_record(code, {}, parsed), ErrorCode::ok);
+    EXPECT_TRUE(parsed.bad_subfield_code);
+}
+
+TEST(Parser, PythonIntRules) {
+    std::int64_t v = 0;
+    EXPECT_TRUE(parse_python_int("00123", v));
+    EXPECT_EQ(v, 123);
+    EXPECT_TRUE(parse_python_int(" 12 ", v));
+    EXPECT_EQ(v, 12);
+    EXPECT_TRUE(parse_python_int("1_2", v));
+    EXPECT_EQ(v, 12);
+    EXPECT_TRUE(parse_python_int("-001", v));
+    EXPECT_EQ(v, -1);
+    EXPECT_FALSE(parse_python_int("1__2", v));
+    EXPECT_FALSE(parse_python_int("12a", v));
+    EXPECT_FALSE(parse_python_int("", v));
+    EXPECT_FALSE(parse_python_int("_1", v));
+}
+
+TEST(Parser, Utf8ValidatorFollowsPython) {
+    EXPECT_TRUE(is_valid_utf8("plain ascii text, long enough for the fast path"));
+    EXPECT_TRUE(is_valid_utf8("caf\xc3\xa9 \xe0\xa4\x95 \xf0\x9f\x98\x80"));
+    EXPECT_FALSE(is_valid_utf8("\xc0\xaf"));          // overlong
+    EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));      // surrogate
+    EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // beyond U+10FFFF
+    EXPECT_FALSE(is_valid_utf8("abc\xe2\x82"));       // truncated
+}
+
+TEST(Parser, RandomBytesNeverCrash) {
+    std::uint32_t state = 12345;
+    auto next = [&] { return state = state * 1664525u + 1013904223u; };
+    ParsedRecord parsed;
+    std::string rec = make_record({{"001", "id"}, {"245", "10\x1f" "aTitle"}, {"650", " 0\x1f" "aX\x1f" "xY"}});
+    for (int i = 0; i < 20000; ++i) {
+        std::string m = rec;
+        for (int k = 0; k < 3; ++k) m[next() % m.size()] = static_cast<char>(next());
+        if (next() % 4 == 0) m.resize(next() % m.size());
+        if (parse_record(m, {}, parsed) == ErrorCode::ok) {
+            RecordView view(m, parsed.entries);
+            for (std::size_t f = 0; f < view.size(); ++f) {
+                auto field = view.field(f);
+                ASSERT_LE(field.data().data() + field.data().size(), m.data() + m.size());
+                for (const auto& sf : field.subfields()) (void)sf;
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+#include <gtest/gtest.h>
+
+#include "test_support.hpp"
+
+using namespace rapidmarc;
+using rapidmarc::test::make_record;
+
+namespace {
+
+struct Item {
+    ErrorCode error;
+    std::string bytes;
+    std::uint64_t offset;
+};
+
+std::vector<Item> read_all(std::string_view data, ReaderOptions options = {}, std::size_t chunk = 4096) {
+    options.chunk_size = chunk;
+    RecordReader reader(std::make_unique<MemorySource>(data), options);
+    std::vector<Item> out;
+    FramedRecord fr;
+    while (reader.next(fr)) out.push_back({fr.error, std::string(reader.bytes(fr)), fr.offset});
+    return out;
+}
+
+}  // namespace
+
+TEST(Reader, FramesRecordsWithOffsets) {
+    std::string a = make_record({{"001", "a"}}), b = make_record({{"001", "bb"}});
+    auto items = read_all(a + b);
+    ASSERT_EQ(items.size(), 2u);
+    EXPECT_EQ(items[0].bytes, a);
+    EXPECT_EQ(items[1].bytes, b);
+    EXPECT_EQ(items[1].offset, a.size());
+}
+
+TEST(Reader, EmptyInputHasNoRecords) { EXPECT_TRUE(read_all("").empty()); }
+
+TEST(Reader, FramingErrorsStopReadingLikePymarc) {
+    std::string a = make_record({{"001", "a"}});
+    auto items = read_all(a + "abcde" + a);
+    ASSERT_EQ(items.size(), 2u);
+    EXPECT_EQ(items[1].error, ErrorCode::record_length_invalid);
+    EXPECT_EQ(items[1].bytes, "abcde");
+
+    items = read_all(a + a.substr(0, 30));
+    ASSERT_EQ(items.size(), 2u);
+    EXPECT_EQ(items[1].error, ErrorCode::truncated_record);
+
+    std::string no_term = a;
+    no_term.back() = 'x';
+    items = read_all(no_term + a);
+    ASSERT_EQ(items.size(), 1u);
+    EXPECT_EQ(items[0].error, ErrorCode::end_of_record_not_found);
+
+    items = read_all(a + "001");
+    ASSERT_EQ(items.size(), 2u);
+    EXPECT_EQ(items[1].error, ErrorCode::truncated_record);
+}
+
+TEST(Reader, RecoverResynchronisesAtTheNextRecord) {
+    std::string a = make_record({{"001", "a"}}), b = make_record({{"001", "bb"}});
+    ReaderOptions recover;
+    recover.recover = true;
+    auto items = read_all(a + "garbage!" + b + a, recover);
+    ASSERT_EQ(items.size(), 4u);
+    EXPECT_EQ(items[1].error, ErrorCode::record_length_invalid);
+    EXPECT_EQ(items[2].bytes, b);
+    EXPECT_EQ(items[3].bytes, a);
+}
+
+TEST(Reader, SmallChunksGiveTheSameRecords) {
+    std::string data = rapidmarc::test::read_file(rapidmarc::test::shared_data() / "real" / "loc_386.mrc");
+    if (data.empty()) GTEST_SKIP() << "shared data not found";
+    auto big = read_all(data, {}, 1 << 20);
+    auto small = read_all(data, {}, 4096);
+    ASSERT_EQ(big.size(), 386u);
+    ASSERT_EQ(small.size(), big.size());
+    for (std::size_t i = 0; i < big.size(); ++i) EXPECT_EQ(big[i].bytes, small[i].bytes);
+}
+
+TEST(Reader, BatchesStayValidTogether) {
+    std::string data;
+    for (int i = 0; i < 500; ++i) data += make_record({{"001", std::to_string(i)}, {"245", "10\x1f" "aTitle"}});
+    ReaderOptions options;
+    options.chunk_size = 4096;
+    RecordReader reader(std::make_unique<MemorySource>(data), options);
+    std::vector<FramedRecord> batch;
+    std::size_t total = 0;
+    while (std::size_t n = reader.next_batch(batch, 64, 1 << 20)) {
+        for (const auto& fr : batch) {
+            ParsedRecord parsed;
+            ASSERT_EQ(parse_record(reader.bytes(fr), {}, parsed), ErrorCode::ok);
+            EXPECT_EQ(RecordView(reader.bytes(fr), parsed.entries).field(0).data(), std::to_string(fr.index));
+        }
+        total += n;
+        batch.clear();
+    }
+    EXPECT_EQ(total, 500u);
+}
+
+TEST(Reader, OversizeRecordIsFramedByItsTerminator) {
+    auto path = rapidmarc::test::shared_data() / "edge" / "oversize_record_5.mrc";
+    if (!std::filesystem::exists(path)) GTEST_SKIP() << "shared data not found";
+    RecordReader reader(std::make_unique<FileSource>(path));
+    FramedRecord fr;
+    ParsedRecord parsed;
+    std::vector<std::size_t> sizes;
+    while (reader.next(fr)) {
+        ASSERT_EQ(fr.error, ErrorCode::ok) << reader.error_of(fr).message();
+        ASSERT_EQ(parse_record(reader.bytes(fr), {}, parsed), ErrorCode::ok) << parsed.detail;
+        sizes.push_back(fr.size);
+    }
+    ASSERT_EQ(sizes.size(), 5u);
+    EXPECT_EQ(sizes[3], 1096887u);
+}
+
+TEST(Reader, EveryRealFileReadsCompletely) {
+    const std::pair<const char*, std::size_t> files[] = {
+        {"uva_2000.mrc", 2000}, {"jazz_1k.mrc", 1000}, {"lul_fre_500.mrc", 500}, {"hebrew_20.mrc", 20},
+        {"solrmarc_spec_76.mrc", 76}, {"auth_1066.mrc", 1066}, {"nepali_96.mrc", 96}, {"loc_386.mrc", 386},
+        {"traject_30.mrc", 30}};
+    for (const auto& [name, count] : files) {
+        auto path = rapidmarc::test::shared_data() / "real" / name;
+        if (!std::filesystem::exists(path)) GTEST_SKIP() << "shared data not found";
+        RecordReader reader(std::make_unique<FileSource>(path));
+        FramedRecord fr;
+        ParsedRecord parsed;
+        std::size_t n = 0;
+        while (reader.next(fr)) {
+            ASSERT_EQ(fr.error, ErrorCode::ok) << name;
+            ASSERT_EQ(parse_record(reader.bytes(fr), {}, parsed), ErrorCode::ok) << name << ": " << parsed.detail;
+            ++n;
+        }
+        EXPECT_EQ(n, count) << name;
+    }
+}
+
+TEST(Reader, MissingFileThrowsWithItsName) {
+    try {
+        FileSource source("/nonexistent/file.mrc");
+        FAIL() << "no exception";
+    } catch (const std::system_error& e) {
+        EXPECT_NE(std::string(e.what()).find("/nonexistent/file.mrc"), std::string::npos);
+    }
+}
