@@ -43,6 +43,7 @@ struct PyTypes {
     nb::object leader;         // rapidmarc.Leader
     nb::object make_error;     // rapidmarc.exceptions._make_error(code, detail, index, offset, culprit)
     nb::object subfield_code;  // rapidmarc.field._normalize_subfield_code(piece) -> (code, skip)
+    nb::handle field_type;     // rapidmarc._core.Field, for allocation without a type lookup
     bool ready = false;
 };
 
@@ -413,7 +414,11 @@ struct Record {
                 f.off = e.offset;
                 f.len = e.length;
                 f.text = f.control ? control_text : text;
-                list.append(nb::cast(std::move(f), nb::rv_policy::move));
+                // Allocate directly from the cached type: nb::cast would look the type up per field.
+                nb::object obj = nb::inst_alloc(types().field_type);
+                new (nb::inst_ptr<Field>(obj)) Field(std::move(f));
+                nb::inst_mark_ready(obj);
+                list.append(obj);
             }
             fields = std::move(list);
             entries = {};
@@ -432,7 +437,8 @@ struct Record {
 
 // Tag of a field object, fast for our Field type.
 bool tag_equals(nb::handle field, std::string_view tag) {
-    if (nb::isinstance<Field>(field)) return nb::inst_ptr<Field>(field)->tag == tag;
+    if (Py_TYPE(field.ptr()) == reinterpret_cast<PyTypeObject*>(types().field_type.ptr()) || nb::isinstance<Field>(field))
+        return nb::inst_ptr<Field>(field)->tag == tag;
     nb::object t = field.attr("tag");
     return nb::isinstance<nb::str>(t) && utf8_of(t) == tag;
 }
@@ -769,6 +775,7 @@ NB_MODULE(_core, m) {
         t.leader = std::move(leader);
         t.make_error = std::move(make_error_fn);
         t.subfield_code = std::move(subfield_code);
+        t.field_type = nb::type<Field>();
         t.ready = true;
     });
     // Drops the registered classes at interpreter exit so that nothing outlives the module.
@@ -782,7 +789,7 @@ NB_MODULE(_core, m) {
         t.subfield_code.reset();
     });
 
-    nb::class_<Field>(m, "Field", nb::type_slots(field_slots))
+    nb::class_<Field>(m, "Field")
         .def("__init__",
              [](Field* self, nb::object tag, nb::object indicators, nb::object subfields, nb::object data) {
                  new (self) Field();
