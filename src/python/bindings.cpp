@@ -718,23 +718,16 @@ private:
     nb::object current_exception_;
 };
 
-// Garbage-collector support: records and fields hold Python objects that user code can make
-// point back at them (a field list containing its record, say).
-template <typename T, typename Visit>
-int traverse_members(PyObject* self, visitproc visit, void* arg, Visit&& members) {
+// Garbage-collector support for Record: its field list is user-visible and may end up holding the
+// record itself. Fields are not tracked (they hold no user-settable object that could refer back
+// to them in normal use), which keeps creating one per field cheap.
+int record_traverse(PyObject* self, visitproc visit, void* arg) {
     Py_VISIT(Py_TYPE(self));
     if (!nb::inst_ready(self)) return 0;
-    for (nb::handle h : members(*nb::inst_ptr<T>(self))) Py_VISIT(h.ptr());
+    const Record& r = *nb::inst_ptr<Record>(self);
+    Py_VISIT(r.fields.ptr());
+    Py_VISIT(r.leader.ptr());
     return 0;
-}
-
-auto record_members = [](Record& r) { return std::array<nb::handle, 3>{r.raw, r.fields, r.leader}; };
-auto field_members = [](Field& f) {
-    return std::array<nb::handle, 5>{f.tag_obj, f.owner, f.subfields, f.indicators, f.data};
-};
-
-int record_traverse(PyObject* self, visitproc visit, void* arg) {
-    return traverse_members<Record>(self, visit, arg, record_members);
 }
 int record_clear(PyObject* self) {
     Record& r = *nb::inst_ptr<Record>(self);
@@ -742,22 +735,9 @@ int record_clear(PyObject* self) {
     r.leader.reset();
     return 0;
 }
-int field_traverse(PyObject* self, visitproc visit, void* arg) {
-    return traverse_members<Field>(self, visit, arg, field_members);
-}
-int field_clear(PyObject* self) {
-    Field& f = *nb::inst_ptr<Field>(self);
-    f.subfields.reset();
-    f.indicators.reset();
-    f.data.reset();
-    return 0;
-}
 PyType_Slot record_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(record_traverse)},
                               {Py_tp_clear, reinterpret_cast<void*>(record_clear)},
                               {0, nullptr}};
-PyType_Slot field_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(field_traverse)},
-                             {Py_tp_clear, reinterpret_cast<void*>(field_clear)},
-                             {0, nullptr}};
 
 }  // namespace
 
