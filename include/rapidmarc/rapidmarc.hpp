@@ -7,8 +7,10 @@
 //   record_view.hpp  zero-copy views of fields and subfields
 //   record.hpp       an owning, editable record
 //   writer.hpp       laying out ISO 2709 bytes
+//   batch.hpp        framing + parsing in owned batches, optionally ahead on a worker thread
 #pragma once
 
+#include "rapidmarc/batch.hpp"
 #include "rapidmarc/error.hpp"
 #include "rapidmarc/parser.hpp"
 #include "rapidmarc/reader.hpp"

@@ -2,7 +2,8 @@
 
 ``Record`` is the native ``rapidmarc._core.Record``. A record read from a file keeps its bytes;
 its ``fields`` list (of lazy ``Field`` views) is built the first time it is used. The methods
-and convenience properties that are not on hot paths are written here in Python and attached.
+and convenience properties that are not on hot paths are written here in Python and attached;
+``title`` and ``issn_title`` are native (bindings.cpp) because nearly every script reads them.
 """
 
 from __future__ import annotations
@@ -35,18 +36,6 @@ _NOTE_TAGS = (
     "565", "567", "580", "581", "583", "584", "585", "586", "590", "591",
     "592", "593", "594", "595", "596", "597", "598", "599",
 )  # fmt: skip
-
-
-def _title_of(field: Field | None) -> str | None:
-    """$a followed by $b, as pymarc joins them for 245 and 222."""
-    if not field:
-        return None
-    title = field.get("a")
-    if title:
-        subtitle = field.get("b")
-        if subtitle:
-            title += f" {subtitle}"
-    return title
 
 
 def _publication_subfield(record: Record, code: str) -> str | None:
@@ -143,16 +132,6 @@ class _RecordMethods:
         if raw is not None and self._is_lazy():
             return (_from_bytes, (raw, self.to_unicode, self.force_utf8))
         return (_from_parts, (str(self.leader), list(self.fields), self.to_unicode, self.force_utf8))
-
-    @property
-    def title(self: Record) -> str | None:
-        """245 $a, followed by $b when present."""
-        return _title_of(self.get("245"))
-
-    @property
-    def issn_title(self: Record) -> str | None:
-        """The key title: 222 $a, followed by $b when present."""
-        return _title_of(self.get("222"))
 
     @property
     def isbn(self: Record) -> str | None:

@@ -20,6 +20,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -118,6 +119,31 @@ bool edges_uncertain(std::string_view s, Text text) noexcept {
     return f >= 0x80 || b >= 0x80;
 }
 
+// Builds short texts on the stack (most fields are short), spilling to the heap when needed.
+class Scratch {
+public:
+    void append(std::string_view s) {
+        if (!spilled_ && len_ + s.size() <= sizeof(stack_)) {
+            if (!s.empty()) std::memcpy(stack_ + len_, s.data(), s.size());
+            len_ += s.size();
+            return;
+        }
+        if (!spilled_) {
+            heap_.assign(stack_, len_);
+            spilled_ = true;
+        }
+        heap_.append(s);
+    }
+    void push_back(char c) { append({&c, 1}); }
+    std::string_view view() const { return spilled_ ? std::string_view(heap_) : std::string_view(stack_, len_); }
+
+private:
+    char stack_[1024];
+    std::size_t len_ = 0;
+    bool spilled_ = false;
+    std::string heap_;
+};
+
 nb::object call_strip(nb::handle value) { return value.attr("strip")(); }
 
 // ---------------------------------------------------------------------------------------------
@@ -191,13 +217,19 @@ bool code_matches(std::string_view sub_code, nb::handle wanted) {
     return sub_code == utf8_of(wanted);
 }
 
-nb::object field_get(Field& f, nb::handle code, nb::handle dflt) {
+// First value of subfield `code`, or an invalid object.
+nb::object field_find(Field& f, std::string_view code) {
     nb::object found;
     for_each_subfield(f, [&](std::string_view c, auto value) {
-        if (!code_matches(c, code)) return true;
+        if (c != code) return true;
         found = value();
         return false;
     });
+    return found;
+}
+
+nb::object field_get(Field& f, nb::handle code, nb::handle dflt) {
+    nb::object found = nb::isinstance<nb::str>(code) ? field_find(f, utf8_of(code)) : nb::object();
     return found.is_valid() ? found : nb::borrow(dflt);
 }
 
@@ -208,8 +240,7 @@ nb::object field_value(Field& f) {
         return f.data.is_none() ? nb::object(make_str("")) : f.data;
     }
     if (f.is_raw() && f.text != Text::bytes) {
-        thread_local std::string buf;
-        buf.clear();
+        Scratch buf;
         bool first = true, exact = true;
         for (const auto& sf : f.view().subfields()) {
             std::string_view v = strip_ascii(sf.value);
@@ -221,7 +252,7 @@ nb::object field_value(Field& f) {
             buf.append(v);
             first = false;
         }
-        if (exact) return decode(buf, f.text);
+        if (exact) return decode(buf.view(), f.text);
     }
     f.materialize();
     nb::list parts;
@@ -236,15 +267,14 @@ nb::object field_format(Field& f) {
     const bool subject = !f.tag.empty() && f.tag[0] == '6';
     auto is_subdivision = [](std::string_view c) { return c == "v" || c == "x" || c == "y" || c == "z"; };
     if (f.is_raw() && f.text != Text::bytes) {
-        thread_local std::string buf;
-        buf.clear();
+        Scratch buf;
         for (const auto& sf : f.view().subfields()) {
             std::string_view c(&sf.code, 1);
             if (c == "6") continue;
             buf.append(subject && is_subdivision(c) ? " -- " : " ");
             buf.append(sf.value);
         }
-        std::string_view s = strip_ascii(buf);
+        std::string_view s = strip_ascii(buf.view());
         if (!edges_uncertain(s, f.text)) return decode(s, f.text);
     }
     f.materialize();
@@ -262,20 +292,23 @@ nb::object field_format(Field& f) {
 // str(field): MARCMaker-style text, blanks shown as backslashes.
 nb::object field_str(Field& f) {
     if (f.is_raw() && f.text != Text::bytes) {
-        thread_local std::string buf;
-        buf.assign("=").append(f.tag).append("  ");
+        Scratch buf;
+        buf.append("=");
+        buf.append(f.tag);
+        buf.append("  ");
         if (f.control) {
             for (char c : f.raw()) buf.push_back(c == ' ' ? '\\' : c);
         } else {
             auto v = f.view();
             for (char c : {v.indicator1(), v.indicator2()}) buf.push_back(c == ' ' || c == '\\' ? '\\' : c);
-            for (const auto& sf : v.subfields()) buf.append("$").append(1, sf.code).append(sf.value);
+            for (const auto& sf : v.subfields()) {
+                buf.push_back('$');
+                buf.push_back(sf.code);
+                buf.append(sf.value);
+            }
         }
-        if (f.text == Text::latin1) {
-            // The prefix is ASCII, so decoding the whole buffer as Latin-1 equals decoding the data.
-            return decode(buf, Text::latin1);
-        }
-        return decode(buf, f.text);
+        // The prefix is ASCII, so decoding the whole text equals decoding the data alone.
+        return decode(buf.view(), f.text);
     }
     f.materialize();
     nb::object tag = f.tag_str();
@@ -405,7 +438,10 @@ struct Record {
 
     nb::object& field_list() {
         if (!fields.is_valid()) {
-            nb::list list;
+            PyObject* list = PyList_New(static_cast<Py_ssize_t>(entries.size()));
+            if (!list) throw nb::python_error();
+            nb::object owned = nb::steal(list);
+            Py_ssize_t i = 0;
             for (const FieldEntry& e : entries) {
                 Field f;
                 f.tag.assign(e.tag.data(), 3);
@@ -418,9 +454,9 @@ struct Record {
                 nb::object obj = nb::inst_alloc(types().field_type);
                 new (nb::inst_ptr<Field>(obj)) Field(std::move(f));
                 nb::inst_mark_ready(obj);
-                list.append(obj);
+                PyList_SET_ITEM(list, i++, obj.release().ptr());
             }
-            fields = std::move(list);
+            fields = std::move(owned);
             entries = {};
         }
         return fields;
@@ -447,6 +483,27 @@ nb::object record_get(Record& r, std::string_view tag, nb::handle dflt) {
     for (nb::handle f : nb::borrow<nb::list>(r.field_list()))
         if (tag_equals(f, tag)) return nb::borrow(f);
     return nb::borrow(dflt);
+}
+
+// pymarc's title rule for 245 and 222: $a, then " " and $b when both are non-empty. Native
+// because `record.title` sits on the hot path of most scripts.
+nb::object title_of(Record& r, std::string_view tag) {
+    nb::object field = record_get(r, tag, nb::none());
+    if (field.is_none()) return nb::none();
+    nb::object title, subtitle;
+    if (Py_TYPE(field.ptr()) == reinterpret_cast<PyTypeObject*>(types().field_type.ptr())) {
+        Field& f = *nb::inst_ptr<Field>(field);
+        title = field_find(f, "a");
+        if (!title.is_valid()) return nb::none();
+        if (!nb::bool_(title)) return title;
+        subtitle = field_find(f, "b");
+    } else {
+        title = field.attr("get")("a");
+        if (!nb::bool_(title)) return title;
+        subtitle = field.attr("get")("b");
+    }
+    if (!subtitle.is_valid() || !nb::bool_(subtitle)) return title;
+    return title + (make_str(" ") + nb::str(subtitle));
 }
 
 nb::bytes record_as_marc(Record& r) {
@@ -637,7 +694,17 @@ public:
                 return got;
             });
         }
-        reader_ = std::make_unique<rapidmarc::RecordReader>(std::move(src), ro);
+        // Paths and bytes are parsed one batch ahead on a worker thread; a file object must be
+        // read under the GIL, so it is read and parsed in the consumer's thread (GIL released
+        // except inside readinto).
+        rapidmarc::BatchOptions bo;
+        bo.background = kind != 2;
+        reader_ = std::make_unique<rapidmarc::BatchReader>(std::move(src), ro, options_.parse_options(), bo);
+    }
+
+    ~Reader() {
+        // Stopping the worker never needs the GIL, so joining it here cannot deadlock.
+        reader_.reset();
     }
 
     nb::object next() {
@@ -647,16 +714,16 @@ public:
             nb::gil_scoped_release release;
             lock.lock();
         }
-        if (pos_ >= frames_.size()) {
+        if (!batch_ || pos_ >= batch_->size()) {
             if (finished_ || !refill()) {
                 finished_ = true;
                 throw nb::stop_iteration();
             }
         }
         const std::size_t i = pos_++;
-        const rapidmarc::FramedRecord& fr = frames_[i];
-        std::string_view bytes = reader_->bytes(fr);
-        rapidmarc::ParsedRecord& pr = parsed_[i];
+        const rapidmarc::FramedRecord& fr = batch_->frames[i];
+        std::string_view bytes = batch_->record(i);
+        rapidmarc::ParsedRecord& pr = batch_->parsed[i];
         nb::object err;
         if (fr.error != ErrorCode::ok) {
             err = make_error(fr.error, fr.detail, fr.index, fr.offset, {});
@@ -688,29 +755,19 @@ public:
 
 private:
     bool refill() {
-        frames_.clear();
         pos_ = 0;
-        std::size_t n = 0;
-        {
-            nb::gil_scoped_release release;
-            n = reader_->next_batch(frames_, 1024, std::size_t{1} << 20);
-            if (parsed_.size() < n) parsed_.resize(n);
-            const auto po = options_.parse_options();
-            for (std::size_t i = 0; i < n; ++i) {
-                if (frames_[i].error == ErrorCode::ok) rapidmarc::parse_record(reader_->bytes(frames_[i]), po, parsed_[i]);
-                else parsed_[i].clear();
-            }
-        }
-        return n > 0;
+        nb::gil_scoped_release release;
+        reader_->recycle(std::move(batch_));
+        batch_ = reader_->next();
+        return batch_ != nullptr;
     }
 
     DecodeOptions options_;
     bool strict_;
     nb::object keep_;
     std::string owned_;
-    std::unique_ptr<rapidmarc::RecordReader> reader_;
-    std::vector<rapidmarc::FramedRecord> frames_;
-    std::vector<rapidmarc::ParsedRecord> parsed_;
+    std::unique_ptr<rapidmarc::BatchReader> reader_;
+    std::unique_ptr<rapidmarc::Batch> batch_;
     std::size_t pos_ = 0;
     bool finished_ = false;
     std::mutex mutex_;
@@ -966,6 +1023,9 @@ NB_MODULE(_core, m) {
                  nb::list list = nb::borrow<nb::list>(r.field_list());
                  for (nb::handle f : fields) list.append(f);
              })
+        .def_prop_ro("title", [](Record& r) { return title_of(r, "245"); }, "245 $a, followed by $b when present.")
+        .def_prop_ro("issn_title", [](Record& r) { return title_of(r, "222"); },
+                     "The key title: 222 $a, followed by $b when present.")
         .def("as_marc", &record_as_marc)
         .def("as_marc21", &record_as_marc)
         .def("_raw_bytes", [](Record& r) { return r.raw.is_valid() ? r.raw : nb::none(); })

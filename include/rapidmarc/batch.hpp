@@ -1,0 +1,78 @@
+// Framing and parsing in batches, optionally one step ahead on a background thread.
+//
+// A Batch owns a copy of up to ~1 MiB of consecutive records together with their framing and
+// parse results, so it stays valid while the reader goes on. BatchReader produces batches in
+// stream order, either when asked (synchronous) or ahead of the consumer on a worker thread with
+// at most `queue_depth` finished batches waiting (bounded memory: a slow consumer stops the worker).
+// The worker only touches the ByteSource, so a source that calls back into a language runtime must
+// use the synchronous mode.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "rapidmarc/parser.hpp"
+#include "rapidmarc/reader.hpp"
+
+namespace rapidmarc {
+
+struct Batch {
+    std::string bytes;                  // the records' bytes, back to back
+    std::vector<FramedRecord> frames;   // begin offsets index `bytes`
+    std::vector<ParsedRecord> parsed;   // parsed[i] belongs to frames[i] (cleared for framing errors)
+
+    std::size_t size() const noexcept { return frames.size(); }
+    std::string_view record(std::size_t i) const noexcept { return {bytes.data() + frames[i].begin, frames[i].size}; }
+};
+
+struct BatchOptions {
+    std::size_t max_records = 1024;
+    std::size_t max_bytes = std::size_t{1} << 20;
+    bool background = false;     // parse ahead on a worker thread
+    std::size_t queue_depth = 2; // finished batches the worker may hold ahead
+};
+
+class BatchReader {
+public:
+    BatchReader(std::unique_ptr<ByteSource> source, ReaderOptions reader_options, ParseOptions parse_options,
+                BatchOptions batch_options = {});
+    ~BatchReader();
+    BatchReader(const BatchReader&) = delete;
+    BatchReader& operator=(const BatchReader&) = delete;
+
+    // The next batch in stream order, or nullptr at the end. Rethrows an exception of the source.
+    // In background mode this blocks until the worker has one ready.
+    std::unique_ptr<Batch> next();
+    // Hands a consumed batch back so that its buffers are reused.
+    void recycle(std::unique_ptr<Batch> batch);
+
+private:
+    bool fill(Batch& batch);  // false at the end of input
+    void work();
+    std::unique_ptr<Batch> take_spare();
+
+    RecordReader reader_;
+    ParseOptions parse_options_;
+    BatchOptions options_;
+    std::vector<FramedRecord> scratch_;
+
+    std::mutex mutex_;
+    std::condition_variable ready_cv_;  // a batch was queued, or the worker finished
+    std::condition_variable space_cv_;  // the queue has room, or stop was requested
+    std::deque<std::unique_ptr<Batch>> ready_;
+    std::vector<std::unique_ptr<Batch>> spare_;
+    std::exception_ptr error_;
+    bool finished_ = false;
+    bool stop_ = false;
+    std::thread worker_;
+};
+
+}  // namespace rapidmarc

@@ -1,0 +1,103 @@
+#include "rapidmarc/batch.hpp"
+
+#include <utility>
+
+namespace rapidmarc {
+
+BatchReader::BatchReader(std::unique_ptr<ByteSource> source, ReaderOptions reader_options, ParseOptions parse_options,
+                         BatchOptions batch_options)
+    : reader_(std::move(source), reader_options), parse_options_(parse_options), options_(batch_options) {
+    if (options_.queue_depth == 0) options_.queue_depth = 1;
+    if (options_.background) worker_ = std::thread([this] { work(); });
+}
+
+BatchReader::~BatchReader() {
+    if (worker_.joinable()) {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stop_ = true;
+        }
+        space_cv_.notify_all();
+        worker_.join();
+    }
+}
+
+std::unique_ptr<Batch> BatchReader::take_spare() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (spare_.empty()) return std::make_unique<Batch>();
+    auto batch = std::move(spare_.back());
+    spare_.pop_back();
+    return batch;
+}
+
+void BatchReader::recycle(std::unique_ptr<Batch> batch) {
+    if (!batch) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (spare_.size() < options_.queue_depth + 1) spare_.push_back(std::move(batch));
+}
+
+bool BatchReader::fill(Batch& batch) {
+    scratch_.clear();
+    const std::size_t n = reader_.next_batch(scratch_, options_.max_records, options_.max_bytes);
+    batch.bytes.clear();
+    batch.frames.resize(n);
+    if (batch.parsed.size() < n) batch.parsed.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        FramedRecord& f = batch.frames[i];
+        std::string_view bytes = reader_.bytes(scratch_[i]);
+        f = std::move(scratch_[i]);
+        f.begin = batch.bytes.size();
+        batch.bytes.append(bytes);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        if (batch.frames[i].error == ErrorCode::ok) {
+            parse_record(batch.record(i), parse_options_, batch.parsed[i]);
+        } else {
+            batch.parsed[i].clear();
+        }
+    }
+    return n > 0;
+}
+
+void BatchReader::work() {
+    try {
+        for (;;) {
+            auto batch = take_spare();
+            if (!fill(*batch)) break;
+            std::unique_lock<std::mutex> lock(mutex_);
+            space_cv_.wait(lock, [&] { return stop_ || ready_.size() < options_.queue_depth; });
+            if (stop_) return;
+            ready_.push_back(std::move(batch));
+            ready_cv_.notify_one();
+        }
+    } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        error_ = std::current_exception();
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    finished_ = true;
+    ready_cv_.notify_all();
+}
+
+std::unique_ptr<Batch> BatchReader::next() {
+    if (!options_.background) {
+        auto batch = take_spare();
+        if (!fill(*batch)) {
+            recycle(std::move(batch));
+            return nullptr;
+        }
+        return batch;
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    ready_cv_.wait(lock, [&] { return !ready_.empty() || finished_; });
+    if (!ready_.empty()) {
+        auto batch = std::move(ready_.front());
+        ready_.pop_front();
+        space_cv_.notify_one();
+        return batch;
+    }
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+    return nullptr;
+}
+
+}  // namespace rapidmarc
