@@ -7,7 +7,7 @@ CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 .PHONY: demo deps install test test-python test-cpp test-asan lint bench clean
 
 deps:
-	$(PYTHON) -m pip install -q "scikit-build-core>=0.10" "nanobind>=2.4" cmake ninja "pytest>=7" "pymarc==5.4.0" ruff
+	$(PYTHON) -m pip install -q "scikit-build-core>=0.10" "nanobind>=2.4" cmake ninja "pytest>=7" "pymarc==5.4.0" ruff mypy
 
 install: deps
 	$(PYTHON) -m pip install -q --no-build-isolation .
@@ -33,6 +33,7 @@ test-asan:
 
 lint:
 	$(PYTHON) -m ruff check python tests bench examples
+	$(PYTHON) -m mypy python/rapidmarc
 
 bench: install
 	$(PYTHON) -m pip install -q mrrc rmarc

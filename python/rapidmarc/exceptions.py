@@ -141,9 +141,10 @@ def _make_error(code: str, detail: str, index: int, offset: int, culprit: bytes)
         exc = ValueError(detail)
     else:
         exc = _CLASSES.get(code, PymarcException)()
-    exc.record_index = index  # type: ignore[attr-defined]
-    exc.byte_offset = offset  # type: ignore[attr-defined]
-    exc.detail = detail  # type: ignore[attr-defined]
+    # Plain Python exceptions (UnicodeDecodeError, ValueError) accept the same attributes.
+    setattr(exc, "record_index", index)  # noqa: B010
+    setattr(exc, "byte_offset", offset)  # noqa: B010
+    setattr(exc, "detail", detail)  # noqa: B010
     return exc
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import _core
 
@@ -30,10 +30,17 @@ class Indicators(NamedTuple):
 Field = _core.Field
 
 
-class _FieldMethods:
+# For type checkers the methods below belong to the native class; at run time they are copied onto it.
+if TYPE_CHECKING:
+    _FieldBase = _core.Field
+else:
+    _FieldBase = object
+
+
+class _FieldMethods(_FieldBase):
     """Methods of Field written in Python (attached to the native class below)."""
 
-    def __setitem__(self: Field, code: str, value: str) -> None:
+    def __setitem__(self, code: str, value: str) -> None:
         """Set the value of the only subfield `code`; KeyError if there is none or several."""
         if self.control_field:
             raise KeyError("field is a control field")
@@ -45,7 +52,7 @@ class _FieldMethods:
             raise KeyError(f"more than one code '{code}'")
         subfields[matches[0]] = Subfield(code=code, value=value)
 
-    def add_subfield(self: Field, code: str, value: str, pos: int | None = None) -> None:
+    def add_subfield(self, code: str, value: str, pos: int | None = None) -> None:
         """Add a subfield at the end, or before index `pos` (out of range: at the end)."""
         if self.control_field:
             return
@@ -55,7 +62,7 @@ class _FieldMethods:
         else:
             subfields.insert(pos, Subfield(code=code, value=value))
 
-    def delete_subfield(self: Field, code: str) -> str | None:
+    def delete_subfield(self, code: str) -> str | None:
         """Remove the first subfield `code` and return its value (None if absent)."""
         if self.control_field:
             return None
@@ -65,7 +72,7 @@ class _FieldMethods:
                 return subfields.pop(i).value
         return None
 
-    def subfields_as_dict(self: Field) -> dict[str, list]:
+    def subfields_as_dict(self) -> dict[str, list]:
         """Subfield values grouped by code, in order."""
         if self.control_field:
             return {}
@@ -74,16 +81,16 @@ class _FieldMethods:
             grouped[sf.code].append(sf.value)
         return dict(grouped)
 
-    def is_subject_field(self: Field) -> bool:
+    def is_subject_field(self) -> bool:
         """True for 6XX fields (used by format_field)."""
         return self.tag.startswith("6")
 
-    def linkage_occurrence_num(self: Field) -> str | None:
+    def linkage_occurrence_num(self) -> str | None:
         """The occurrence number in $6 (e.g. '01' of '880-01/$1'), or None."""
         ocn = self.get("6", "")
         return ocn.split("-")[1].split("/")[0] if ocn else None
 
-    def as_marc(self: Field, encoding: str = "utf-8") -> bytes:
+    def as_marc(self, encoding: str = "utf-8") -> bytes:
         """The field's ISO 2709 data with its terminator, text encoded in `encoding`."""
         if self.control_field:
             data = self.data
@@ -104,14 +111,14 @@ class _FieldMethods:
         it: Iterator[str] = iter(subfields)
         return [Subfield(code, value) for code, value in zip(it, it, strict=True)]
 
-    def __repr__(self: Field) -> str:
+    def __repr__(self) -> str:
         return f"<Field {str(self)!r}>"
 
-    def __reduce__(self: Field) -> tuple:
+    def __reduce__(self) -> tuple:
         # Fields pickle as their constructor arguments.
         if self.control_field:
             return (Field, (self.tag, None, None, self.data))
-        return (Field, (self.tag, tuple(self.indicators), list(self.subfields)))
+        return (Field, (self.tag, tuple(self.indicators or (" ", " ")), list(self.subfields)))
 
 
 def _text(value: str | bytes, encoding: str) -> bytes:

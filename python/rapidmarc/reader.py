@@ -8,7 +8,7 @@ and parsed with the GIL released. ``bytes`` are parsed in place.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import IO, Any, BinaryIO
 
 from . import _core
@@ -54,6 +54,7 @@ class MARCReader(_core.Reader, Reader):
         strict: bool = False,
         recover: bool = False,
     ) -> None:
+        source: object
         if isinstance(marc_target, str | os.PathLike):
             kind, source = _PATH, os.fsdecode(marc_target)
             self.file_handle: Any = None
@@ -86,8 +87,11 @@ class MARCReader(_core.Reader, Reader):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __iter__(self) -> Iterator[Record | None]:
+    def __iter__(self) -> MARCReader:
         return self
+
+    def __next__(self) -> Record | None:
+        return super().__next__()
 
 
 def map_records(f: Callable[[Record | None], Any], *files: Any) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TYPE_CHECKING
 
 from . import _core
 from .exceptions import FieldNotFound, MissingLinkedFields
@@ -45,29 +46,36 @@ def _publication_subfield(record: Record, code: str) -> str | None:
     return None
 
 
-class _RecordMethods:
+# For type checkers the methods below belong to the native class; at run time they are copied onto it.
+if TYPE_CHECKING:
+    _RecordBase = _core.Record
+else:
+    _RecordBase = object
+
+
+class _RecordMethods(_RecordBase):
     """Methods and properties of Record written in Python (attached to the native class)."""
 
-    def __str__(self: Record) -> str:
+    def __str__(self) -> str:
         """The record as MARCMaker-style text: the leader line, then one line per field."""
         lines = [f"=LDR  {self.leader}"]
         lines.extend(str(field) for field in self.fields)
         return "\n".join(lines) + "\n"
 
-    def __repr__(self: Record) -> str:
+    def __repr__(self) -> str:
         return f"<Record {str(self.leader)!r}>"
 
-    def add_grouped_field(self: Record, *fields: Field) -> None:
+    def add_grouped_field(self, *fields: Field) -> None:
         """Insert fields after the last field of the same hundred (loose MARC order)."""
         for field in fields:
             self._insert_sorted(field, lambda tag: int(tag[0]))
 
-    def add_ordered_field(self: Record, *fields: Field) -> None:
+    def add_ordered_field(self, *fields: Field) -> None:
         """Insert fields in strict numeric tag order."""
         for field in fields:
             self._insert_sorted(field, int)
 
-    def _insert_sorted(self: Record, field: Field, key) -> None:  # type: ignore[no-untyped-def]
+    def _insert_sorted(self, field: Field, key) -> None:  # type: ignore[no-untyped-def]
         fields = self.fields
         if not fields or not field.tag.isdigit():
             fields.append(field)
@@ -79,7 +87,7 @@ class _RecordMethods:
                 return
         fields.append(field)
 
-    def remove_field(self: Record, *fields: Field) -> None:
+    def remove_field(self, *fields: Field) -> None:
         """Remove the given field objects; FieldNotFound if one is not in the record."""
         current = self.fields
         for field in fields:
@@ -90,13 +98,13 @@ class _RecordMethods:
             else:
                 raise FieldNotFound
 
-    def remove_fields(self: Record, *tags: str) -> None:
+    def remove_fields(self, *tags: str) -> None:
         """Remove every field whose tag is one of `tags`."""
         if tags:
             wanted = set(tags)
             self.fields[:] = [f for f in self.fields if f.tag not in wanted]
 
-    def get_linked_fields(self: Record, field: Field) -> list[Field]:
+    def get_linked_fields(self, field: Field) -> list[Field]:
         """The 880 fields linked to `field` through $6; MissingLinkedFields if none exist."""
         num = field.linkage_occurrence_num()
         linked = [f for f in self.get_fields("880") if f.linkage_occurrence_num() == num]
@@ -104,7 +112,7 @@ class _RecordMethods:
             raise MissingLinkedFields(field)
         return linked
 
-    def as_dict(self: Record) -> dict[str, object]:
+    def as_dict(self) -> dict[str, object]:
         """MARC-in-JSON structure: {"leader": ..., "fields": [{tag: ...}, ...]}."""
         out: list[dict[str, object]] = []
         for field in self.fields:
@@ -122,11 +130,11 @@ class _RecordMethods:
                 )
         return {"leader": str(self.leader), "fields": out}
 
-    def as_json(self: Record, **kwargs: object) -> str:
+    def as_json(self, **kwargs: object) -> str:
         """MARC-in-JSON text; keyword arguments go to json.dumps."""
         return json.dumps(self.as_dict(), **kwargs)  # type: ignore[arg-type]
 
-    def __reduce__(self: Record) -> tuple:
+    def __reduce__(self) -> tuple:
         # An untouched record pickles as its bytes; an edited one as its leader and fields.
         raw = self._raw_bytes()
         if raw is not None and self._is_lazy():
@@ -134,7 +142,7 @@ class _RecordMethods:
         return (_from_parts, (str(self.leader), list(self.fields), self.to_unicode, self.force_utf8))
 
     @property
-    def isbn(self: Record) -> str | None:
+    def isbn(self) -> str | None:
         """The first ISBN (020 $a) reduced to digits and X, or None."""
         field = self.get("020")
         value = field.get("a") if field else None
@@ -144,72 +152,72 @@ class _RecordMethods:
         return match.group(1).replace("-", "") if match else None
 
     @property
-    def issn(self: Record) -> str | None:
+    def issn(self) -> str | None:
         """022 $a, or None."""
         field = self.get("022")
         return field.get("a") if (field and "a" in field) else None
 
     @property
-    def issnl(self: Record) -> str | None:
+    def issnl(self) -> str | None:
         """The linking ISSN, 022 $l, or None."""
         field = self.get("022")
         return field["l"] if (field and "l" in field) else None
 
     @property
-    def sudoc(self: Record) -> str | None:
+    def sudoc(self) -> str | None:
         """The SuDoc classification number (086), formatted."""
         field = self.get("086")
         return field.format_field() if field else None
 
     @property
-    def author(self: Record) -> str | None:
+    def author(self) -> str | None:
         """The main entry (100, 110 or 111), formatted."""
         field = self.get("100") or self.get("110") or self.get("111")
         return field.format_field() if field else None
 
     @property
-    def uniformtitle(self: Record) -> str | None:
+    def uniformtitle(self) -> str | None:
         """The uniform title (130 or 240), formatted."""
         field = self.get("130") or self.get("240")
         return field.format_field() if field else None
 
     @property
-    def series(self: Record) -> list[Field]:
+    def series(self) -> list[Field]:
         """Series statements and series added entries (440, 490, 800, 810, 811, 830)."""
         return self.get_fields("440", "490", "800", "810", "811", "830")
 
     @property
-    def subjects(self: Record) -> list[Field]:
+    def subjects(self) -> list[Field]:
         """Subject access fields (6XX, including the local 69X)."""
         return self.get_fields(*_SUBJECT_TAGS)
 
     @property
-    def addedentries(self: Record) -> list[Field]:
+    def addedentries(self) -> list[Field]:
         """Added entries (7XX, including the local 79X)."""
         return self.get_fields(*_ADDED_ENTRY_TAGS)
 
     @property
-    def location(self: Record) -> list[Field]:
+    def location(self) -> list[Field]:
         """Location fields (852)."""
         return self.get_fields("852")
 
     @property
-    def notes(self: Record) -> list[Field]:
+    def notes(self) -> list[Field]:
         """Note fields (5XX)."""
         return self.get_fields(*_NOTE_TAGS)
 
     @property
-    def physicaldescription(self: Record) -> list[Field]:
+    def physicaldescription(self) -> list[Field]:
         """Physical description fields (300)."""
         return self.get_fields("300")
 
     @property
-    def publisher(self: Record) -> str | None:
+    def publisher(self) -> str | None:
         """260 $b, or $b of a 264 with second indicator 1."""
         return _publication_subfield(self, "b")
 
     @property
-    def pubyear(self: Record) -> str | None:
+    def pubyear(self) -> str | None:
         """260 $c, or $c of a 264 with second indicator 1."""
         return _publication_subfield(self, "c")
 
