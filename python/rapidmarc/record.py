@@ -75,7 +75,7 @@ class _RecordMethods(_RecordBase):
         for field in fields:
             self._insert_sorted(field, int)
 
-    def _insert_sorted(self, field: Field, key) -> None:  # type: ignore[no-untyped-def]
+    def _insert_sorted(self, field: Field, key) -> None:
         fields = self.fields
         if not fields or not field.tag.isdigit():
             fields.append(field)
