@@ -26,8 +26,15 @@ namespace {
 bool is_ascii_space(char c) noexcept { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
 bool all_ascii(std::string_view s) noexcept {
-    for (char c : s)
-        if (static_cast<unsigned char>(c) >= 0x80) return false;
+    const char* p = s.data();
+    std::size_t n = s.size();
+    for (; n >= 8; p += 8, n -= 8) {
+        std::uint64_t chunk;
+        std::memcpy(&chunk, p, 8);
+        if (chunk & 0x8080808080808080ULL) return false;
+    }
+    for (; n > 0; ++p, --n)
+        if (static_cast<unsigned char>(*p) >= 0x80) return false;
     return true;
 }
 
@@ -70,6 +77,8 @@ ErrorCode check_field(std::string_view record, const FieldEntry& entry, std::siz
     std::string_view data = record.substr(entry.offset, entry.length);
     out.error_offset = entry.offset;
     out.error_length = entry.length;
+    // Most fields are pure ASCII: then indicators and codes are ASCII and the text is valid UTF-8.
+    if (all_ascii(data)) return ErrorCode::ok;
     const bool check_utf8 = options.validate_text && out.utf8;
     if (is_control_tag(entry.tag_view())) {
         if (check_utf8 && !is_valid_utf8(data))

@@ -593,7 +593,9 @@ nb::object build_record(std::string_view bytes, rapidmarc::ParsedRecord& parsed,
     } else {
         r.text = r.control_text = Text::latin1;
     }
-    r.entries.swap(parsed.entries);
+    // Copied, not moved: the parsed slot keeps its capacity for the next batch, and the allocation
+    // happens (and is later freed) on this thread rather than the parse-ahead worker.
+    r.entries.assign(parsed.entries.begin(), parsed.entries.end());
     nb::object obj = nb::cast(std::move(r), nb::rv_policy::move);
     if (!python_codec && !parsed.bad_subfield_code) return obj;
 

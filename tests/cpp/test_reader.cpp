@@ -143,3 +143,20 @@ TEST(Reader, MissingFileThrowsWithItsName) {
         EXPECT_NE(std::string(e.what()).find("/nonexistent/file.mrc"), std::string::npos);
     }
 }
+
+TEST(Reader, BatchReadingKeepsTheBufferBounded) {
+    std::string data;
+    for (int i = 0; i < 20000; ++i) data += make_record({{"001", std::to_string(i)}, {"245", "10\x1f" "aA title long enough"}});
+    ReaderOptions options;
+    options.chunk_size = 4096;
+    RecordReader reader(std::make_unique<MemorySource>(data), options);
+    std::vector<FramedRecord> batch;
+    std::size_t total = 0, largest = 0;
+    while (std::size_t n = reader.next_batch(batch, 16, 1 << 20)) {
+        total += n;
+        batch.clear();
+        largest = std::max(largest, reader.buffer_capacity());
+    }
+    EXPECT_EQ(total, 20000u);
+    EXPECT_LT(largest, 64u * 1024u) << "the buffer grew with the input (" << data.size() << " bytes)";
+}
