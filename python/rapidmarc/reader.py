@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import IO, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from . import _core
 from .record import Record
@@ -90,8 +90,9 @@ class MARCReader(_core.Reader, Reader):
     def __iter__(self) -> MARCReader:
         return self
 
-    def __next__(self) -> Record | None:
-        return super().__next__()
+    if TYPE_CHECKING:  # at run time __next__ is the native one: no Python frame per record
+
+        def __next__(self) -> Record | None: ...
 
 
 def map_records(f: Callable[[Record | None], Any], *files: Any) -> None:
