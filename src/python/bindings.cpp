@@ -21,6 +21,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -240,19 +241,28 @@ nb::object field_value(Field& f) {
         return f.data.is_none() ? nb::object(make_str("")) : f.data;
     }
     if (f.is_raw() && f.text != Text::bytes) {
+        // The first piece is only copied once a second one appears: a single subfield (the common
+        // case) is decoded straight from the record's bytes.
         Scratch buf;
-        bool first = true, exact = true;
+        std::string_view first;
+        std::size_t count = 0;
+        bool exact = true;
         for (const auto& sf : f.view().subfields()) {
             std::string_view v = strip_ascii(sf.value);
             if (edges_uncertain(v, f.text)) {
                 exact = false;
                 break;
             }
-            if (!first) buf.push_back(' ');
-            buf.append(v);
-            first = false;
+            if (count == 0) {
+                first = v;
+            } else {
+                if (count == 1) buf.append(first);
+                buf.push_back(' ');
+                buf.append(v);
+            }
+            ++count;
         }
-        if (exact) return decode(buf.view(), f.text);
+        if (exact) return decode(count <= 1 ? first : buf.view(), f.text);
     }
     f.materialize();
     nb::list parts;
@@ -443,16 +453,16 @@ struct Record {
             nb::object owned = nb::steal(list);
             Py_ssize_t i = 0;
             for (const FieldEntry& e : entries) {
-                Field f;
+                // Allocate from the cached type (nb::cast would look the type up per field) and
+                // construct in place.
+                nb::object obj = nb::inst_alloc(types().field_type);
+                Field& f = *new (nb::inst_ptr<Field>(obj)) Field();
                 f.tag.assign(e.tag.data(), 3);
                 f.control = rapidmarc::is_control_tag(f.tag);
                 f.owner = raw;
                 f.off = e.offset;
                 f.len = e.length;
                 f.text = f.control ? control_text : text;
-                // Allocate directly from the cached type: nb::cast would look the type up per field.
-                nb::object obj = nb::inst_alloc(types().field_type);
-                new (nb::inst_ptr<Field>(obj)) Field(std::move(f));
                 nb::inst_mark_ready(obj);
                 PyList_SET_ITEM(list, i++, obj.release().ptr());
             }
