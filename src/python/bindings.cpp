@@ -19,6 +19,8 @@
 #include <nanobind/stl/string_view.h>
 
 #include <array>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <iterator>
@@ -715,11 +717,20 @@ public:
     }
 
     ~Reader() {
+        if (::getpid() != owner_pid_) {
+            // In a forked child the worker thread does not exist: joining it would hang. The
+            // parent's reader state is abandoned in the child instead.
+            (void)reader_.release();
+            return;
+        }
         // Stopping the worker never needs the GIL, so joining it here cannot deadlock.
         reader_.reset();
     }
 
     nb::object next() {
+        if (::getpid() != owner_pid_)
+            throw std::runtime_error(
+                "this MARCReader was opened before os.fork(); open a new reader in the child process");
         std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
         if (!lock.owns_lock()) {
             // Another thread is reading (possibly without the GIL): wait without holding it.
@@ -778,6 +789,7 @@ private:
     bool strict_;
     nb::object keep_;
     std::string owned_;
+    pid_t owner_pid_ = ::getpid();
     std::unique_ptr<rapidmarc::BatchReader> reader_;
     std::unique_ptr<rapidmarc::Batch> batch_;
     std::size_t pos_ = 0;

@@ -96,3 +96,26 @@ def test_abandoning_a_reader_that_parses_ahead(big_corpus, source):
         first = next(reader)
         assert first is not None
         del reader  # the worker thread is stopped and joined without deadlock
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_reader_is_refused_after_fork_instead_of_hanging(big_corpus):
+    import os
+
+    path, _ = big_corpus
+    reader = rapidmarc.MARCReader(path)
+    assert next(reader) is not None
+    pid = os.fork()
+    if pid == 0:  # child: the parse-ahead worker does not exist here
+        code = 3
+        try:
+            next(reader)
+        except RuntimeError as exc:
+            code = 0 if "fork" in str(exc) else 4
+        except BaseException:
+            code = 5
+        del reader  # must not try to join the parent's worker
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert next(reader) is not None  # the parent's reader is unaffected
