@@ -200,7 +200,7 @@ bool RecordReader::next(FramedRecord& out) {
 std::size_t RecordReader::next_batch(std::vector<FramedRecord>& out, std::size_t max_records, std::size_t max_bytes) {
     // Records of the previous batch are released now: move the unread rest to the front, so that
     // the buffer stays about one batch plus one chunk however long the input is.
-    if (resync_from_ == SIZE_MAX || resync_from_ >= begin_) compact();
+    compact();
     may_compact_ = true;
     std::size_t count = 0, bytes = 0;
     const std::size_t first = out.size();

@@ -176,23 +176,42 @@ struct Field {
         return tag_obj;
     }
 
-    void materialize() {
+    // Builds pymarc's Python objects from the bytes; decode_value(bytes, is_control) makes a value.
+    // A non-ASCII subfield code is normalised (with a warning) as pymarc does.
+    template <typename DecodeValue>
+    void materialize_with(DecodeValue&& decode_value) {
         if (!is_raw()) return;
         const PyTypes& t = types();
         if (control) {
-            data = decode(raw(), text);
+            data = decode_value(raw(), true);
             indicators = nb::none();
             subfields = nb::list();
         } else {
             auto v = view();
             char i1 = v.indicator1(), i2 = v.indicator2();
-            indicators = t.indicators(make_str({&i1, 1}), make_str({&i2, 1}));
             nb::list list;
-            for (const auto& sf : v.subfields()) list.append(t.subfield(make_str({&sf.code, 1}), decode(sf.value, text)));
+            for (const auto& sf : v.subfields()) {
+                nb::object code;
+                std::string_view value = sf.value;
+                if (static_cast<unsigned char>(sf.code) < 0x80) {
+                    code = make_str({&sf.code, 1});
+                } else {
+                    std::string_view piece(sf.value.data() - 1, sf.value.size() + 1);  // code byte + value
+                    nb::tuple norm = nb::borrow<nb::tuple>(t.subfield_code(nb::bytes(piece.data(), piece.size())));
+                    code = norm[0];
+                    value = piece.substr(std::min(nb::cast<std::size_t>(norm[1]), piece.size()));
+                }
+                list.append(t.subfield(code, decode_value(value, false)));
+            }
+            indicators = t.indicators(make_str({&i1, 1}), make_str({&i2, 1}));
             subfields = std::move(list);
             data = nb::none();
         }
         owner.reset();
+    }
+
+    void materialize() {
+        materialize_with([this](std::string_view bytes, bool) { return decode(bytes, text); });
     }
 };
 
@@ -613,7 +632,6 @@ nb::object build_record(std::string_view bytes, rapidmarc::ParsedRecord& parsed,
 
     // Slow path: decode every field now with Python's codecs.
     Record& rec = *nb::inst_ptr<Record>(obj);
-    const PyTypes& t = types();
     nb::str encoding = make_str(parsed.utf8 ? "utf-8" : o.encoding);
     const char* errors = rec.text == Text::utf8_replace ? "replace" : rec.text == Text::utf8_ignore ? "ignore" : "strict";
     auto decode_value = [&](std::string_view v, bool control) -> nb::object {
@@ -621,36 +639,7 @@ nb::object build_record(std::string_view bytes, rapidmarc::ParsedRecord& parsed,
         nb::bytes b(v.data(), v.size());
         return b.attr("decode")(encoding, control ? "strict" : errors);
     };
-    for (nb::handle h : nb::borrow<nb::list>(rec.field_list())) {
-        Field& f = *nb::inst_ptr<Field>(h);
-        if (f.control) {
-            f.data = decode_value(f.raw(), true);
-            f.indicators = nb::none();
-            f.subfields = nb::list();
-            f.owner.reset();
-            continue;
-        }
-        auto v = f.view();
-        char i1 = v.indicator1(), i2 = v.indicator2();
-        nb::list list;
-        for (const auto& sf : v.subfields()) {
-            std::string_view piece(sf.value.data() - 1, sf.value.size() + 1);  // code byte + value
-            nb::object code;
-            std::size_t skip = 1;
-            if (static_cast<unsigned char>(sf.code) < 0x80) {
-                code = make_str({&sf.code, 1});
-            } else {
-                nb::tuple norm = nb::borrow<nb::tuple>(t.subfield_code(nb::bytes(piece.data(), piece.size())));
-                code = norm[0];
-                skip = nb::cast<std::size_t>(norm[1]);
-            }
-            list.append(t.subfield(code, decode_value(piece.substr(std::min(skip, piece.size())), false)));
-        }
-        f.indicators = t.indicators(make_str({&i1, 1}), make_str({&i2, 1}));
-        f.subfields = std::move(list);
-        f.data = nb::none();
-        f.owner.reset();
-    }
+    for (nb::handle h : nb::borrow<nb::list>(rec.field_list())) nb::inst_ptr<Field>(h)->materialize_with(decode_value);
     return obj;
 }
 
