@@ -502,10 +502,16 @@ struct Record {
     }
 };
 
+// Our Field behind `obj` (exact type checked first: the general check looks the type up), or null.
+Field* as_field(nb::handle obj) {
+    if (Py_TYPE(obj.ptr()) == reinterpret_cast<PyTypeObject*>(types().field_type.ptr()) || nb::isinstance<Field>(obj))
+        return nb::inst_ptr<Field>(obj);
+    return nullptr;
+}
+
 // Tag of a field object, fast for our Field type.
 bool tag_equals(nb::handle field, std::string_view tag) {
-    if (Py_TYPE(field.ptr()) == reinterpret_cast<PyTypeObject*>(types().field_type.ptr()) || nb::isinstance<Field>(field))
-        return nb::inst_ptr<Field>(field)->tag == tag;
+    if (Field* f = as_field(field)) return f->tag == tag;
     nb::object t = field.attr("tag");
     return nb::isinstance<nb::str>(t) && utf8_of(t) == tag;
 }
@@ -522,8 +528,8 @@ nb::object title_of(Record& r, std::string_view tag) {
     nb::object field = record_get(r, tag, nb::none());
     if (field.is_none()) return nb::none();
     nb::object title, subtitle;
-    if (Py_TYPE(field.ptr()) == reinterpret_cast<PyTypeObject*>(types().field_type.ptr())) {
-        Field& f = *nb::inst_ptr<Field>(field);
+    if (Field* fp = as_field(field)) {
+        Field& f = *fp;
         title = field_find(f, "a");
         if (!title.is_valid()) return nb::none();
         if (!nb::bool_(title)) return title;
@@ -552,8 +558,9 @@ nb::bytes record_as_marc(Record& r) {
     rapidmarc::RecordBuilder b;
     b.reset(leader_text);
     for (nb::handle h : nb::borrow<nb::list>(r.field_list())) {
-        if (!nb::isinstance<Field>(h)) throw nb::type_error("Record.fields must hold rapidmarc.Field objects");
-        Field& f = *nb::inst_ptr<Field>(h);
+        Field* fp = as_field(h);
+        if (!fp) throw nb::type_error("Record.fields must hold rapidmarc.Field objects");
+        Field& f = *fp;
         nb::object tag = f.tag_str();
         std::string t(utf8_of(tag));
         if (!t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; })) {
