@@ -33,6 +33,17 @@ struct Batch {
     std::string_view record(std::size_t i) const noexcept { return {bytes.data() + frames[i].begin, frames[i].size}; }
 };
 
+// Anything that hands out batches in stream order: BatchReader (one stream, optionally parsed one
+// step ahead) and ParallelReader (parallel.hpp: byte ranges of one input parsed on a pool).
+class BatchStream {
+public:
+    virtual ~BatchStream() = default;
+    // The next batch in stream order, or nullptr at the end. Rethrows an exception of the source.
+    virtual std::unique_ptr<Batch> next() = 0;
+    // Hands a consumed batch back so that its buffers are reused.
+    virtual void recycle(std::unique_ptr<Batch> batch) = 0;
+};
+
 struct BatchOptions {
     std::size_t max_records = 1024;
     std::size_t max_bytes = std::size_t{1} << 20;
@@ -40,19 +51,18 @@ struct BatchOptions {
     std::size_t queue_depth = 2; // finished batches the worker may hold ahead
 };
 
-class BatchReader {
+class BatchReader final : public BatchStream {
 public:
     BatchReader(std::unique_ptr<ByteSource> source, ReaderOptions reader_options, ParseOptions parse_options,
                 BatchOptions batch_options = {});
-    ~BatchReader();
+    ~BatchReader() override;
     BatchReader(const BatchReader&) = delete;
     BatchReader& operator=(const BatchReader&) = delete;
 
     // The next batch in stream order, or nullptr at the end. Rethrows an exception of the source.
     // In background mode this blocks until the worker has one ready.
-    std::unique_ptr<Batch> next();
-    // Hands a consumed batch back so that its buffers are reused.
-    void recycle(std::unique_ptr<Batch> batch);
+    std::unique_ptr<Batch> next() override;
+    void recycle(std::unique_ptr<Batch> batch) override;
 
 private:
     bool fill(Batch& batch);  // false at the end of input

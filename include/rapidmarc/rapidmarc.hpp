@@ -8,10 +8,12 @@
 //   record.hpp       an owning, editable record
 //   writer.hpp       laying out ISO 2709 bytes
 //   batch.hpp        framing + parsing in owned batches, optionally ahead on a worker thread
+//   parallel.hpp     byte ranges of one input parsed on a thread pool, delivered in order
 #pragma once
 
 #include "rapidmarc/batch.hpp"
 #include "rapidmarc/error.hpp"
+#include "rapidmarc/parallel.hpp"
 #include "rapidmarc/parser.hpp"
 #include "rapidmarc/reader.hpp"
 #include "rapidmarc/record.hpp"

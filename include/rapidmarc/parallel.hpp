@@ -1,0 +1,151 @@
+// Parallel reading of one input: byte ranges framed and parsed on a pool of threads, delivered
+// in file order with bounded memory.
+//
+// The input (a file path or a memory buffer) is cut into fixed-size byte ranges. A worker takes
+// the next range, finds the first plausible record start in it (find_record_start: just after a
+// record terminator, five digits, a terminator where the length says), frames every record that
+// starts inside the range (the last one may run past its end) and parses them. The consumer takes
+// the ranges' batches strictly in order and checks that each range starts exactly where the
+// previous one ended. On well-formed input it always does, so the result is the sequential
+// reader's, record for record. When the chain breaks (a framing error, or a range that began at a
+// false start inside damaged data) the consumer falls back to a sequential reader from the last
+// confirmed record boundary to the end of the input: damaged files are read exactly as the
+// sequential RecordReader reads them, errors and recovery included, only not in parallel.
+//
+// Back-pressure: at most `max_pending` ranges are being parsed or waiting to be consumed, so memory
+// is bounded by about max_pending * range_bytes whatever the consumer's speed.
+//
+// Threads are std::thread with a mutex and two condition variables. The work is coarse (a range is
+// a megabyte, thousands of records), so a work-stealing scheduler such as oneTBB would add a
+// dependency without measurable gain; and our pool must stop promptly when the consumer goes away.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "rapidmarc/batch.hpp"
+#include "rapidmarc/parser.hpp"
+#include "rapidmarc/reader.hpp"
+#include "rapidmarc/source.hpp"
+
+namespace rapidmarc {
+
+// Random-access input: any byte range of it can be read independently.
+class RangeInput {
+public:
+    // A file; throws std::system_error naming the path if it cannot be opened.
+    static RangeInput file(const std::filesystem::path& path);
+    // A buffer the caller keeps alive for as long as readers of it exist.
+    static RangeInput memory(std::string_view bytes) noexcept;
+
+    std::uint64_t size() const noexcept { return size_; }
+    // A source for bytes [begin, min(end, size())).
+    std::unique_ptr<ByteSource> open(std::uint64_t begin, std::uint64_t end) const;
+
+private:
+    std::filesystem::path path_;
+    std::string_view memory_;
+    bool is_file_ = false;
+    std::uint64_t size_ = 0;
+};
+
+// Number of worker threads to use for `requested` (0: the machine's hardware threads, at least 1).
+unsigned resolve_workers(unsigned requested) noexcept;
+
+// Byte-range reading: the records that START in [begin, end) of `input` belong to that range (the
+// last one may run past `end`), so ranges cut anywhere partition a well-formed input exactly.
+struct RangeInfo {
+    static constexpr std::uint64_t none = UINT64_MAX;
+    std::uint64_t start = none;  // offset of the range's first record, or `none` if no record starts in it
+    std::uint64_t end = 0;       // offset just after its last record
+    bool clean = true;           // false: framing stopped at an error inside the range
+};
+
+// First plausible record start in [begin, end), or RangeInfo::none. Offset 0 always starts a record.
+std::uint64_t locate_record_start(const RangeInput& input, std::uint64_t begin, std::uint64_t end,
+                                  bool read_oversize = true);
+
+// Frames and parses the records starting in [begin, end) into `out` (cleared first); frame offsets
+// are offsets in the input, indexes count from 0 within the range. Framing stops at the first
+// error (recover is ignored): a range's reader cannot know what came before it.
+RangeInfo read_range(const RangeInput& input, std::uint64_t begin, std::uint64_t end, const ReaderOptions& reader,
+                     const ParseOptions& parse, Batch& out);
+
+struct ParallelOptions {
+    unsigned workers = 0;                            // 0: one per hardware thread
+    std::size_t range_bytes = std::size_t{1} << 20;  // size of one unit of work
+    std::size_t max_pending = 0;                     // ranges in flight; 0: 2 * workers + 1
+    ReaderOptions reader;                            // framing options (recover, read_oversize)
+    ParseOptions parse;
+};
+
+class ParallelReader final : public BatchStream {
+public:
+    // Starts the workers at once. The input must outlive the reader (for memory input).
+    ParallelReader(RangeInput input, ParallelOptions options);
+    ~ParallelReader() override;
+    ParallelReader(const ParallelReader&) = delete;
+    ParallelReader& operator=(const ParallelReader&) = delete;
+
+    // Batches in file order; FramedRecord::index and ::offset are positions in the whole input,
+    // exactly as a sequential RecordReader over the input would number them.
+    std::unique_ptr<Batch> next() override;
+    void recycle(std::unique_ptr<Batch> batch) override;
+
+    unsigned workers() const noexcept { return static_cast<unsigned>(threads_.size()); }
+    // Ranges the workers have taken so far (at most max_pending ahead of the consumer).
+    std::uint64_t ranges_started() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return next_range_;
+    }
+    // True once the reader has switched to sequential reading because the input is damaged.
+    bool fell_back() const noexcept { return fallback_ != nullptr; }
+
+private:
+    struct RangeResult {
+        std::unique_ptr<Batch> batch;
+        RangeInfo info;
+        std::exception_ptr error;  // an exception of the source (I/O error)
+    };
+
+    void work();
+    std::unique_ptr<Batch> take_spare();
+    void stop_workers();
+    std::unique_ptr<Batch> next_fallback();
+
+    RangeInput input_;
+    ParallelOptions options_;
+    std::uint64_t ranges_ = 0;
+
+    std::mutex mutex_;
+    std::condition_variable done_cv_;  // a range finished
+    std::condition_variable work_cv_;  // a slot opened up, or stop was requested
+    std::vector<RangeResult> slots_;   // ring of max_pending results, indexed by range % size
+    std::vector<bool> slot_ready_;
+    std::vector<std::unique_ptr<Batch>> spare_;
+    std::uint64_t next_range_ = 0;     // next range a worker will take
+    std::uint64_t consumed_ = 0;       // ranges handed to the consumer (or skipped)
+    bool stop_ = false;
+    std::vector<std::thread> threads_;
+
+    // Consumer state (consumer thread only).
+    std::uint64_t expected_start_ = 0;  // where the next record must begin
+    std::uint64_t next_index_ = 0;      // stream index of the next record
+    std::unique_ptr<BatchReader> fallback_;
+    std::uint64_t fallback_base_ = 0;
+};
+
+// Runs fn(begin, end) over [0, n) cut into about `workers` * 4 contiguous slices on `workers`
+// threads (the caller's thread is one of them). Rethrows the first exception after all finished.
+void parallel_for(std::size_t n, unsigned workers, const std::function<void(std::size_t, std::size_t)>& fn);
+
+}  // namespace rapidmarc

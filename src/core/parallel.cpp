@@ -1,0 +1,300 @@
+#include "rapidmarc/parallel.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <utility>
+
+namespace rapidmarc {
+
+namespace {
+
+constexpr std::size_t kLocateWindow = std::size_t{64} << 10;  // bytes scanned per read when locating a start
+constexpr std::size_t kRangeChunk = std::size_t{64} << 10;    // read size of a range's reader
+
+// Reads up to n bytes at `offset` (fewer only at the end of the input).
+std::string read_at(const RangeInput& input, std::uint64_t offset, std::size_t n) {
+    std::string out(n, '\0');
+    auto source = input.open(offset, offset + n);
+    std::size_t got = 0;
+    while (got < n) {
+        const std::size_t r = source->read(out.data() + got, n - got);
+        if (r == 0) break;
+        got += r;
+    }
+    out.resize(got);
+    return out;
+}
+
+void append_frame(Batch& batch, FramedRecord&& frame, std::string_view bytes) {
+    frame.begin = batch.bytes.size();
+    batch.bytes.append(bytes);
+    batch.frames.push_back(std::move(frame));
+}
+
+void parse_all(Batch& batch, const ParseOptions& options) {
+    const std::size_t n = batch.frames.size();
+    if (batch.parsed.size() < n) batch.parsed.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (batch.frames[i].error == ErrorCode::ok) {
+            parse_record(batch.record(i), options, batch.parsed[i]);
+        } else {
+            batch.parsed[i].clear();
+        }
+    }
+}
+
+}  // namespace
+
+RangeInput RangeInput::file(const std::filesystem::path& path) {
+    FileSource probe(path);  // opens and stats, throwing a clear error if it cannot
+    RangeInput input;
+    input.path_ = path;
+    input.is_file_ = true;
+    input.size_ = probe.size();
+    return input;
+}
+
+RangeInput RangeInput::memory(std::string_view bytes) noexcept {
+    RangeInput input;
+    input.memory_ = bytes;
+    input.size_ = bytes.size();
+    return input;
+}
+
+std::unique_ptr<ByteSource> RangeInput::open(std::uint64_t begin, std::uint64_t end) const {
+    begin = std::min(begin, size_);
+    end = std::clamp(end, begin, size_);
+    if (is_file_) return std::make_unique<FileSource>(path_, begin, end);
+    return std::make_unique<MemorySource>(memory_.substr(static_cast<std::size_t>(begin),
+                                                         static_cast<std::size_t>(end - begin)));
+}
+
+unsigned resolve_workers(unsigned requested) noexcept {
+    if (requested > 0) return requested;
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::uint64_t locate_record_start(const RangeInput& input, std::uint64_t begin, std::uint64_t end,
+                                  bool read_oversize) {
+    const std::uint64_t size = input.size();
+    end = std::min(end, size);
+    if (begin >= end) return RangeInfo::none;
+    if (begin == 0) return 0;  // the sequential reader starts at the first byte, plausible or not
+    std::uint64_t pos = begin - 1;  // include the byte before: a start follows a terminator
+    while (pos < end) {
+        const std::string window = read_at(input, pos, kLocateWindow);
+        std::size_t from = 1;
+        for (;;) {
+            const std::size_t c = find_record_start(window, from);
+            if (c >= window.size()) break;
+            const std::uint64_t at = pos + c;
+            if (at >= end) return RangeInfo::none;
+            // find_record_start checks the terminator only when the record lies in the window.
+            const std::string digits = read_at(input, at, 5);
+            std::int64_t length = 0;
+            if (digits.size() == 5 && parse_python_int(digits, length) && length > 0) {
+                const auto len = static_cast<std::uint64_t>(length);
+                if (len == 99999 && read_oversize) return at;
+                if (at + len <= size) {
+                    const std::string last = read_at(input, at + len - 1, 1);
+                    if (last.size() == 1 && last[0] == kRecordTerminator) return at;
+                }
+            }
+            from = c + 1;
+        }
+        if (pos + window.size() >= size || window.size() <= 6) return RangeInfo::none;
+        pos += window.size() - 6;  // find_record_start needs 6 bytes after a terminator
+    }
+    return RangeInfo::none;
+}
+
+RangeInfo read_range(const RangeInput& input, std::uint64_t begin, std::uint64_t end, const ReaderOptions& reader_options,
+                     const ParseOptions& parse, Batch& out) {
+    out.bytes.clear();
+    out.frames.clear();
+    end = std::min(end, input.size());
+    RangeInfo info;
+    info.start = locate_record_start(input, begin, end, reader_options.read_oversize);
+    if (info.start == RangeInfo::none) return info;
+
+    ReaderOptions ro = reader_options;
+    ro.recover = false;
+    ro.chunk_size = kRangeChunk;
+    RecordReader reader(input.open(info.start, input.size()), ro);
+    FramedRecord frame;
+    info.end = info.start;
+    while (reader.next(frame)) {
+        const std::uint64_t at = info.start + frame.offset;
+        if (at >= end) break;
+        if (frame.error != ErrorCode::ok) {
+            info.clean = false;
+            break;
+        }
+        const std::string_view bytes = reader.bytes(frame);
+        info.end = at + frame.size;
+        frame.offset = at;
+        append_frame(out, std::move(frame), bytes);
+        frame = FramedRecord{};
+    }
+    parse_all(out, parse);
+    return info;
+}
+
+ParallelReader::ParallelReader(RangeInput input, ParallelOptions options)
+    : input_(std::move(input)), options_(options) {
+    options_.workers = resolve_workers(options_.workers);
+    options_.range_bytes = std::max<std::size_t>(options_.range_bytes, 4096);
+    if (options_.max_pending == 0) options_.max_pending = 2 * std::size_t{options_.workers} + 1;
+    ranges_ = (input_.size() + options_.range_bytes - 1) / options_.range_bytes;
+    slots_.resize(options_.max_pending);
+    slot_ready_.assign(options_.max_pending, false);
+    const auto n = static_cast<unsigned>(std::min<std::uint64_t>(options_.workers, ranges_));
+    threads_.reserve(n);
+    try {
+        for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { work(); });
+    } catch (...) {
+        stop_workers();
+        throw;
+    }
+}
+
+ParallelReader::~ParallelReader() { stop_workers(); }
+
+void ParallelReader::stop_workers() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stop_ = true;
+    }
+    work_cv_.notify_all();
+    for (auto& t : threads_) {
+        if (t.joinable()) t.join();
+    }
+}
+
+std::unique_ptr<Batch> ParallelReader::take_spare() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (spare_.empty()) return std::make_unique<Batch>();
+    auto batch = std::move(spare_.back());
+    spare_.pop_back();
+    return batch;
+}
+
+void ParallelReader::recycle(std::unique_ptr<Batch> batch) {
+    if (!batch) return;
+    if (fallback_) {
+        fallback_->recycle(std::move(batch));
+        return;
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (spare_.size() < options_.max_pending + threads_.size()) spare_.push_back(std::move(batch));
+}
+
+void ParallelReader::work() {
+    const std::size_t slots = slots_.size();
+    for (;;) {
+        std::uint64_t k = 0;
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            work_cv_.wait(lock, [&] { return stop_ || next_range_ >= ranges_ || next_range_ < consumed_ + slots; });
+            if (stop_ || next_range_ >= ranges_) return;
+            k = next_range_++;
+        }
+        RangeResult result;
+        try {
+            result.batch = take_spare();
+            const std::uint64_t begin = k * options_.range_bytes;
+            result.info = read_range(input_, begin, begin + options_.range_bytes, options_.reader, options_.parse,
+                                     *result.batch);
+        } catch (...) {
+            result.error = std::current_exception();
+        }
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            slots_[k % slots] = std::move(result);
+            slot_ready_[k % slots] = true;
+        }
+        done_cv_.notify_all();
+    }
+}
+
+std::unique_ptr<Batch> ParallelReader::next_fallback() {
+    auto batch = fallback_->next();
+    if (!batch) return nullptr;
+    for (FramedRecord& f : batch->frames) {
+        f.index += next_index_;
+        f.offset += fallback_base_;
+    }
+    return batch;
+}
+
+std::unique_ptr<Batch> ParallelReader::next() {
+    const std::size_t slots = slots_.size();
+    for (;;) {
+        if (fallback_) return next_fallback();
+        if (consumed_ >= ranges_) return nullptr;
+        const std::uint64_t k = consumed_;
+        RangeResult r;
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            done_cv_.wait(lock, [&] { return bool(slot_ready_[k % slots]); });
+            r = std::move(slots_[k % slots]);
+            slot_ready_[k % slots] = false;
+            ++consumed_;
+        }
+        work_cv_.notify_all();
+        if (r.error) {
+            stop_workers();
+            std::rethrow_exception(r.error);
+        }
+        const std::uint64_t range_end = std::min<std::uint64_t>((k + 1) * options_.range_bytes, input_.size());
+        const RangeInfo& info = r.info;
+        const bool chained = info.start == RangeInfo::none ? expected_start_ >= range_end
+                                                           : info.start == expected_start_ && info.clean;
+        if (chained && info.start == RangeInfo::none) {
+            recycle(std::move(r.batch));
+            continue;
+        }
+        if (chained) {
+            for (FramedRecord& f : r.batch->frames) f.index = next_index_++;
+            expected_start_ = info.end;
+            return std::move(r.batch);
+        }
+        // The chain broke: read the rest sequentially from the last confirmed boundary.
+        recycle(std::move(r.batch));
+        stop_workers();
+        fallback_base_ = expected_start_;
+        fallback_ = std::make_unique<BatchReader>(input_.open(expected_start_, input_.size()), options_.reader,
+                                                  options_.parse, BatchOptions{});
+    }
+}
+
+void parallel_for(std::size_t n, unsigned workers, const std::function<void(std::size_t, std::size_t)>& fn) {
+    if (n == 0) return;
+    workers = static_cast<unsigned>(std::min<std::size_t>(resolve_workers(workers), n));
+    const std::size_t pieces = std::min<std::size_t>(n, std::size_t{workers} * 4);
+    std::atomic<std::size_t> next{0};
+    std::exception_ptr error;
+    std::mutex error_mutex;
+    auto run = [&] {
+        for (;;) {
+            const std::size_t p = next.fetch_add(1);
+            if (p >= pieces) return;
+            try {
+                fn(p * n / pieces, (p + 1) * n / pieces);
+            } catch (...) {
+                std::lock_guard<std::mutex> lock(error_mutex);
+                if (!error) error = std::current_exception();
+            }
+        }
+    };
+    {
+        std::vector<std::jthread> threads;  // joined on scope exit, also if starting one throws
+        threads.reserve(workers - 1);
+        for (unsigned i = 1; i < workers; ++i) threads.emplace_back(run);
+        run();
+    }
+    if (error) std::rethrow_exception(error);
+}
+
+}  // namespace rapidmarc

@@ -1,0 +1,223 @@
+// ParallelReader and byte-range reading must give exactly what the sequential reader gives.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <stdexcept>
+
+#include "test_support.hpp"
+
+using namespace rapidmarc;
+using rapidmarc::test::make_record;
+using rapidmarc::test::read_file;
+using rapidmarc::test::shared_data;
+
+namespace {
+
+// Everything observable about one delivered record.
+struct Item {
+    std::uint64_t index;
+    std::uint64_t offset;
+    ErrorCode frame_error;
+    ErrorCode parse_error;
+    std::size_t fields;
+    std::string bytes;
+    bool operator==(const Item&) const = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const Item& i) {
+    return os << "{index " << i.index << ", offset " << i.offset << ", frame " << int(i.frame_error) << ", parse "
+              << int(i.parse_error) << ", fields " << i.fields << ", " << i.bytes.size() << " bytes}";
+}
+
+std::vector<Item> drain(BatchStream& stream) {
+    std::vector<Item> out;
+    while (auto batch = stream.next()) {
+        for (std::size_t i = 0; i < batch->size(); ++i) {
+            const FramedRecord& f = batch->frames[i];
+            const ParsedRecord& p = batch->parsed[i];
+            out.push_back({f.index, f.offset, f.error, f.error == ErrorCode::ok ? p.error : ErrorCode::ok,
+                           f.error == ErrorCode::ok ? p.entries.size() : 0, std::string(batch->record(i))});
+        }
+        stream.recycle(std::move(batch));
+    }
+    return out;
+}
+
+std::vector<Item> sequential(std::string_view data, ReaderOptions ro = {}) {
+    BatchReader reader(std::make_unique<MemorySource>(data), ro, {}, {});
+    return drain(reader);
+}
+
+std::vector<Item> parallel(std::string_view data, unsigned workers, std::size_t range_bytes, ReaderOptions ro = {},
+                           bool* fell_back = nullptr) {
+    ParallelOptions po;
+    po.workers = workers;
+    po.range_bytes = range_bytes;
+    po.reader = ro;
+    ParallelReader reader(RangeInput::memory(data), po);
+    auto items = drain(reader);
+    if (fell_back) *fell_back = reader.fell_back();
+    return items;
+}
+
+std::string many_records(int n) {
+    std::string data;
+    for (int i = 0; i < n; ++i)
+        data += make_record({{"001", std::to_string(i)}, {"245", "10\x1f" "aTitle " + std::string(i % 50, 'x')}});
+    return data;
+}
+
+std::vector<std::filesystem::path> corpus_files() {
+    std::vector<std::filesystem::path> files;
+    for (const char* dir : {"real", "edge"})
+        for (const auto& entry : std::filesystem::directory_iterator(shared_data() / dir))
+            if (entry.path().extension() == ".mrc") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+}  // namespace
+
+TEST(ParallelReader, SameRecordsInOrderAsSequential) {
+    const std::string data = many_records(4000);
+    const auto expected = sequential(data);
+    ASSERT_EQ(expected.size(), 4000u);
+    for (unsigned workers : {1u, 2u, 4u, 7u}) {
+        bool fell_back = true;
+        EXPECT_EQ(parallel(data, workers, 4096, {}, &fell_back), expected) << workers << " workers";
+        EXPECT_FALSE(fell_back);
+    }
+}
+
+TEST(ParallelReader, EveryCorpusFileMatchesTheSequentialReader) {
+    for (const auto& path : corpus_files()) {
+        const std::string data = read_file(path);
+        for (bool recover : {false, true}) {
+            ReaderOptions ro;
+            ro.recover = recover;
+            const auto expected = sequential(data, ro);
+            for (std::size_t range : {std::size_t{4096}, std::size_t{65536}, std::size_t{1} << 20}) {
+                EXPECT_EQ(parallel(data, 3, range, ro), expected)
+                    << path.filename() << " recover=" << recover << " range=" << range;
+            }
+        }
+    }
+}
+
+TEST(ParallelReader, ReadsAFileByPath) {
+    const auto path = shared_data() / "real" / "uva_2000.mrc";
+    const auto expected = sequential(read_file(path));
+    ParallelOptions po;
+    po.workers = 2;
+    po.range_bytes = 100000;
+    ParallelReader reader(RangeInput::file(path), po);
+    EXPECT_EQ(drain(reader), expected);
+    EXPECT_FALSE(reader.fell_back());
+}
+
+TEST(ParallelReader, DamagedInputFallsBackToSequentialAndMatchesIt) {
+    std::string data = many_records(500);
+    const std::size_t cut = data.size() / 2;
+    data[cut] = '\x1d';                       // a stray terminator ...
+    data.replace(cut + 1, 5, "00040");        // ... followed by a plausible-looking length
+    data.insert(data.size() / 3, "garbage");  // and a region the sequential reader cannot frame
+    for (bool recover : {false, true}) {
+        ReaderOptions ro;
+        ro.recover = recover;
+        bool fell_back = false;
+        EXPECT_EQ(parallel(data, 2, 4096, ro, &fell_back), sequential(data, ro)) << "recover=" << recover;
+        EXPECT_TRUE(fell_back);
+    }
+}
+
+TEST(ParallelReader, EmptyInputAndRangesWithoutARecordStart) {
+    EXPECT_TRUE(parallel("", 2, 4096).empty());
+    // One record far larger than a range: most ranges hold no record start.
+    std::string big = make_record({{"001", "x"}, {"500", "  \x1f" "a" + std::string(9000, 'b')},
+                                   {"501", "  \x1f" "a" + std::string(9000, 'c')}});
+    std::string data = big + many_records(3) + big;
+    EXPECT_EQ(parallel(data, 2, 4096), sequential(data));
+}
+
+TEST(ParallelReader, AbandoningTheReaderMidwayStopsTheWorkers) {
+    const std::string data = many_records(20000);
+    ParallelOptions po;
+    po.workers = 2;
+    po.range_bytes = 4096;
+    ParallelReader reader(RangeInput::memory(data), po);
+    auto first = reader.next();
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->frames.front().index, 0u);
+}  // the destructor must not hang
+
+TEST(ParallelReader, WorkersRunAtMostMaxPendingRangesAhead) {
+    // Back-pressure: a consumer that stops consuming stops the workers, so memory stays bounded.
+    const std::string data = many_records(20000);
+    ParallelOptions po;
+    po.workers = 2;
+    po.range_bytes = 4096;
+    po.max_pending = 3;
+    ParallelReader reader(RangeInput::memory(data), po);
+    auto first = reader.next();
+    ASSERT_TRUE(first);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // time to run ahead if they could
+    EXPECT_LE(reader.ranges_started(), 1u + 3u);
+    std::size_t largest = first->bytes.size();
+    while (auto b = reader.next()) {
+        largest = std::max(largest, b->bytes.size());
+        reader.recycle(std::move(b));
+    }
+    EXPECT_LE(largest, 4096u + 2000u);  // a batch holds one range's records
+    EXPECT_GT(reader.ranges_started(), 100u);
+}
+
+TEST(ByteRanges, CutsAtEveryOffsetPartitionTheRecords) {
+    // Two ranges cut at any offset hold every record exactly once, in order.
+    const std::string data = many_records(12);
+    const auto expected = sequential(data);
+    const RangeInput input = RangeInput::memory(data);
+    for (std::size_t cut = 0; cut <= data.size(); ++cut) {
+        std::vector<std::string> got;
+        Batch batch;
+        std::uint64_t chain = 0;
+        for (auto [b, e] : {std::pair<std::uint64_t, std::uint64_t>{0, cut}, {cut, data.size()}}) {
+            const RangeInfo info = read_range(input, b, e, {}, {}, batch);
+            ASSERT_TRUE(info.clean);
+            if (info.start == RangeInfo::none) continue;
+            ASSERT_EQ(info.start, chain) << "cut " << cut;
+            chain = info.end;
+            for (std::size_t i = 0; i < batch.size(); ++i) got.emplace_back(batch.record(i));
+        }
+        ASSERT_EQ(got.size(), expected.size()) << "cut " << cut;
+        for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], expected[i].bytes) << "cut " << cut;
+    }
+}
+
+TEST(ByteRanges, ARealFileCutIntoManyRanges) {
+    const std::string data = read_file(shared_data() / "real" / "traject_30.mrc");
+    const auto expected = sequential(data);
+    const RangeInput input = RangeInput::memory(data);
+    for (std::size_t step : {1u, 7u, 333u, 4096u}) {
+        std::vector<std::string> got;
+        Batch batch;
+        for (std::size_t b = 0; b < data.size(); b += step) {
+            read_range(input, b, b + step, {}, {}, batch);
+            for (std::size_t i = 0; i < batch.size(); ++i) got.emplace_back(batch.record(i));
+        }
+        ASSERT_EQ(got.size(), expected.size()) << "step " << step;
+        for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], expected[i].bytes);
+    }
+}
+
+TEST(ParallelFor, CoversTheRangeOnceAndRethrows) {
+    std::vector<std::atomic<int>> hits(1000);
+    parallel_for(hits.size(), 3, [&](std::size_t b, std::size_t e) {
+        for (std::size_t i = b; i < e; ++i) hits[i]++;
+    });
+    for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+    EXPECT_THROW(parallel_for(10, 2, [](std::size_t b, std::size_t) {
+                     if (b == 0) throw std::runtime_error("boom");
+                 }),
+                 std::runtime_error);
+    parallel_for(0, 2, [](std::size_t, std::size_t) { FAIL(); });
+}
