@@ -8,6 +8,7 @@
 //   record.hpp       an owning, editable record
 //   writer.hpp       laying out ISO 2709 bytes
 //   batch.hpp        framing + parsing in owned batches, optionally ahead on a worker thread
+//   select.hpp       field specs ("245$a") and columnar value extraction
 //   parallel.hpp     byte ranges of one input parsed on a thread pool, delivered in order
 #pragma once
 
@@ -18,5 +19,6 @@
 #include "rapidmarc/reader.hpp"
 #include "rapidmarc/record.hpp"
 #include "rapidmarc/record_view.hpp"
+#include "rapidmarc/select.hpp"
 #include "rapidmarc/source.hpp"
 #include "rapidmarc/writer.hpp"

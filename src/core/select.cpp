@@ -1,0 +1,104 @@
+#include "rapidmarc/select.hpp"
+
+#include <stdexcept>
+
+#include "rapidmarc/unicode.hpp"
+
+namespace rapidmarc {
+
+bool FieldSpec::matches(std::string_view field_tag) const noexcept {
+    if (field_tag.size() != 3) return false;
+    for (std::size_t i = 0; i < 3; ++i)
+        if (tag[i] != 'X' && tag[i] != field_tag[i]) return false;
+    return true;
+}
+
+FieldSpec parse_field_spec(std::string_view text) {
+    auto fail = [&](const char* why) {
+        throw std::invalid_argument("invalid field spec '" + std::string(text) + "': " + why +
+                                    " (expected LDR, a tag such as 245 or 6XX, or a tag with subfield codes "
+                                    "such as 245$a or 650$ax)");
+    };
+    FieldSpec spec;
+    spec.text = std::string(text);
+    const std::size_t dollar = text.find('$');
+    const std::string_view tag = text.substr(0, dollar);
+    if (tag.size() != 3) fail("a tag has three characters");
+    for (char c : tag) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u >= 0x7f) fail("a tag is made of printable ASCII characters");
+    }
+    spec.tag = std::string(tag);
+    for (char& c : spec.tag)
+        if (c == 'x') c = 'X';
+    spec.leader = spec.tag == "LDR";
+    if (dollar != std::string_view::npos) {
+        if (spec.leader) fail("the leader has no subfields");
+        const std::string_view codes = text.substr(dollar + 1);
+        if (codes.empty()) fail("no subfield code after '$'");
+        for (char c : codes) {
+            const auto u = static_cast<unsigned char>(c);
+            if (u <= 0x20 || u >= 0x7f) fail("subfield codes are printable ASCII characters");
+        }
+        spec.codes = std::string(codes);
+    }
+    return spec;
+}
+
+namespace {
+
+void append_latin1(std::string_view raw, std::string& out) {
+    for (char ch : raw) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x80) {
+            out.push_back(ch);
+        } else {
+            out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+            out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+        }
+    }
+}
+
+constexpr bool is_python_space(char32_t c) noexcept {
+    // str.isspace(): bidirectional class WS, B or S, or general category Zs.
+    return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+}  // namespace
+
+void append_text(std::string_view raw, TextEncoding encoding, std::string& out) {
+    switch (encoding) {
+        case TextEncoding::utf8:
+        case TextEncoding::bytes:
+            out.append(raw);
+            return;
+        case TextEncoding::latin1:
+            append_latin1(raw, out);
+            return;
+        case TextEncoding::marc8:
+            append_latin1(raw, out);
+            return;
+    }
+}
+
+std::string_view strip_python_whitespace(std::string_view s) noexcept {
+    for (;;) {
+        char32_t cp = 0;
+        const std::size_t n = unicode::decode_utf8(s, cp);
+        if (n == 0 || !is_python_space(cp)) break;
+        s.remove_prefix(n);
+    }
+    while (!s.empty()) {
+        // Step back to the start of the last code point.
+        std::size_t start = s.size() - 1;
+        while (start > 0 && s.size() - start < 4 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
+        char32_t cp = 0;
+        const std::size_t n = unicode::decode_utf8(s.substr(start), cp);
+        if (n != s.size() - start || !is_python_space(cp)) break;
+        s.remove_suffix(n);
+    }
+    return s;
+}
+
+}  // namespace rapidmarc
