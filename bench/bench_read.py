@@ -54,9 +54,7 @@ FILE_OBJECT_READERS = {"pymarc", "rmarc"}  # users hand these an open binary fil
 REQUIRED_TEXT_CHECKS = {"utf8", "peer"}  # corpora without MARC-8 records
 
 
-def open_reader(
-    name: str, mod: ModuleType, path: Path, stack: contextlib.ExitStack
-) -> Iterable[Any]:
+def open_reader(name: str, mod: ModuleType, path: Path, stack: contextlib.ExitStack) -> Iterable[Any]:
     """Create ``name``'s MARCReader the way its users typically do."""
     if name in FILE_OBJECT_READERS:
         return mod.MARCReader(stack.enter_context(path.open("rb")))
@@ -86,9 +84,7 @@ def title_and_values(reader: Iterable[Any]) -> Check:
         if record is None:
             continue
         n += 1
-        crc = zlib.crc32(
-            ((record.title or "") + "\x1e").encode("utf-8", "backslashreplace"), crc
-        )
+        crc = zlib.crc32(((record.title or "") + "\x1e").encode("utf-8", "backslashreplace"), crc)
         for field in record.get_fields():
             chars += len(field.value())
     return n, crc, chars
@@ -118,9 +114,7 @@ def quiet() -> Iterator[None]:
             logging.disable(logging.NOTSET)
 
 
-def timed_run(
-    name: str, mod: ModuleType, path: Path, workload: str
-) -> tuple[float, Check]:
+def timed_run(name: str, mod: ModuleType, path: Path, workload: str) -> tuple[float, Check]:
     """One timed pass; reader construction and file opening are included."""
     gc.collect()
     with quiet(), contextlib.ExitStack() as stack:
@@ -160,11 +154,7 @@ def verify(results: Results, kind: str) -> list[dict[str, Any]]:
     """
     found = []
     for workload in WORKLOADS:
-        rows = {
-            n: r["check"]
-            for (w, n), r in results.items()
-            if w == workload and "check" in r
-        }
+        rows = {n: r["check"] for (w, n), r in results.items() if w == workload and "check" in r}
         if not rows:
             continue
         ref = next(n for n in CONTESTANTS if n in rows)
@@ -220,9 +210,7 @@ def summarise(results: Results, n_records: int, size: int) -> None:
             row["mb_per_s"] = size / 1e6 / row["median_s"]
     for (workload, _), row in results.items():
         if "median_s" in row:
-            med = {
-                n: r.get("median_s") for (w, n), r in results.items() if w == workload
-            }
+            med = {n: r.get("median_s") for (w, n), r in results.items() if w == workload}
             peers = [t for n in PEERS if (t := med.get(n))]
             base = med.get("pymarc")
             row["vs_pymarc"] = base / row["median_s"] if base else None
@@ -249,9 +237,7 @@ def print_report(
     )
     libs = ", ".join(f"{n} {v}" for n, v in versions.items())
     print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs; {libs}\n")
-    print(
-        "| workload | library | records/s | MB/s | vs pymarc | vs best of mrrc/rmarc |"
-    )
+    print("| workload | library | records/s | MB/s | vs pymarc | vs best of mrrc/rmarc |")
     print("|---|---|---:|---:|---:|---:|")
     for (workload, name), row in results.items():
         if "median_s" in row:
@@ -267,10 +253,7 @@ def print_report(
         print(f"missing: {name} ({why})")
     for m in mismatches:
         label = "WARNING: check mismatch" if m["required"] else "note (MARC-8 data)"
-        print(
-            f"{label}: {m['workload']}: {m['library']} {m['check']} {m['value']} "
-            f"!= {m['reference']} {m['expected']}"
-        )
+        print(f"{label}: {m['workload']}: {m['library']} {m['check']} {m['value']} != {m['reference']} {m['expected']}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -279,9 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--kind", choices=KINDS, default="utf8")
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument(
-        "--only", default=",".join(CONTESTANTS), help="e.g. pymarc,rapidmarc"
-    )
+    ap.add_argument("--only", default=",".join(CONTESTANTS), help="e.g. pymarc,rapidmarc")
     ap.add_argument("--json", type=Path, help="also write full results here")
     args = ap.parse_args(argv)
     wanted = {n.strip() for n in args.only.split(",") if n.strip()}
@@ -315,16 +296,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             "versions": versions,
             "modules": {n: getattr(m, "__file__", None) for n, m in mods.items()},
             "missing": missing,
-            "results": [
-                {"workload": w, "library": n, **r} for (w, n), r in results.items()
-            ],
+            "results": [{"workload": w, "library": n, **r} for (w, n), r in results.items()],
             "mismatches": mismatches,
         }
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     ours = [r for (_, n), r in results.items() if n == "rapidmarc"]
     failed = any("error" in r for r in ours) or any(
-        m["required"] and "rapidmarc" in (m["library"], m["reference"])
-        for m in mismatches
+        m["required"] and "rapidmarc" in (m["library"], m["reference"]) for m in mismatches
     )
     return 1 if failed else 0
 

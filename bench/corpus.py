@@ -89,9 +89,7 @@ def source_records(kind: str) -> list[bytes]:
         file_records = split_records(path.read_bytes(), str(path))
         bad = {chr(r[9]) for r in file_records} - EXPECTED_LEADER09[kind]
         if bad:
-            raise ValueError(
-                f"{path}: leader/09 {sorted(bad)} does not fit kind {kind!r}"
-            )
+            raise ValueError(f"{path}: leader/09 {sorted(bad)} does not fit kind {kind!r}")
         records.extend(file_records)
     return records
 
@@ -116,14 +114,10 @@ def build_corpus(kind: str, n_records: int, cache_dir: Path | None = None) -> Pa
     if n_records <= 0:
         raise ValueError("n_records must be positive")
     cache = cache_dir or DEFAULT_CACHE
-    return _write_cycle(
-        cache / f"{kind}-{n_records}.mrc", source_records(kind), 0, n_records
-    )
+    return _write_cycle(cache / f"{kind}-{n_records}.mrc", source_records(kind), 0, n_records)
 
 
-def build_split(
-    kind: str, n_records: int, n_files: int, cache_dir: Path | None = None
-) -> list[Path]:
+def build_split(kind: str, n_records: int, n_files: int, cache_dir: Path | None = None) -> list[Path]:
     """Write the ``build_corpus`` record stream divided among ``n_files`` files.
 
     File ``i`` holds records ``[i*n//k, (i+1)*n//k)`` of the same stream, so the
@@ -154,9 +148,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.files == 1:
         print(build_corpus(args.kind, args.records, args.cache_dir))
     else:
-        print(
-            *build_split(args.kind, args.records, args.files, args.cache_dir), sep="\n"
-        )
+        print(*build_split(args.kind, args.records, args.files, args.cache_dir), sep="\n")
 
 
 if __name__ == "__main__":
