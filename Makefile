@@ -4,7 +4,7 @@ BUILD ?= build/cpp
 ASAN_BUILD ?= build/asan
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: demo deps install test test-python test-cpp test-asan lint bench clean
+.PHONY: demo deps install test test-python test-cpp test-asan lint bench bench-full clean
 
 deps:
 	$(PYTHON) -m pip install -q "scikit-build-core>=0.10" "nanobind>=2.4" cmake ninja "pytest>=7" "pymarc==5.4.0" ruff mypy
@@ -35,9 +35,14 @@ lint:
 	$(PYTHON) -m ruff check python tests bench examples
 	$(PYTHON) -m mypy python/rapidmarc
 
+# The benchmark suite (bench/README.md): report, plots and JSON in bench/results/.
 bench: install
-	$(PYTHON) -m pip install -q mrrc rmarc
-	$(PYTHON) bench/bench_read.py --records 100000 --repeat 3
+	$(PYTHON) -m pip install -q "mrrc==0.9.2" "rmarc==5.4.0" matplotlib
+	$(PYTHON) bench/run.py --plan quick
+
+bench-full: install
+	$(PYTHON) -m pip install -q "mrrc==0.9.2" "rmarc==5.4.0" matplotlib
+	$(PYTHON) bench/run.py --plan full
 
 clean:
 	rm -rf build
