@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,10 +25,17 @@
 
 namespace rapidmarc {
 
+// Work a user of a batch stream attaches to a batch (for example extracted values), computed by the
+// thread that parsed the batch. Derive from it; the stream only owns and forwards it.
+struct BatchPayload {
+    virtual ~BatchPayload() = default;
+};
+
 struct Batch {
     std::string bytes;                  // the records' bytes, back to back
     std::vector<FramedRecord> frames;   // begin offsets index `bytes`
     std::vector<ParsedRecord> parsed;   // parsed[i] belongs to frames[i] (cleared for framing errors)
+    std::unique_ptr<BatchPayload> payload;  // set by the stream's `process` hook, if any
 
     std::size_t size() const noexcept { return frames.size(); }
     std::string_view record(std::size_t i) const noexcept { return {bytes.data() + frames[i].begin, frames[i].size}; }
@@ -49,6 +57,9 @@ struct BatchOptions {
     std::size_t max_bytes = std::size_t{1} << 20;
     bool background = false;     // parse ahead on a worker thread
     std::size_t queue_depth = 2; // finished batches the worker may hold ahead
+    // Called on every batch after parsing, on the thread that parsed it (the worker in background
+    // mode), before the batch is handed out. Must not touch a language runtime.
+    std::function<void(Batch&)> process;
 };
 
 class BatchReader final : public BatchStream {

@@ -86,6 +86,9 @@ struct ParallelOptions {
     std::size_t max_pending = 0;                     // ranges in flight; 0: 2 * workers + 1
     ReaderOptions reader;                            // framing options (recover, read_oversize)
     ParseOptions parse;
+    // Called on every non-empty batch after parsing, on the worker that parsed it (on the consumer's
+    // thread after a fallback to sequential reading), before the batch is handed out.
+    std::function<void(Batch&)> process;
 };
 
 class ParallelReader final : public BatchStream {

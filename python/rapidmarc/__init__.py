@@ -13,6 +13,7 @@ Switch from pymarc by changing the import::
 import atexit
 
 from . import _core
+from .bulk import count, extract, parse_records
 from .constants import (
     DIRECTORY_ENTRY_LEN,
     END_OF_FIELD,
@@ -51,6 +52,9 @@ atexit.register(_core._unregister)
 __version__ = "0.1.0"
 
 __all__ = [
+    "count",
+    "extract",
+    "parse_records",
     "DIRECTORY_ENTRY_LEN",
     "END_OF_FIELD",
     "END_OF_RECORD",

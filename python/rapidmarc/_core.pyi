@@ -120,6 +120,7 @@ class Reader:
         file_encoding: str,
         strict: bool,
         recover: bool,
+        workers: int = 1,
     ) -> None: ...
     def __iter__(self) -> Reader: ...
     def __next__(self) -> Record | None: ...
@@ -132,3 +133,35 @@ def _register(
     subfield: object, indicators: object, leader: object, make_error: object, subfield_code: object
 ) -> None: ...
 def _unregister() -> None: ...
+
+def count(
+    source: object,
+    kind: int,
+    workers: int,
+    to_unicode: bool,
+    force_utf8: bool,
+    utf8_handling: str,
+    strict: bool,
+    recover: bool,
+) -> int: ...
+def extract(
+    source: object,
+    kind: int,
+    specs: list[str],
+    workers: int,
+    to_unicode: bool,
+    force_utf8: bool,
+    utf8_handling: str,
+    file_encoding: str,
+    strict: bool,
+    recover: bool,
+) -> dict[str, list[list[str]]]: ...
+def parse_records(
+    data: object,
+    workers: int,
+    to_unicode: bool,
+    force_utf8: bool,
+    utf8_handling: str,
+    file_encoding: str,
+    strict: bool,
+) -> list[Record | None]: ...

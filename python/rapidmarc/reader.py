@@ -16,6 +16,28 @@ from .record import Record
 
 _PATH, _BYTES, _FILE = 0, 1, 2
 
+Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO | IO[bytes]
+
+
+def _classify(source: object) -> tuple[int, object]:
+    """(kind, native source) for a path, a bytes-like object or a binary file object."""
+    if isinstance(source, str | os.PathLike):
+        return _PATH, os.fsdecode(source)
+    if isinstance(source, bytes | bytearray | memoryview):
+        return _BYTES, source
+    if hasattr(source, "read"):
+        return _FILE, source
+    raise TypeError(f"expected a path, bytes or a binary file object, not {type(source).__name__}")
+
+
+def _workers(workers: int | None) -> int:
+    """Native worker count: None means one per core (0 natively)."""
+    if workers is None:
+        return 0
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"workers must be a positive int or None, not {workers!r}")
+    return workers
+
 
 class Reader:
     """Base class of rapidmarc's iterating readers (as in pymarc)."""
@@ -36,6 +58,10 @@ class MARCReader(_core.Reader, Reader):
       ``record_index``, ``byte_offset`` and ``detail``.
     * ``recover=True`` resynchronises at the next plausible record after a framing error and
       goes on reading, instead of ending iteration.
+    * ``workers=N`` parses a path or ``bytes`` on N threads (``None``: one per core), split into
+      byte ranges at record boundaries; records still arrive in file order, exactly as with the
+      default ``workers=1`` (one thread parsing one batch ahead). A file object is always read in
+      the calling thread.
 
     >>> with MARCReader("records.mrc") as reader:  # doctest: +SKIP
     ...     titles = [record.title for record in reader if record]
@@ -43,7 +69,7 @@ class MARCReader(_core.Reader, Reader):
 
     def __init__(
         self,
-        marc_target: str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO | IO[bytes],
+        marc_target: Source,
         to_unicode: bool = True,
         force_utf8: bool = False,
         hide_utf8_warnings: bool = False,
@@ -53,20 +79,18 @@ class MARCReader(_core.Reader, Reader):
         *,
         strict: bool = False,
         recover: bool = False,
+        workers: int | None = 1,
     ) -> None:
-        source: object
-        if isinstance(marc_target, str | os.PathLike):
-            kind, source = _PATH, os.fsdecode(marc_target)
-            self.file_handle: Any = None
-        elif isinstance(marc_target, bytes | bytearray | memoryview):
-            kind, source = _BYTES, marc_target
-            self.file_handle = None
-        elif hasattr(marc_target, "read"):
-            kind, source = _FILE, marc_target
-            self.file_handle = marc_target
-        else:
-            raise TypeError(f"MARCReader needs a path, bytes or a binary file object, not {type(marc_target).__name__}")
-        super().__init__(source, kind, to_unicode, force_utf8, utf8_handling, file_encoding, strict, recover)
+        try:
+            kind, source = _classify(marc_target)
+        except TypeError:
+            raise TypeError(
+                f"MARCReader needs a path, bytes or a binary file object, not {type(marc_target).__name__}"
+            ) from None
+        self.file_handle: Any = marc_target if kind == _FILE else None
+        super().__init__(
+            source, kind, to_unicode, force_utf8, utf8_handling, file_encoding, strict, recover, _workers(workers)
+        )
         self.to_unicode = to_unicode
         self.force_utf8 = force_utf8
         self.hide_utf8_warnings = hide_utf8_warnings
@@ -75,6 +99,7 @@ class MARCReader(_core.Reader, Reader):
         self.permissive = permissive
         self.strict = strict
         self.recover = recover
+        self.workers = workers
 
     def close(self) -> None:
         """Close the file object given to the reader (a path's file is closed natively)."""

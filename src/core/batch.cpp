@@ -56,6 +56,7 @@ bool BatchReader::fill(Batch& batch) {
             batch.parsed[i].clear();
         }
     }
+    if (n > 0 && options_.process) options_.process(batch);
     return n > 0;
 }
 

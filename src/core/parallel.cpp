@@ -206,6 +206,7 @@ void ParallelReader::work() {
             const std::uint64_t begin = k * options_.range_bytes;
             result.info = read_range(input_, begin, begin + options_.range_bytes, options_.reader, options_.parse,
                                      *result.batch);
+            if (options_.process && result.batch->size() > 0) options_.process(*result.batch);
         } catch (...) {
             result.error = std::current_exception();
         }
@@ -264,8 +265,10 @@ std::unique_ptr<Batch> ParallelReader::next() {
         recycle(std::move(r.batch));
         stop_workers();
         fallback_base_ = expected_start_;
+        BatchOptions bo;
+        bo.process = options_.process;
         fallback_ = std::make_unique<BatchReader>(input_.open(expected_start_, input_.size()), options_.reader,
-                                                  options_.parse, BatchOptions{});
+                                                  options_.parse, bo);
     }
 }
 

@@ -17,6 +17,7 @@
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/string_view.h>
+#include <nanobind/stl/vector.h>
 
 #include <unistd.h>
 
@@ -650,76 +651,135 @@ nb::object build_record(std::string_view bytes, rapidmarc::ParsedRecord& parsed,
 }
 
 // ---------------------------------------------------------------------------------------------
+// A Python source (path, bytes-like object or binary file object) as a native batch stream.
+enum SourceKind { kPath = 0, kBytes = 1, kFile = 2 };
+
+struct NativeInput {
+    nb::object keep;                     // the bytes object or file object the stream reads
+    std::unique_ptr<std::string> owned;  // a copy of a mutable buffer
+    std::unique_ptr<rapidmarc::BatchStream> stream;
+};
+
+[[noreturn]] void raise_os_error(const std::system_error& e, const std::string& path) {
+    errno = e.code().value();
+    PyErr_SetFromErrnoWithFilename(PyExc_OSError, path.c_str());
+    throw nb::python_error();
+}
+
+// workers == 1: one stream, parsed one batch ahead on a worker thread (paths and bytes) or in the
+// caller's thread (file objects). workers != 1 (0: one per core): a ParallelReader over byte ranges,
+// for paths and bytes; a file object cannot be read at random places and is read as with 1.
+NativeInput open_input(nb::object source, int kind, unsigned workers, const rapidmarc::ReaderOptions& ro,
+                       const rapidmarc::ParseOptions& po, std::function<void(rapidmarc::Batch&)> process = {}) {
+    NativeInput in;
+    const bool parallel = workers != 1 && kind != kFile;
+    rapidmarc::BatchOptions bo;
+    bo.background = kind != kFile;
+    bo.process = process;
+    rapidmarc::ParallelOptions pa;
+    pa.workers = workers;
+    pa.reader = ro;
+    pa.parse = po;
+    pa.process = std::move(process);
+    if (kind == kPath) {
+        std::string path = nb::cast<std::string>(source);
+        try {
+            nb::gil_scoped_release release;
+            if (parallel) {
+                in.stream = std::make_unique<rapidmarc::ParallelReader>(rapidmarc::RangeInput::file(path), pa);
+            } else {
+                in.stream = std::make_unique<rapidmarc::BatchReader>(std::make_unique<rapidmarc::FileSource>(path), ro,
+                                                                     po, bo);
+            }
+        } catch (const std::system_error& e) {
+            raise_os_error(e, path);
+        }
+        return in;
+    }
+    if (kind == kBytes) {  // borrowed, kept alive by holding the object
+        in.keep = source;
+        Py_buffer view;
+        if (PyObject_GetBuffer(source.ptr(), &view, PyBUF_SIMPLE) != 0) throw nb::python_error();
+        std::string_view bytes(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len));
+        PyBuffer_Release(&view);
+        if (!PyBytes_Check(source.ptr())) {  // mutable buffers are copied
+            in.owned = std::make_unique<std::string>(bytes);
+            bytes = *in.owned;
+        }
+        if (parallel) {
+            in.stream = std::make_unique<rapidmarc::ParallelReader>(rapidmarc::RangeInput::memory(bytes), pa);
+        } else {
+            in.stream = std::make_unique<rapidmarc::BatchReader>(std::make_unique<rapidmarc::MemorySource>(bytes), ro,
+                                                                 po, bo);
+        }
+        return in;
+    }
+    // A binary file object: read under the GIL, in the consumer's thread.
+    in.keep = source;
+    nb::object readinto = nb::getattr(source, "readinto", nb::none());
+    nb::object read = source.attr("read");
+    auto src = std::make_unique<rapidmarc::CallbackSource>([readinto, read](char* dst, std::size_t n) -> std::size_t {
+        nb::gil_scoped_acquire acquire;
+        if (!readinto.is_none()) {
+            PyObject* mv = PyMemoryView_FromMemory(dst, static_cast<Py_ssize_t>(n), PyBUF_WRITE);
+            if (!mv) throw nb::python_error();
+            nb::object view = nb::steal(mv);
+            nb::object got = readinto(view);
+            view.attr("release")();
+            return got.is_none() ? 0 : nb::cast<std::size_t>(got);
+        }
+        nb::object chunk = read(n);
+        Py_buffer buf;
+        if (PyObject_GetBuffer(chunk.ptr(), &buf, PyBUF_SIMPLE) != 0) throw nb::python_error();
+        std::size_t got = std::min(static_cast<std::size_t>(buf.len), n);
+        std::memcpy(dst, buf.buf, got);
+        PyBuffer_Release(&buf);
+        return got;
+    });
+    in.stream = std::make_unique<rapidmarc::BatchReader>(std::move(src), ro, po, bo);
+    return in;
+}
+
+// The error a record of a batch carries (framing or parsing), or an invalid object if none.
+nb::object batch_error(const rapidmarc::Batch& batch, std::size_t i) {
+    const rapidmarc::FramedRecord& fr = batch.frames[i];
+    const rapidmarc::ParsedRecord& pr = batch.parsed[i];
+    if (fr.error != ErrorCode::ok) return make_error(fr.error, fr.detail, fr.index, fr.offset, {});
+    if (pr.error != ErrorCode::ok)
+        return make_error(pr.error, pr.detail, fr.index, fr.offset, batch.record(i).substr(pr.error_offset, pr.error_length));
+    return nb::object();
+}
+
+bool batch_ok(const rapidmarc::Batch& batch, std::size_t i) {
+    return batch.frames[i].error == ErrorCode::ok && batch.parsed[i].error == ErrorCode::ok;
+}
+
+[[noreturn]] void raise_error_object(nb::handle err) {
+    PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(err.ptr())), err.ptr());
+    throw nb::python_error();
+}
+
+// ---------------------------------------------------------------------------------------------
 class Reader {
 public:
     Reader(nb::object source, int kind, bool to_unicode, bool force_utf8, std::string utf8_handling,
-           std::string file_encoding, bool strict, bool recover)
+           std::string file_encoding, bool strict, bool recover, unsigned workers)
         : options_(DecodeOptions::make(to_unicode, force_utf8, utf8_handling, std::move(file_encoding))),
           strict_(strict) {
         rapidmarc::ReaderOptions ro;
         ro.recover = recover;
-        std::unique_ptr<rapidmarc::ByteSource> src;
-        if (kind == 0) {  // path
-            std::string path = nb::cast<std::string>(source);
-            try {
-                nb::gil_scoped_release release;
-                src = std::make_unique<rapidmarc::FileSource>(path);
-            } catch (const std::system_error& e) {
-                errno = e.code().value();
-                PyErr_SetFromErrnoWithFilename(PyExc_OSError, path.c_str());
-                throw nb::python_error();
-            }
-        } else if (kind == 1) {  // bytes-like: borrowed, kept alive by holding the object
-            keep_ = source;
-            Py_buffer view;
-            if (PyObject_GetBuffer(source.ptr(), &view, PyBUF_SIMPLE) != 0) throw nb::python_error();
-            std::string_view bytes(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len));
-            PyBuffer_Release(&view);
-            if (!PyBytes_Check(source.ptr())) {  // mutable buffers are copied
-                owned_.assign(bytes);
-                bytes = owned_;
-            }
-            src = std::make_unique<rapidmarc::MemorySource>(bytes);
-        } else {  // binary file object
-            keep_ = source;
-            nb::object readinto = nb::getattr(source, "readinto", nb::none());
-            nb::object read = source.attr("read");
-            src = std::make_unique<rapidmarc::CallbackSource>([readinto, read](char* dst, std::size_t n) -> std::size_t {
-                nb::gil_scoped_acquire acquire;
-                if (!readinto.is_none()) {
-                    PyObject* mv = PyMemoryView_FromMemory(dst, static_cast<Py_ssize_t>(n), PyBUF_WRITE);
-                    if (!mv) throw nb::python_error();
-                    nb::object view = nb::steal(mv);
-                    nb::object got = readinto(view);
-                    view.attr("release")();
-                    return got.is_none() ? 0 : nb::cast<std::size_t>(got);
-                }
-                nb::object chunk = read(n);
-                Py_buffer buf;
-                if (PyObject_GetBuffer(chunk.ptr(), &buf, PyBUF_SIMPLE) != 0) throw nb::python_error();
-                std::size_t got = std::min(static_cast<std::size_t>(buf.len), n);
-                std::memcpy(dst, buf.buf, got);
-                PyBuffer_Release(&buf);
-                return got;
-            });
-        }
-        // Paths and bytes are parsed one batch ahead on a worker thread; a file object must be
-        // read under the GIL, so it is read and parsed in the consumer's thread (GIL released
-        // except inside readinto).
-        rapidmarc::BatchOptions bo;
-        bo.background = kind != 2;
-        reader_ = std::make_unique<rapidmarc::BatchReader>(std::move(src), ro, options_.parse_options(), bo);
+        input_ = open_input(std::move(source), kind, workers, ro, options_.parse_options());
     }
 
     ~Reader() {
         if (::getpid() != owner_pid_) {
             // In a forked child the worker thread does not exist: joining it would hang. The
             // parent's reader state is abandoned in the child instead.
-            (void)reader_.release();
+            (void)input_.stream.release();
             return;
         }
-        // Stopping the worker never needs the GIL, so joining it here cannot deadlock.
-        reader_.reset();
+        // Stopping the workers never needs the GIL, so joining them here cannot deadlock.
+        input_.stream.reset();
     }
 
     nb::object next() {
@@ -742,12 +802,8 @@ public:
         const rapidmarc::FramedRecord& fr = batch_->frames[i];
         std::string_view bytes = batch_->record(i);
         rapidmarc::ParsedRecord& pr = batch_->parsed[i];
-        nb::object err;
-        if (fr.error != ErrorCode::ok) {
-            err = make_error(fr.error, fr.detail, fr.index, fr.offset, {});
-        } else if (pr.error != ErrorCode::ok) {
-            err = make_error(pr.error, pr.detail, fr.index, fr.offset, bytes.substr(pr.error_offset, pr.error_length));
-        } else {
+        nb::object err = batch_error(*batch_, i);
+        if (!err.is_valid()) {
             try {
                 nb::object rec = build_record(bytes, pr, options_);
                 current_chunk_ = nb::inst_ptr<Record>(rec)->raw;
@@ -761,10 +817,7 @@ public:
         }
         current_chunk_ = nb::bytes(bytes.data(), bytes.size());
         current_exception_ = err;
-        if (strict_) {
-            PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(err.ptr())), err.ptr());
-            throw nb::python_error();
-        }
+        if (strict_) raise_error_object(err);
         return nb::none();
     }
 
@@ -775,17 +828,15 @@ private:
     bool refill() {
         pos_ = 0;
         nb::gil_scoped_release release;
-        reader_->recycle(std::move(batch_));
-        batch_ = reader_->next();
+        input_.stream->recycle(std::move(batch_));
+        batch_ = input_.stream->next();
         return batch_ != nullptr;
     }
 
     DecodeOptions options_;
     bool strict_;
-    nb::object keep_;
-    std::string owned_;
+    NativeInput input_;
     pid_t owner_pid_ = ::getpid();
-    std::unique_ptr<rapidmarc::BatchReader> reader_;
     std::unique_ptr<rapidmarc::Batch> batch_;
     std::size_t pos_ = 0;
     bool finished_ = false;
@@ -793,6 +844,215 @@ private:
     nb::object current_chunk_;
     nb::object current_exception_;
 };
+
+// ---------------------------------------------------------------------------------------------
+// Bulk operations: the records are read, parsed and (for extract) mined on native threads; Python
+// objects are made only for results, at the end.
+
+std::uint64_t bulk_count(nb::object source, int kind, unsigned workers, bool to_unicode, bool force_utf8,
+                         std::string utf8_handling, bool strict, bool recover) {
+    const DecodeOptions o = DecodeOptions::make(to_unicode, force_utf8, utf8_handling, "iso8859-1");
+    rapidmarc::ReaderOptions ro;
+    ro.recover = recover;
+    NativeInput in = open_input(std::move(source), kind, workers, ro, o.parse_options());
+    std::uint64_t good = 0;
+    std::unique_ptr<rapidmarc::Batch> bad;  // the batch holding the first bad record (strict)
+    std::size_t bad_at = 0;
+    {
+        nb::gil_scoped_release release;
+        while (auto batch = in.stream->next()) {
+            for (std::size_t i = 0; i < batch->size(); ++i) {
+                if (batch_ok(*batch, i)) {
+                    ++good;
+                } else if (strict) {
+                    bad_at = i;
+                    bad = std::move(batch);
+                    break;
+                }
+            }
+            if (bad) break;
+            in.stream->recycle(std::move(batch));
+        }
+    }
+    if (bad) raise_error_object(batch_error(*bad, bad_at));
+    return good;
+}
+
+// Values extracted from one batch: for each good record and each spec, a count of values; the
+// values themselves back to back in `arena`.
+struct ExtractPayload final : rapidmarc::BatchPayload {
+    std::string arena;
+    std::vector<std::size_t> ends;       // end offset of each value in arena
+    std::vector<std::uint32_t> counts;   // per good record, per spec
+};
+
+nb::object bulk_extract(nb::object source, int kind, std::vector<std::string> spec_texts, unsigned workers,
+                        bool to_unicode, bool force_utf8, std::string utf8_handling, std::string file_encoding,
+                        bool strict, bool recover) {
+    const DecodeOptions o = DecodeOptions::make(to_unicode, force_utf8, utf8_handling, file_encoding);
+    if (to_unicode && !o.latin1_encoding)
+        throw nb::value_error("extract() converts MARC-8 and UTF-8 records; file_encoding must be 'iso8859-1'");
+    std::vector<rapidmarc::FieldSpec> specs;
+    for (const auto& t : spec_texts) {
+        try {
+            specs.push_back(rapidmarc::parse_field_spec(t));
+        } catch (const std::invalid_argument& e) {
+            throw nb::value_error(e.what());
+        }
+    }
+    auto process = [&specs, to_unicode](rapidmarc::Batch& batch) {
+        auto payload = std::make_unique<ExtractPayload>();
+        std::string scratch;
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            if (!batch_ok(batch, i)) continue;
+            const rapidmarc::ParsedRecord& pr = batch.parsed[i];
+            const rapidmarc::TextEncoding enc = !to_unicode ? rapidmarc::TextEncoding::bytes
+                                                : pr.utf8   ? rapidmarc::TextEncoding::utf8
+                                                            : rapidmarc::TextEncoding::marc8;
+            const rapidmarc::RecordView view(batch.record(i), pr.entries);
+            for (const auto& spec : specs) {
+                std::uint32_t n = 0;
+                rapidmarc::for_each_value(view, spec, enc, scratch, [&](std::string_view v) {
+                    payload->arena.append(v);
+                    payload->ends.push_back(payload->arena.size());
+                    ++n;
+                });
+                payload->counts.push_back(n);
+            }
+        }
+        batch.payload = std::move(payload);
+    };
+    rapidmarc::ReaderOptions ro;
+    ro.recover = recover;
+    NativeInput in = open_input(std::move(source), kind, workers, ro, o.parse_options(), process);
+    std::vector<std::unique_ptr<rapidmarc::BatchPayload>> payloads;
+    std::unique_ptr<rapidmarc::Batch> bad;
+    std::size_t bad_at = 0;
+    {
+        nb::gil_scoped_release release;
+        while (auto batch = in.stream->next()) {
+            if (strict) {
+                std::size_t i = 0;
+                while (i < batch->size() && batch_ok(*batch, i)) ++i;
+                if (i < batch->size()) {
+                    bad_at = i;
+                    bad = std::move(batch);
+                    break;
+                }
+            }
+            payloads.push_back(std::move(batch->payload));
+            in.stream->recycle(std::move(batch));
+        }
+    }
+    if (bad) raise_error_object(batch_error(*bad, bad_at));
+
+    const char* errors = o.handling == rapidmarc::Utf8Handling::replace  ? "replace"
+                         : o.handling == rapidmarc::Utf8Handling::ignore ? "ignore"
+                                                                         : "strict";
+    std::size_t records = 0;
+    for (const auto& p : payloads) records += static_cast<const ExtractPayload&>(*p).counts.size() / std::max<std::size_t>(specs.size(), 1);
+    std::vector<nb::list> columns;
+    nb::dict result;
+    for (const auto& spec : specs) {
+        PyObject* list = PyList_New(static_cast<Py_ssize_t>(records));
+        if (!list) throw nb::python_error();
+        columns.push_back(nb::steal<nb::list>(list));
+        result[spec.text.c_str()] = columns.back();
+    }
+    std::size_t row = 0;
+    for (const auto& p : payloads) {
+        const auto& payload = static_cast<const ExtractPayload&>(*p);
+        std::size_t value = 0, begin = 0;
+        for (std::size_t c = 0; c < payload.counts.size(); ++c) {
+            const std::size_t s = c % specs.size();
+            PyObject* cell = PyList_New(payload.counts[c]);
+            if (!cell) throw nb::python_error();
+            PyList_SET_ITEM(columns[s].ptr(), static_cast<Py_ssize_t>(row), cell);
+            for (std::uint32_t k = 0; k < payload.counts[c]; ++k, ++value) {
+                const std::size_t end = payload.ends[value];
+                const char* data = payload.arena.data() + begin;
+                const auto len = static_cast<Py_ssize_t>(end - begin);
+                PyObject* v = to_unicode ? PyUnicode_DecodeUTF8(data, len, errors) : PyBytes_FromStringAndSize(data, len);
+                if (!v) throw nb::python_error();
+                PyList_SET_ITEM(cell, static_cast<Py_ssize_t>(k), v);
+                begin = end;
+            }
+            if (s + 1 == specs.size()) ++row;
+        }
+    }
+    return result;
+}
+
+// Records of raw data: one stream of records (bytes) or one record per item (a list of bytes).
+nb::list bulk_parse(nb::object data, unsigned workers, bool to_unicode, bool force_utf8, std::string utf8_handling,
+                    std::string file_encoding, bool strict) {
+    const DecodeOptions o = DecodeOptions::make(to_unicode, force_utf8, utf8_handling, std::move(file_encoding));
+    nb::list out;
+    auto emit = [&](std::string_view bytes, rapidmarc::ParsedRecord& pr, nb::object err, std::uint64_t index,
+                    std::uint64_t offset) {
+        if (!err.is_valid()) {
+            try {
+                out.append(build_record(bytes, pr, o));
+                return;
+            } catch (nb::python_error& e) {
+                err = nb::borrow(e.value());
+                err.attr("record_index") = index;
+                err.attr("byte_offset") = offset;
+            }
+        }
+        if (strict) raise_error_object(err);
+        out.append(nb::none());
+    };
+    if (!nb::isinstance<nb::list>(data) && !nb::isinstance<nb::tuple>(data)) {
+        NativeInput in = open_input(std::move(data), kBytes, workers, {}, o.parse_options());
+        for (;;) {
+            std::unique_ptr<rapidmarc::Batch> batch;
+            {
+                nb::gil_scoped_release release;
+                batch = in.stream->next();
+            }
+            if (!batch) break;
+            for (std::size_t i = 0; i < batch->size(); ++i)
+                emit(batch->record(i), batch->parsed[i], batch_error(*batch, i), batch->frames[i].index,
+                     batch->frames[i].offset);
+        }
+        return out;
+    }
+    // A sequence of records: each item is one record (as pymarc's Record(data=...)).
+    nb::sequence items = nb::borrow<nb::sequence>(data);
+    const std::size_t n = nb::len(items);
+    std::vector<nb::object> keep(n);
+    std::vector<std::string_view> views(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        nb::object item = items[i];
+        if (!PyBytes_Check(item.ptr())) {
+            if (!PyObject_CheckBuffer(item.ptr()))
+                throw nb::type_error("parse_records() needs bytes, or a list of bytes with one record each");
+            item = nb::steal(PyBytes_FromObject(item.ptr()));
+            if (!item.is_valid()) throw nb::python_error();
+        }
+        views[i] = {PyBytes_AS_STRING(item.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(item.ptr()))};
+        keep[i] = std::move(item);
+    }
+    std::vector<rapidmarc::ParsedRecord> parsed(n);
+    const rapidmarc::ParseOptions po = o.parse_options();
+    {
+        nb::gil_scoped_release release;
+        rapidmarc::parallel_for(n, workers, [&](std::size_t b, std::size_t e) {
+            for (std::size_t i = b; i < e; ++i) rapidmarc::parse_record(views[i], po, parsed[i]);
+        });
+    }
+    std::uint64_t offset = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        rapidmarc::ParsedRecord& pr = parsed[i];
+        nb::object err;
+        if (pr.error != ErrorCode::ok)
+            err = make_error(pr.error, pr.detail, i, offset, views[i].substr(pr.error_offset, pr.error_length));
+        emit(views[i], pr, err, i, offset);
+        offset += views[i].size();
+    }
+    return out;
+}
 
 // Garbage-collector support for Record: its field list is user-visible and may end up holding the
 // record itself. Fields are not tracked (they hold no user-settable object that could refer back
@@ -1050,9 +1310,17 @@ NB_MODULE(_core, m) {
         .def("_raw_bytes", [](Record& r) { return r.raw.is_valid() ? r.raw : nb::none(); })
         .def("_is_lazy", [](Record& r) { return !r.fields.is_valid(); });
 
+    m.def("count", &bulk_count, "source"_a, "kind"_a, "workers"_a, "to_unicode"_a, "force_utf8"_a, "utf8_handling"_a,
+          "strict"_a, "recover"_a);
+    m.def("extract", &bulk_extract, "source"_a, "kind"_a, "specs"_a, "workers"_a, "to_unicode"_a, "force_utf8"_a,
+          "utf8_handling"_a, "file_encoding"_a, "strict"_a, "recover"_a);
+    m.def("parse_records", &bulk_parse, "data"_a, "workers"_a, "to_unicode"_a, "force_utf8"_a, "utf8_handling"_a,
+          "file_encoding"_a, "strict"_a);
+
     nb::class_<Reader>(m, "Reader")
-        .def(nb::init<nb::object, int, bool, bool, std::string, std::string, bool, bool>(), "source"_a, "kind"_a,
-             "to_unicode"_a, "force_utf8"_a, "utf8_handling"_a, "file_encoding"_a, "strict"_a, "recover"_a)
+        .def(nb::init<nb::object, int, bool, bool, std::string, std::string, bool, bool, unsigned>(), "source"_a,
+             "kind"_a, "to_unicode"_a, "force_utf8"_a, "utf8_handling"_a, "file_encoding"_a, "strict"_a, "recover"_a,
+             "workers"_a = 1)
         .def("__iter__", [](nb::handle self) { return nb::borrow(self); })
         .def("__next__", &Reader::next)
         .def_prop_ro("current_chunk", &Reader::current_chunk)

@@ -1,0 +1,104 @@
+"""Bulk operations that create no Python object per record.
+
+The work (reading, framing, parsing, decoding, selecting values) runs on native threads with the
+GIL released; Python objects are made only for the results. ``workers`` is the number of native
+threads for a path or ``bytes`` (``None``: one per core); a file object is read in the calling
+thread. Bad records are skipped, as ``if record is None: continue`` would skip them over a
+``MARCReader``; ``strict=True`` raises the first one's exception instead (with ``record_index``,
+``byte_offset`` and ``detail``). The other options mean what they mean for ``MARCReader``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from . import _core
+from .reader import _BYTES, Source, _classify, _workers
+from .record import Record
+
+
+def count(
+    source: Source,
+    *,
+    workers: int | None = None,
+    to_unicode: bool = True,
+    force_utf8: bool = False,
+    utf8_handling: str = "strict",
+    strict: bool = False,
+    recover: bool = False,
+) -> int:
+    """Number of good records in ``source``: those ``MARCReader`` would yield as a Record.
+
+    >>> count("records.mrc", workers=2)  # doctest: +SKIP
+    386
+    """
+    kind, native = _classify(source)
+    return _core.count(native, kind, _workers(workers), to_unicode, force_utf8, utf8_handling, strict, recover)
+
+
+def extract(
+    source: Source,
+    specs: Sequence[str],
+    *,
+    workers: int | None = None,
+    to_unicode: bool = True,
+    force_utf8: bool = False,
+    utf8_handling: str = "strict",
+    file_encoding: str = "iso8859-1",
+    strict: bool = False,
+    recover: bool = False,
+) -> dict[str, list[list[str]]]:
+    """Columns of values: for each spec, one list per good record, of that record's values.
+
+    Specs: ``"LDR"`` (the leader), ``"001"`` (control field data), ``"245"`` (a data field's
+    ``value()``), ``"245$a"`` (every $a of every 245), ``"650$ax"`` (several codes), and ``X`` as
+    a wildcard in tags (``"6XX$a"``). Text is decoded as ``MARCReader`` decodes it (``bytes`` values
+    with ``to_unicode=False``).
+
+    >>> cols = extract("records.mrc", ["001", "245$a", "650$a"])  # doctest: +SKIP
+    >>> cols["245$a"][0]  # doctest: +SKIP
+    ['Moby Dick /']
+    """
+    if isinstance(specs, str):
+        raise TypeError("specs must be a sequence of field specs such as ['001', '245$a'], not a str")
+    kind, native = _classify(source)
+    return _core.extract(
+        native,
+        kind,
+        list(specs),
+        _workers(workers),
+        to_unicode,
+        force_utf8,
+        utf8_handling,
+        file_encoding,
+        strict,
+        recover,
+    )
+
+
+def parse_records(
+    data: bytes | bytearray | memoryview | Sequence[bytes],
+    *,
+    workers: int | None = None,
+    to_unicode: bool = True,
+    force_utf8: bool = False,
+    utf8_handling: str = "strict",
+    file_encoding: str = "iso8859-1",
+    strict: bool = False,
+) -> list[Record | None]:
+    """Parse raw MARC on native threads into a list of Records (``None`` for a bad record).
+
+    ``data`` is either a stream of records (``bytes``), split as ``MARCReader`` splits it, or a
+    list of ``bytes`` holding one record each (as ``Record(data=...)`` takes them).
+    """
+    if isinstance(data, bytes | bytearray | memoryview):
+        kind, native = _classify(data)
+        assert kind == _BYTES
+    elif isinstance(data, list | tuple):
+        native = data
+    else:
+        raise TypeError(f"parse_records() needs bytes or a list of bytes, not {type(data).__name__}")
+    return _core.parse_records(native, _workers(workers), to_unicode, force_utf8, utf8_handling, file_encoding, strict)
+
+
+__all__ = ["count", "extract", "parse_records"]

@@ -1,0 +1,239 @@
+"""Parallel reading and the bulk operations: exactly the sequential reader's results, in order,
+with native work done without the GIL."""
+
+from __future__ import annotations
+
+import pickle
+import sys
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+from marc_testlib import EDGE_FILES, REAL_FILES
+
+rapidmarc = pytest.importorskip("rapidmarc")
+pymarc = pytest.importorskip("pymarc")
+pytestmark = pytest.mark.rapidmarc_only
+
+
+def outcome(reader) -> list[tuple]:
+    """Everything observable about a reader's output, record by record."""
+    out = []
+    for record in reader:
+        if record is None:
+            exc = reader.current_exception
+            out.append(("error", type(exc).__name__, str(exc), exc.record_index, exc.byte_offset, reader.current_chunk))
+        else:
+            out.append(("record", record._raw_bytes(), record.title, [f.value() for f in record.fields]))
+    return out
+
+
+def all_files(data_dir):
+    return [data_dir / "real" / n for n in REAL_FILES] + [data_dir / "edge" / n for n in EDGE_FILES]
+
+
+@pytest.mark.parametrize("recover", [False, True])
+def test_parallel_reader_equals_sequential_on_every_file(data_dir, recover):
+    for path in all_files(data_dir):
+        expected = outcome(rapidmarc.MARCReader(path, recover=recover))
+        for workers in (2, 3, None):
+            got = outcome(rapidmarc.MARCReader(path, recover=recover, workers=workers))
+            assert got == expected, (path.name, workers)
+        got = outcome(rapidmarc.MARCReader(path.read_bytes(), recover=recover, workers=2))
+        assert got == expected, (path.name, "bytes")
+
+
+def test_parallel_reader_on_a_large_file_matches(tmp_path, data_dir):
+    # Large enough for many 1 MiB ranges, with records straddling every range boundary.
+    data = b"".join((data_dir / "real" / n).read_bytes() for n in ("loc_386.mrc", "uva_2000.mrc")) * 4
+    path = tmp_path / "big.mrc"
+    path.write_bytes(data)
+    seq = [r.as_marc() for r in rapidmarc.MARCReader(path)]
+    par = [r.as_marc() for r in rapidmarc.MARCReader(path, workers=2)]
+    assert len(par) == (386 + 2000) * 4
+    assert par == seq
+
+
+def test_workers_argument_is_checked(loc_bytes):
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="workers"):
+            rapidmarc.MARCReader(loc_bytes, workers=bad)
+
+
+def test_a_file_object_with_workers_reads_sequentially(data_dir):
+    path = data_dir / "real" / "loc_386.mrc"
+    with open(path, "rb") as fh:
+        got = [r.as_marc() for r in rapidmarc.MARCReader(fh, workers=4)]
+    assert got == [r.as_marc() for r in rapidmarc.MARCReader(path)]
+
+
+def test_shared_parallel_reader_delivers_each_record_once(tmp_path, data_dir):
+    path = tmp_path / "big.mrc"
+    path.write_bytes((data_dir / "real" / "loc_386.mrc").read_bytes() * 32)
+    reader = rapidmarc.MARCReader(path, workers=2)
+    seen: list[list[bytes]] = [[] for _ in range(8)]
+
+    def drain(slot: int) -> None:
+        for record in reader:
+            seen[slot].append(record.as_marc())
+
+    threads = [threading.Thread(target=drain, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    counts: dict[bytes, int] = {}
+    for part in seen:
+        for m in part:
+            counts[m] = counts.get(m, 0) + 1
+    assert len(counts) == 386
+    assert set(counts.values()) == {32}
+
+
+# ---------------------------------------------------------------------------------------------
+# count / extract / parse_records
+
+
+@pytest.mark.parametrize("workers", [1, 2, None])
+def test_count_equals_the_readers_good_records(data_dir, workers):
+    for path in all_files(data_dir):
+        expected = sum(1 for r in rapidmarc.MARCReader(path) if r is not None)
+        assert rapidmarc.count(path, workers=workers) == expected, path.name
+        assert rapidmarc.count(path.read_bytes(), workers=workers) == expected, path.name
+        with open(path, "rb") as fh:
+            assert rapidmarc.count(fh, workers=workers) == expected, path.name
+
+
+def test_count_strict_raises_the_first_error(data_dir):
+    path = data_dir / "edge" / "invalid_utf8_383.mrc"
+    first = None
+    reader = rapidmarc.MARCReader(path)
+    for record in reader:
+        if record is None:
+            first = reader.current_exception
+            break
+    assert first is not None
+    with pytest.raises(type(first)) as info:
+        rapidmarc.count(path, strict=True, workers=2)
+    assert info.value.record_index == first.record_index
+    assert info.value.byte_offset == first.byte_offset
+
+
+@pytest.mark.parametrize("name", REAL_FILES)
+def test_extract_equals_pymarc(data_dir, name):
+    path = data_dir / "real" / name
+    specs = ["LDR", "001", "245", "245$a", "650$ax", "6XX$a", "999$z"]
+    cols = rapidmarc.extract(path, specs, workers=2)
+    marc8 = name in ("uva_2000.mrc", "jazz_1k.mrc", "lul_fre_500.mrc", "hebrew_20.mrc", "solrmarc_spec_76.mrc")
+    # Compare text pymarc decodes the same way as rapidmarc today; MARC-8 text via the reader.
+    with open(path, "rb") as fh:
+        reference = [r for r in (rapidmarc.MARCReader(fh) if marc8 else pymarc.MARCReader(fh)) if r is not None]
+    assert all(len(c) == len(reference) for c in cols.values())
+    for i, r in enumerate(reference):
+        assert cols["LDR"][i] == [str(r.leader)]
+        assert cols["001"][i] == [f.data for f in r.get_fields("001")]
+        assert cols["245"][i] == [f.value() for f in r.get_fields("245")]
+        assert cols["245$a"][i] == [v for f in r.get_fields("245") for v in f.get_subfields("a")]
+        assert cols["650$ax"][i] == [v for f in r.get_fields("650") for v in f.get_subfields("a", "x")]
+        six = [f for f in r.fields if f.tag.startswith("6")]
+        assert cols["6XX$a"][i] == [v for f in six for v in f.get_subfields("a")]
+        assert cols["999$z"][i] == [v for f in r.get_fields("999") for v in f.get_subfields("z")]
+
+
+def test_extract_bytes_and_options(data_dir):
+    path = data_dir / "real" / "loc_386.mrc"
+    raw = rapidmarc.extract(path, ["245$a"], to_unicode=False)
+    text = rapidmarc.extract(path, ["245$a"])
+    assert [[v.decode() for v in row] for row in raw["245$a"]] == text["245$a"]
+    with pytest.raises(ValueError, match="invalid field spec '24'"):
+        rapidmarc.extract(path, ["24"])
+    with pytest.raises(TypeError):
+        rapidmarc.extract(path, "245$a")
+    with pytest.raises(ValueError, match="file_encoding"):
+        rapidmarc.extract(path, ["245$a"], file_encoding="cp1252")
+
+
+def test_extract_skips_bad_records_or_raises_in_strict_mode(data_dir):
+    path = data_dir / "edge" / "invalid_utf8_383.mrc"
+    good = [r for r in rapidmarc.MARCReader(path) if r is not None]
+    cols = rapidmarc.extract(path, ["001"])
+    assert cols["001"] == [[f.data for f in r.get_fields("001")] for r in good]
+    with pytest.raises(UnicodeDecodeError):
+        rapidmarc.extract(path, ["001"], strict=True)
+    replaced = rapidmarc.extract(path, ["245$a"], utf8_handling="replace")
+    expected = [r for r in rapidmarc.MARCReader(path, utf8_handling="replace") if r is not None]
+    assert replaced["245$a"] == [[v for f in r.get_fields("245") for v in f.get_subfields("a")] for r in expected]
+
+
+def test_parse_records_from_a_stream_and_from_a_list(data_dir):
+    data = (data_dir / "real" / "loc_386.mrc").read_bytes()
+    expected = [r.as_marc() for r in rapidmarc.MARCReader(data)]
+    assert [r.as_marc() for r in rapidmarc.parse_records(data, workers=2)] == expected
+    records = rapidmarc.parse_records(expected, workers=2)
+    assert [r.as_marc() for r in records] == expected
+    assert all(isinstance(r, rapidmarc.Record) for r in records)
+
+
+def test_parse_records_marks_bad_items(data_dir):
+    good = next(iter(rapidmarc.MARCReader(data_dir / "real" / "loc_386.mrc"))).as_marc()
+    items = [good, b"garbage!", bytearray(good)]
+    out = rapidmarc.parse_records(items)
+    assert out[0] is not None and out[2] is not None and out[1] is None
+    with pytest.raises(rapidmarc.RecordLeaderInvalid) as info:  # as Record(data=b"garbage!") raises
+        rapidmarc.parse_records(items, strict=True)
+    assert info.value.record_index == 1
+    with pytest.raises(TypeError):
+        rapidmarc.parse_records("text")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------
+# The GIL and processes
+
+
+@pytest.mark.parametrize("op", ["count", "extract", "reader"])
+def test_bulk_work_releases_the_gil(tmp_path, data_dir, op):
+    path = tmp_path / "big.mrc"
+    path.write_bytes((data_dir / "real" / "loc_386.mrc").read_bytes() * 64)
+    ticks = 0
+    done = threading.Event()
+
+    def spin() -> None:
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            time.sleep(0)
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1000.0)  # the spinner only runs when native code releases the GIL
+    spinner = threading.Thread(target=spin)
+    try:
+        spinner.start()
+        before = ticks
+        if op == "count":
+            n = rapidmarc.count(path, workers=2)
+        elif op == "extract":
+            n = len(rapidmarc.extract(path, ["245$a"], workers=2)["245$a"])
+        else:
+            n = sum(1 for _ in rapidmarc.MARCReader(path, workers=2))
+        during = ticks - before
+    finally:
+        done.set()
+        sys.setswitchinterval(old)
+        spinner.join()
+    assert n == 386 * 64
+    assert during >= 1
+
+
+def _titles(path: str) -> list[str | None]:
+    return [r.title for r in rapidmarc.MARCReader(path)]
+
+
+def test_records_pickle_and_work_in_a_process_pool(data_dir):
+    path = data_dir / "real" / "loc_386.mrc"
+    records = list(rapidmarc.MARCReader(path, workers=2))
+    copies = pickle.loads(pickle.dumps(records))
+    assert [r.as_marc() for r in copies] == [r.as_marc() for r in records]
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(_titles, [str(path)] * 2))
+    assert results == [[r.title for r in records]] * 2
