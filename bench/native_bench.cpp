@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <iostream>
@@ -186,8 +187,19 @@ int main(int argc, char** argv) {
         folded = kCrc.update(folded, std::string_view(reinterpret_cast<const char*>(be), 4));
         if (error.empty()) error = r.error;
     }
-    rusage usage_self{};
-    getrusage(RUSAGE_SELF, &usage_self);
+    // VmHWM, not getrusage's ru_maxrss: the latter keeps the parent's high-water mark across exec.
+    long peak_kb = 0;
+    if (std::FILE* status = std::fopen("/proc/self/status", "r")) {
+        char line[256];
+        while (std::fgets(line, sizeof line, status))
+            if (std::strncmp(line, "VmHWM:", 6) == 0) peak_kb = std::strtol(line + 6, nullptr, 10);
+        std::fclose(status);
+    }
+    if (peak_kb == 0) {
+        rusage usage_self{};
+        getrusage(RUSAGE_SELF, &usage_self);
+        peak_kb = usage_self.ru_maxrss;
+    }
     std::string escaped;
     for (char c : error) {
         if (c == '"' || c == '\\') escaped.push_back('\\');
@@ -195,7 +207,7 @@ int main(int argc, char** argv) {
     }
     std::printf("{\"records\": %llu, ", static_cast<unsigned long long>(records));
     if (titles) std::printf("\"titles\": %u, ", folded);
-    std::printf("\"elapsed_s\": %.6f, \"maxrss_kb\": %ld", elapsed, usage_self.ru_maxrss);
+    std::printf("\"elapsed_s\": %.6f, \"maxrss_kb\": %ld", elapsed, peak_kb);
     if (!escaped.empty()) std::printf(", \"error\": \"%s\"", escaped.c_str());
     std::printf("}\n");
     return error.empty() ? 0 : 1;

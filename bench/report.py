@@ -181,6 +181,8 @@ def callgrind_section(report: dict[str, Any]) -> list[str]:
 KNOWN = {
     ("mrrc", "values"): "mrrc's `get_fields()` returns fields grouped by tag instead of in "
     "record order, and drops a malformed 260 field that pymarc keeps",
+    ("mrrc", "marc"): "mrrc writes the fields grouped by tag, not in the record's order",
+    ("mrrc", "json"): "mrrc lists the fields grouped by tag, not in the record's order",
 }
 
 
@@ -207,9 +209,14 @@ def checks_section(report: dict[str, Any]) -> list[str]:
             else:
                 note = f"**check failed**{': ' + note if note else ''}"
             lines.append(f"| {m['corpus']} | {m['workload']} | {m['library']} | {m['check']} | {note} |")
-    failed = [r for r in report["results"] if r.get("error")]
-    for r in failed:
-        lines.append(f"\nerror: {r['library']} {r['workload']} {_mode_label(r)}: {r['error']}")
+    for r in report["results"]:
+        if r.get("error"):
+            lines.append(f"\nerror: {r['library']} {r['workload']} {_mode_label(r)}: {r['error']}")
+        elif "verified run" in r.get("check", ""):
+            lines.append(
+                f"\n**check failed** during timing: {r['library']} {r['workload']} "
+                f"{_mode_label(r)} on {r['corpus']}: {r['check']}"
+            )
     return lines
 
 

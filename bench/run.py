@@ -176,7 +176,8 @@ def time_cases(
             ref = refs.get((case.corpus, case.workload, case.library), {}).get("digest", {})
             bad = [k for k in RAW_KEYS & out["digest"].keys() & ref.keys() if out["digest"][k] != ref[k]]
             if bad:
-                row["run_check"] = f"output differs from the verified run: {', '.join(bad)}"
+                got = ", ".join(f"{k} {out['digest'][k]} (verified: {ref[k]})" for k in sorted(bad))
+                row["run_check"] = f"output differs from the verified run: {got}"
             row["times"].append(out["elapsed_s"])
             row["rss_kb"].append(out.get("maxrss_kb", 0))
             row["children_rss_kb"].append(out.get("children_maxrss_kb", 0))
@@ -371,9 +372,11 @@ def main(argv: list[str] | None = None) -> int:
     corpora = sorted({c.corpus for c in cases}, key=lambda c: (c.kind, c.records, c.files))
     paths = {c: [str(p) for p in c.paths()] for c in corpora}
     sizes = {c: sum(Path(p).stat().st_size for p in paths[c]) for c in corpora}
-    for c in corpora:  # warm the page cache
+    for c in corpora:  # warm the page cache, in chunks: this process's RSS stays small
         for p in paths[c]:
-            Path(p).read_bytes()
+            with open(p, "rb") as fh:
+                while fh.read(1 << 24):
+                    pass
 
     refs, mismatches = verify(cases, paths)
     log(f"verified in {time.monotonic() - began:.0f}s; {len(mismatches)} difference(s) from pymarc; timing ...")

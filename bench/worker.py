@@ -5,9 +5,10 @@ the canonical (checking) flavour is wanted. The library is imported before the
 clock starts (every contestant pays its import once, outside the figure);
 everything the mode does, including creating thread or process pools, is
 timed. One JSON object goes to stdout: the digest of the output, the elapsed
-time and the peak RSS of this process and of its children (process pools),
-from ``getrusage``. Running each measurement in its own process is what makes
-the peak RSS a per-run figure.
+time and the peak RSS of this process (``VmHWM`` of /proc/self/status: unlike
+``getrusage``'s ``ru_maxrss``, it is not inherited from the parent across
+fork and exec) and of its largest child (process pools; ``RUSAGE_CHILDREN``).
+Running each measurement in its own process makes the peak RSS a per-run figure.
 """
 
 from __future__ import annotations
@@ -21,6 +22,18 @@ from typing import Any
 
 from contestants import combine, library
 from modes import MODES, Unavailable
+
+
+def peak_rss_kb() -> int:
+    """This process's peak resident set size in KiB (VmHWM; ru_maxrss as a fallback)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def measure(spec: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +54,7 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
         return {"unavailable": str(exc)}
     elapsed = time.perf_counter() - start
     digest = combine(results)
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    own = peak_rss_kb()
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {
         "elapsed_s": elapsed,
