@@ -426,8 +426,11 @@ private:
     void put(const tables::Reverse& r) { put_code(r.set, r.code); }
 
     void put_space() {
-        // SPACE is 0x20 whatever single-byte set is in G0; in EACC mode it needs ASCII back.
-        if (g0_ == kEacc) designate_g0(kBasicLatin);
+        // SPACE is 0x20 whatever 94-character set is in G0, and LC records keep it inside Hebrew,
+        // Cyrillic, Arabic or Greek text.  EACC needs ASCII back; so do the technique-1 sets
+        // (subscripts, superscripts, Greek symbols), which are used for single characters and
+        // which pymarc does not know SPACE in.
+        if (g0_ == kEacc || is_technique1(g0_)) designate_g0(kBasicLatin);
         out_ += ' ';
     }
 

@@ -260,6 +260,9 @@ TEST(Marc8Encode, Basics) {
     EXPECT_EQ(enc("t" + u8(0x361) + "s"), "\xEBt\xECs");
     EXPECT_EQ(enc("t" + u8(0xFE20) + "s" + u8(0xFE21)), "\xEBt\xECs");
     EXPECT_EQ(enc(u8(0x200D)), "\x8D");
+    // SPACE stays inside Hebrew/Cyrillic/... text but not inside a technique-1 set.
+    EXPECT_EQ(enc("33" + u8(0xB9) + "/" + u8(0x2083) + " rpm"), "33\x1bp1\x1bs/\x1b" "b3\x1bs rpm");
+    EXPECT_EQ(enc(u8(0x430) + " " + u8(0x431)), "\x1b(NA B\x1b(B");
 }
 
 TEST(Marc8Encode, UnmappableBecomeNcr) {
