@@ -140,17 +140,19 @@ def bulk(name: str, workload: str, files: Sequence[str], workers: int, canonical
     return results
 
 
-def _title_from_row(row: Any) -> str:
-    """pymarc's title from an extracted (245$a, 245$b) row, whatever its shape."""
-    if isinstance(row, dict):
-        a, b = row.get("245$a"), row.get("245$b")
-    else:
-        a, b = (list(row) + [None, None])[:2]
-    a = a[0] if isinstance(a, list | tuple) else a
-    b = b[0] if isinstance(b, list | tuple) else b
-    if not a:
-        return ""
-    return f"{a} {b}" if b else str(a)
+def _titles_from_columns(cols: Any) -> list[str]:
+    """pymarc's title (first $a, then " " and first $b) from extract()'s columns.
+
+    ``extract`` returns ``{spec: [values of record 0, values of record 1, ...]}``
+    with every $a (every $b) of every 245; pymarc looks at the first 245 only, so
+    a record with two 245 fields would differ, and the verification would say so.
+    """
+    titles = []
+    for a_vals, b_vals in zip(cols["245$a"], cols["245$b"], strict=True):
+        a = a_vals[0] if a_vals else None
+        b = b_vals[0] if b_vals else None
+        titles.append(f"{a} {b}" if a and b else (a or ""))
+    return titles
 
 
 def count_api(name: str, workload: str, files: Sequence[str], workers: int, canonical: bool) -> list[FileResult]:
@@ -167,8 +169,7 @@ def count_api(name: str, workload: str, files: Sequence[str], workers: int, cano
         else:
             if not hasattr(mod, "extract"):
                 raise Unavailable("rapidmarc.extract not available")
-            rows = mod.extract(path, ["245$a", "245$b"], workers=workers)
-            titles = [_title_from_row(r) for r in rows]
+            titles = _titles_from_columns(mod.extract(path, ["245$a", "245$b"], workers=workers))
             results.append(FileResult(records=len(titles), titles=titles))
     return results
 

@@ -136,6 +136,8 @@ def _files200_group(corpus: Corpus) -> list[Case]:
             Case("files200", corpus, "native", "title", "onefile", w),
             Case("files200", corpus, "rapidmarc", "title", "threads", w),
             Case("files200", corpus, "rapidmarc", "title", "processes", w),
+            Case("files200", corpus, "rapidmarc", "title", "bulk", w),
+            Case("files200", corpus, "rapidmarc", "title", "count", w),
             Case("files200", corpus, "pymarc", "title", "processes", w),
             Case("files200", corpus, "mrrc", "title", "threads", w),
             Case("files200", corpus, "rmarc", "title", "threads", w),
