@@ -228,7 +228,13 @@ def markdown(report: dict[str, Any], plot_dir: str) -> str:
         f"{report['date']}, {report['duration_s'] / 60:.1f} minutes.",
         "",
         f"Machine: {m['cpu']}, {m['cpus']} CPUs, {m['memory_bytes'] / 2**30:.0f} GiB, "
-        f"{m['platform']}; Python {m['python']} (process start method `{m['start_method']}`).",
+        f"{m['platform']}; Python {m['python']} (process start method `{m['start_method']}`)."
+        + (
+            f" Parallel capacity: 2 threads hashing (GIL released) ran {m['parallel_capacity_2']:.2f}× "
+            "as fast as 1: the ceiling for any 2-worker figure below."
+            if m.get("parallel_capacity_2")
+            else ""
+        ),
         "",
         "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".",
         "",
@@ -366,7 +372,8 @@ def plots(report: dict[str, Any], out_dir: Path) -> list[Path]:
                     color=COLORS[lib],
                     label=f"{lib} {mode}",
                 )
-        ax.plot([1, 4], [1, 4], color="#cccccc", lw=1, label="ideal")
+        top = max((r["workers"] for r in rows), default=1)
+        ax.plot([1, top], [1, top], color="#cccccc", lw=1, label="ideal")
         ax.set_xlabel("workers")
         ax.set_ylabel("speed-up over the same library's sequential (or 1-worker) run")
         ax.set_title(f"scaling with workers: {group} / {workload}")

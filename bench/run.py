@@ -286,6 +286,31 @@ def files200_ratios(results: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def probe_parallelism(workers: int = 2, mb: int = 64) -> float:
+    """How many cores this machine really gives right now: the speed-up of ``workers``
+    threads hashing (hashlib releases the GIL) over one thread doing the same total work.
+    On a shared VM this is often well below the CPU count, and it caps every parallel mode."""
+    import hashlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    buf = bytes(mb << 20)
+
+    def work(_: int) -> None:
+        hashlib.sha256(buf).digest()
+
+    best = 0.0
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for i in range(workers):
+            work(i)
+        t1 = time.perf_counter()
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(work, range(workers)))
+        t2 = time.perf_counter()
+        best = max(best, (t1 - t0) / (t2 - t1))
+    return best
+
+
 def machine() -> dict[str, Any]:
     """CPU, memory, OS and Python of this run."""
     cpu = "?"
