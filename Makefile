@@ -32,7 +32,7 @@ test-asan:
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure
 
 lint:
-	$(PYTHON) -m ruff check python tests bench examples
+	$(PYTHON) -m ruff check python tests bench examples tools
 	$(PYTHON) -m mypy python/rapidmarc
 
 # The benchmark suite (bench/README.md): report, plots and JSON in bench/results/.

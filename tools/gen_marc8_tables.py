@@ -230,7 +230,7 @@ def reverse_table(sets: dict[int, CharSet]):
     primary: set[int] = set()
     alt_count: dict[int, int] = {}
     for f in SET_ORDER:
-        for marc, (ucs, alt, _comb) in sets[f].codes.items():
+        for ucs, alt, _comb in sets[f].codes.values():
             if ucs is not None:
                 primary.add(ucs)
             if alt is not None:

@@ -32,6 +32,7 @@ enum class ErrorCode : std::uint8_t {
     // Character data errors (strict decoding).
     indicator_not_ascii,      // an indicator byte is not ASCII
     invalid_utf8,             // field data is not valid UTF-8 where UTF-8 is required
+    invalid_marc8,            // MARC-8 text ends inside an escape sequence (pymarc: UnicodeDecodeError)
     // Writer errors.
     tag_invalid,              // a tag is not exactly three bytes
     field_too_long,           // a field's data exceeds 9,999 bytes

@@ -28,6 +28,15 @@ struct ParseOptions {
     bool validate_text = true;
     bool force_utf8 = false;
     Utf8Handling utf8_handling = Utf8Handling::strict;
+    // Validate that MARC-8 text (records not decoded as UTF-8) converts: pymarc's marc8_to_unicode
+    // raises UnicodeDecodeError for an escape sequence cut off by the end of a value. Only fields
+    // holding an ESC byte can fail, so this costs one scan of MARC-8 records.
+    bool validate_marc8 = false;
+    // Trust the bytes over leader/09 (opt-in): a record flagged MARC-8 whose data is valid UTF-8
+    // with non-ASCII characters and no escape sequences is read as UTF-8; a record flagged UTF-8
+    // whose data is not valid UTF-8 but converts cleanly as MARC-8 is read as MARC-8. Such records
+    // have ParsedRecord::encoding_corrected set. Ignored with force_utf8.
+    bool detect_encoding = false;
 };
 
 // Result of parsing one record; reuse one instance across records to avoid allocations.
@@ -41,6 +50,7 @@ struct ParsedRecord {
     bool bad_subfield_code = false;  // some subfield code byte is not ASCII (needs normalising)
     bool resequenced = false; // directory offsets were unusable (oversize record) and fields were
                               // located by their terminators instead
+    bool encoding_corrected = false;  // detect_encoding overruled leader/09 (see `utf8` for the result)
 
     void clear() noexcept {
         entries.clear();
@@ -50,6 +60,7 @@ struct ParsedRecord {
         utf8 = false;
         bad_subfield_code = false;
         resequenced = false;
+        encoding_corrected = false;
     }
 };
 

@@ -39,8 +39,10 @@ enum class TextEncoding : std::uint8_t {
     bytes,   // no conversion (to_unicode=False)
 };
 
-// Appends the text of `raw` in `encoding` to `out` as UTF-8 (or unchanged for bytes).
-void append_text(std::string_view raw, TextEncoding encoding, std::string& out);
+// Appends the text of `raw` in `encoding` to `out` as UTF-8 (or unchanged for bytes). Returns false
+// only for MARC-8 that pymarc refuses (an escape sequence cut off by the end; `out` then holds the
+// text before it). MARC-8 is converted with the LC tables and NFC-normalised (marc8.hpp).
+bool append_text(std::string_view raw, TextEncoding encoding, std::string& out);
 
 // Python's str.strip() with no arguments on UTF-8 text (Unicode whitespace, including U+001C..1F).
 std::string_view strip_python_whitespace(std::string_view utf8) noexcept;
@@ -64,7 +66,8 @@ void for_each_value(const RecordView& record, const FieldSpec& spec, TextEncodin
         if (f.is_control()) {
             if (!spec.codes.empty()) continue;  // control fields have no subfields
             scratch.clear();
-            append_text(f.data(), encoding, scratch);
+            // pymarc decodes control fields of MARC-8 records as ISO 8859-1, not as MARC-8.
+            append_text(f.data(), encoding == TextEncoding::marc8 ? TextEncoding::latin1 : encoding, scratch);
             emit(std::string_view(scratch));
             continue;
         }

@@ -13,6 +13,7 @@ Switch from pymarc by changing the import::
 import atexit
 
 from . import _core
+from ._core import decode_ncr, marc8_to_unicode, unicode_to_marc8
 from .bulk import count, extract, parse_records
 from .constants import (
     DIRECTORY_ENTRY_LEN,
@@ -53,8 +54,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "count",
+    "decode_ncr",
     "extract",
+    "marc8_to_unicode",
     "parse_records",
+    "unicode_to_marc8",
     "DIRECTORY_ENTRY_LEN",
     "END_OF_FIELD",
     "END_OF_RECORD",

@@ -58,6 +58,11 @@ class MARCReader(_core.Reader, Reader):
       ``record_index``, ``byte_offset`` and ``detail``.
     * ``recover=True`` resynchronises at the next plausible record after a framing error and
       goes on reading, instead of ending iteration.
+    * ``encoding="auto"`` trusts the bytes over leader/09: a record flagged MARC-8 whose data is
+      valid UTF-8 (non-ASCII, no escape sequences) is read as UTF-8, and a record flagged UTF-8
+      whose data is not UTF-8 but converts cleanly as MARC-8 is read as MARC-8. Such a record's
+      leader/09 is corrected, and its index is listed in ``corrected_records``. The default
+      (``None``) follows leader/09, as pymarc does.
     * ``workers=N`` parses a path or ``bytes`` on N threads (``None``: one per core), split into
       byte ranges at record boundaries; records still arrive in file order, exactly as with the
       default ``workers=1`` (one thread parsing one batch ahead). A file object is always read in
@@ -80,7 +85,10 @@ class MARCReader(_core.Reader, Reader):
         strict: bool = False,
         recover: bool = False,
         workers: int | None = 1,
+        encoding: str | None = None,
     ) -> None:
+        if encoding not in (None, "auto"):
+            raise ValueError(f"encoding must be None (follow leader/09) or 'auto', not {encoding!r}")
         try:
             kind, source = _classify(marc_target)
         except TypeError:
@@ -89,7 +97,16 @@ class MARCReader(_core.Reader, Reader):
             ) from None
         self.file_handle: Any = marc_target if kind == _FILE else None
         super().__init__(
-            source, kind, to_unicode, force_utf8, utf8_handling, file_encoding, strict, recover, _workers(workers)
+            source,
+            kind,
+            to_unicode,
+            force_utf8,
+            utf8_handling,
+            file_encoding,
+            strict,
+            recover,
+            _workers(workers),
+            encoding == "auto",
         )
         self.to_unicode = to_unicode
         self.force_utf8 = force_utf8
@@ -100,6 +117,7 @@ class MARCReader(_core.Reader, Reader):
         self.strict = strict
         self.recover = recover
         self.workers = workers
+        self.encoding = encoding
 
     def close(self) -> None:
         """Close the file object given to the reader (a path's file is closed natively)."""

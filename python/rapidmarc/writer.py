@@ -30,12 +30,25 @@ class Writer:
 
 
 class MARCWriter(Writer):
-    """Write records as ISO 2709 to a binary file object."""
+    """Write records as ISO 2709 to a binary file object.
+
+    ``encoding`` (a rapidmarc addition) chooses the character encoding of the output: ``None``
+    writes what pymarc writes (``record.as_marc()``: UTF-8 for records read with
+    ``to_unicode=True``), ``"utf-8"`` converts every record to UTF-8 (leader/09 ``a``) and
+    ``"marc8"`` to MARC-8 (leader/09 blank; characters MARC-8 cannot hold become numeric character
+    references such as ``&#x20AC;``, LC's lossless convention).
+    """
+
+    def __init__(self, file_handle: IO[Any], *, encoding: str | None = None) -> None:
+        super().__init__(file_handle)
+        if encoding is not None and encoding.lower() not in ("utf-8", "utf8", "marc8", "marc-8"):
+            raise ValueError(f"MARCWriter encoding must be None, 'utf-8' or 'marc8', not {encoding!r}")
+        self.encoding = encoding
 
     def write(self, record: Record) -> None:
         Writer.write(self, record)
         if self.file_handle:
-            self.file_handle.write(record.as_marc())
+            self.file_handle.write(record.as_marc(self.encoding))
 
 
 class TextWriter(Writer):

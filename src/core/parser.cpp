@@ -1,5 +1,7 @@
 #include "rapidmarc/parser.hpp"
 
+#include "rapidmarc/marc8.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -60,6 +62,13 @@ std::string quote(std::string_view bytes) {
     return out;
 }
 
+// True when pymarc's marc8_to_unicode would not raise for `text`.
+bool converts_as_marc8(std::string_view text) {
+    if (text.find('\x1b') == std::string_view::npos) return true;
+    std::string scratch;
+    return marc8::decode(text, scratch).ok;
+}
+
 ErrorCode fail(ParsedRecord& out, ErrorCode code, std::string detail) {
     out.error = code;
     out.detail = std::move(detail);
@@ -77,12 +86,17 @@ ErrorCode check_field(std::string_view record, const FieldEntry& entry, std::siz
     std::string_view data = record.substr(entry.offset, entry.length);
     out.error_offset = entry.offset;
     out.error_length = entry.length;
+    const bool check_marc8 = options.validate_text && options.validate_marc8 && !out.utf8 &&
+                             data.find('\x1b') != std::string_view::npos;
     // Most fields are pure ASCII: then indicators and codes are ASCII and the text is valid UTF-8.
-    if (all_ascii(data)) return ErrorCode::ok;
+    if (!check_marc8 && all_ascii(data)) return ErrorCode::ok;
     const bool check_utf8 = options.validate_text && out.utf8;
     if (is_control_tag(entry.tag_view())) {
         if (check_utf8 && !is_valid_utf8(data))
             return fail(out, ErrorCode::invalid_utf8, field_label(entry.tag_view(), index) + ": control data is not valid UTF-8");
+        if (check_marc8 && !converts_as_marc8(data))
+            return fail(out, ErrorCode::invalid_marc8,
+                        field_label(entry.tag_view(), index) + ": control data ends inside a MARC-8 escape sequence");
         return ErrorCode::ok;
     }
     std::size_t first = data.find(kSubfieldDelimiter);
@@ -100,7 +114,36 @@ ErrorCode check_field(std::string_view record, const FieldEntry& entry, std::siz
     }
     if (check_utf8 && options.utf8_handling == Utf8Handling::strict && !is_valid_utf8(data))
         return fail(out, ErrorCode::invalid_utf8, field_label(entry.tag_view(), index) + ": subfield data is not valid UTF-8");
+    if (check_marc8) {
+        for (const SubfieldView& sf : FieldView(entry.tag_view(), data).subfields()) {
+            if (converts_as_marc8(sf.value)) continue;
+            out.error_offset = static_cast<std::size_t>(sf.value.data() - record.data());
+            out.error_length = sf.value.size();
+            return fail(out, ErrorCode::invalid_marc8,
+                        field_label(entry.tag_view(), index) + ": subfield $" + std::string(1, sf.code) +
+                            " ends inside a MARC-8 escape sequence");
+        }
+    }
     return ErrorCode::ok;
+}
+
+// The opt-in encoding detection (ParseOptions::detect_encoding) over a record's data area.
+void detect_encoding(std::string_view data, const ParseOptions& options, ParsedRecord& out) {
+    if (!options.detect_encoding || options.force_utf8 || all_ascii(data)) return;
+    if (!out.utf8) {
+        if (data.find('\x1b') == std::string_view::npos && is_valid_utf8(data)) {
+            out.utf8 = true;
+            out.encoding_corrected = true;
+        }
+        return;
+    }
+    if (is_valid_utf8(data)) return;
+    std::string scratch;
+    const marc8::DecodeResult r = marc8::decode(data, scratch);
+    if (r.ok && r.warnings == 0) {
+        out.utf8 = false;
+        out.encoding_corrected = true;
+    }
 }
 
 // Records longer than 99,999 bytes cannot state their length, base address or (past 99,999)
@@ -116,6 +159,7 @@ ErrorCode parse_resequenced(std::string_view record, const ParseOptions& options
     if (!all_ascii(directory)) return fail(out, ErrorCode::directory_not_ascii, "directory contains non-ASCII bytes");
     std::size_t pos = dir_end + 1;
     const std::size_t data_end = record.size() - 1;  // the record terminator
+    detect_encoding(record.substr(pos), options, out);
     for (std::size_t i = 0; i * kDirectoryEntryLength < directory.size(); ++i) {
         std::size_t term = record.find(kFieldTerminator, pos);
         if (term == std::string_view::npos || term > data_end)
@@ -254,6 +298,7 @@ ErrorCode parse_record(std::string_view record, const ParseOptions& options, Par
         return fail(out, ErrorCode::directory_invalid,
                     "directory length " + std::to_string(directory.size()) + " is not a multiple of 12");
 
+    detect_encoding(record.substr(static_cast<std::size_t>(base)), options, out);
     const std::size_t count = directory.size() / kDirectoryEntryLength;
     out.entries.reserve(count);
     for (std::size_t i = 0; i < count; ++i) {

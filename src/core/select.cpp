@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "rapidmarc/marc8.hpp"
 #include "rapidmarc/unicode.hpp"
 
 namespace rapidmarc {
@@ -67,19 +68,44 @@ constexpr bool is_python_space(char32_t c) noexcept {
 
 }  // namespace
 
-void append_text(std::string_view raw, TextEncoding encoding, std::string& out) {
+bool append_text(std::string_view raw, TextEncoding encoding, std::string& out) {
     switch (encoding) {
         case TextEncoding::utf8:
         case TextEncoding::bytes:
             out.append(raw);
-            return;
+            return true;
         case TextEncoding::latin1:
             append_latin1(raw, out);
-            return;
+            return true;
         case TextEncoding::marc8:
-            append_latin1(raw, out);
-            return;
+            break;
     }
+    // Printable ASCII is itself in MARC-8's default state: no escapes, controls or marks.
+    bool plain = true;
+    for (char ch : raw) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c > 0x7e) {
+            plain = false;
+            break;
+        }
+    }
+    if (plain) {
+        out.append(raw);
+        return true;
+    }
+    const std::size_t start = out.size();
+    const marc8::DecodeResult r = marc8::decode(raw, out);
+    if (r.needs_normalization) {
+        const std::string_view decoded(out.data() + start, out.size() - start);
+        if (!unicode::quick_nfc(decoded)) {
+            std::string nfc;
+            nfc.reserve(decoded.size() + 8);
+            unicode::append_nfc(decoded, nfc);
+            out.resize(start);
+            out.append(nfc);
+        }
+    }
+    return r.ok;
 }
 
 std::string_view strip_python_whitespace(std::string_view s) noexcept {

@@ -21,7 +21,9 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
+#include <optional>
 #include <cstring>
 #include <iterator>
 #include <memory>
@@ -30,7 +32,9 @@
 #include <system_error>
 #include <vector>
 
+#include "rapidmarc/marc8.hpp"
 #include "rapidmarc/rapidmarc.hpp"
+#include "rapidmarc/unicode.hpp"
 
 namespace nb = nanobind;
 using namespace nb::literals;
@@ -67,18 +71,42 @@ enum class Text : std::uint8_t {
     utf8_strict,   // validated at parse time, cannot fail
     utf8_replace,
     utf8_ignore,
-    latin1,        // MARC-8 records until MARC-8 conversion lands; iso8859-1 control fields
+    latin1,        // ISO 8859-1: control fields of MARC-8 records, as pymarc decodes them
+    marc8,         // MARC-8 subfield text: converted natively and NFC-normalised, as pymarc does
     bytes,         // to_unicode=False
 };
 
+// pymarc's exception for MARC-8 it cannot convert (marc8_to_unicode turns its IndexError into this).
+[[noreturn]] void raise_marc8_error(std::string_view s) {
+    PyObject* exc = PyUnicodeDecodeError_Create("marc8_to_unicode", s.data(), static_cast<Py_ssize_t>(s.size()), 0,
+                                                static_cast<Py_ssize_t>(s.size()),
+                                                "invalid multibyte character encoding");
+    if (!exc) throw nb::python_error();
+    PyErr_SetObject(PyExc_UnicodeDecodeError, exc);
+    Py_DECREF(exc);
+    throw nb::python_error();
+}
+
+// MARC-8 bytes as UTF-8 text (NFC), appended to out.
+void append_marc8(std::string_view s, std::string& out) {
+    if (!rapidmarc::append_text(s, rapidmarc::TextEncoding::marc8, out)) raise_marc8_error(s);
+}
+
 nb::object decode(std::string_view s, Text text) {
     PyObject* o = nullptr;
+    const auto n = static_cast<Py_ssize_t>(s.size());
     switch (text) {
-        case Text::utf8_strict: o = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "strict"); break;
-        case Text::utf8_replace: o = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace"); break;
-        case Text::utf8_ignore: o = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "ignore"); break;
-        case Text::latin1: o = PyUnicode_DecodeLatin1(s.data(), static_cast<Py_ssize_t>(s.size()), "strict"); break;
-        case Text::bytes: o = PyBytes_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size())); break;
+        case Text::utf8_strict: o = PyUnicode_DecodeUTF8(s.data(), n, "strict"); break;
+        case Text::utf8_replace: o = PyUnicode_DecodeUTF8(s.data(), n, "replace"); break;
+        case Text::utf8_ignore: o = PyUnicode_DecodeUTF8(s.data(), n, "ignore"); break;
+        case Text::latin1: o = PyUnicode_DecodeLatin1(s.data(), n, "strict"); break;
+        case Text::bytes: o = PyBytes_FromStringAndSize(s.data(), n); break;
+        case Text::marc8: {
+            std::string utf8;
+            append_marc8(s, utf8);
+            o = PyUnicode_DecodeUTF8(utf8.data(), static_cast<Py_ssize_t>(utf8.size()), "strict");
+            break;
+        }
     }
     if (!o) throw nb::python_error();
     return nb::steal(o);
@@ -261,6 +289,19 @@ nb::object field_value(Field& f) {
         if (f.is_raw()) return decode(f.raw(), f.text);
         return f.data.is_none() ? nb::object(make_str("")) : f.data;
     }
+    if (f.is_raw() && f.text == Text::marc8) {
+        // Each subfield is its own MARC-8 string (fresh escape state), as pymarc decodes them.
+        std::string joined, piece;
+        bool first = true;
+        for (const auto& sf : f.view().subfields()) {
+            piece.clear();
+            append_marc8(sf.value, piece);
+            if (!first) joined.push_back(' ');
+            first = false;
+            joined.append(rapidmarc::strip_python_whitespace(piece));
+        }
+        return decode(joined, Text::utf8_strict);
+    }
     if (f.is_raw() && f.text != Text::bytes) {
         // The first piece is only copied once a second one appears: a single subfield (the common
         // case) is decoded straight from the record's bytes.
@@ -297,6 +338,16 @@ nb::object field_format(Field& f) {
     if (f.control) return field_value(f);
     const bool subject = !f.tag.empty() && f.tag[0] == '6';
     auto is_subdivision = [](std::string_view c) { return c == "v" || c == "x" || c == "y" || c == "z"; };
+    if (f.is_raw() && f.text == Text::marc8) {
+        std::string buf;
+        for (const auto& sf : f.view().subfields()) {
+            std::string_view c(&sf.code, 1);
+            if (c == "6") continue;
+            buf.append(subject && is_subdivision(c) ? " -- " : " ");
+            append_marc8(sf.value, buf);
+        }
+        return decode(rapidmarc::strip_python_whitespace(buf), Text::utf8_strict);
+    }
     if (f.is_raw() && f.text != Text::bytes) {
         Scratch buf;
         for (const auto& sf : f.view().subfields()) {
@@ -335,11 +386,17 @@ nb::object field_str(Field& f) {
             for (const auto& sf : v.subfields()) {
                 buf.push_back('$');
                 buf.push_back(sf.code);
-                buf.append(sf.value);
+                if (f.text == Text::marc8) {
+                    std::string piece;
+                    append_marc8(sf.value, piece);
+                    buf.append(piece);
+                } else {
+                    buf.append(sf.value);
+                }
             }
         }
         // The prefix is ASCII, so decoding the whole text equals decoding the data alone.
-        return decode(buf.view(), f.text);
+        return decode(buf.view(), f.text == Text::marc8 ? Text::utf8_strict : f.text);
     }
     f.materialize();
     nb::object tag = f.tag_str();
@@ -401,17 +458,33 @@ nb::object field_indicator(Field& f, int which) {
     return f.indicators[which];
 }
 
-// Encodes one field's data (with its terminator) into the builder in `encoding` (utf-8 or
-// iso8859-1), copying bytes unchanged where the raw bytes already are that encoding.
-void encode_field(rapidmarc::RecordBuilder& b, Field& f, bool utf8_out) {
-    auto encode = [&](nb::handle value) {
+// The character encoding a record is written in.
+enum class Out : std::uint8_t { latin1, utf8, marc8 };
+
+bool canonical_data_field(const Field& f) {
+    // Bytes are copied unchanged only when they are what pymarc would write back: exactly two
+    // indicators and no empty subfields.
+    const auto v = f.view();
+    const std::string_view data = f.raw();
+    return v.indicator_bytes().size() == 2 && data.find("\x1f\x1f") == std::string_view::npos &&
+           (data.empty() || data.back() != '\x1f');
+}
+
+// Encodes one field's data (without its terminator) into the builder, copying bytes unchanged
+// where the raw bytes already are what would be written.
+void encode_field(rapidmarc::RecordBuilder& b, Field& f, Out out) {
+    auto encode = [&](nb::handle value, bool control) {
         if (PyBytes_Check(value.ptr())) {  // to_unicode=False values are written as they are
             b.append(std::string_view(PyBytes_AS_STRING(value.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(value.ptr()))));
             return;
         }
         nb::object s = nb::str(value);
-        if (utf8_out) {
+        if (out == Out::utf8) {
             b.append(utf8_of(s));
+        } else if (out == Out::marc8 && !control) {
+            std::string m;
+            rapidmarc::marc8::encode(utf8_of(s), m);
+            b.append(m);
         } else {
             PyObject* enc = PyUnicode_AsLatin1String(s.ptr());
             if (!enc) throw nb::python_error();
@@ -420,22 +493,32 @@ void encode_field(rapidmarc::RecordBuilder& b, Field& f, bool utf8_out) {
         }
     };
     if (f.is_raw()) {
-        const bool same = f.text == Text::bytes || (utf8_out && f.text == Text::utf8_strict) ||
-                          (!utf8_out && f.text == Text::latin1) ||
-                          (utf8_out && f.text != Text::latin1 && rapidmarc::is_valid_utf8(f.raw()));
-        if (same && f.control) {
+        bool same = false;
+        switch (f.text) {
+            case Text::bytes: same = true; break;
+            case Text::utf8_strict: same = out == Out::utf8; break;
+            case Text::utf8_replace:
+            case Text::utf8_ignore: same = out == Out::utf8 && rapidmarc::is_valid_utf8(f.raw()); break;
+            case Text::latin1: same = out != Out::utf8; break;  // control fields of MARC-8 records
+            case Text::marc8: same = out == Out::marc8; break;
+        }
+        if (same && (f.control || canonical_data_field(f))) {
             b.append(f.raw());
             return;
         }
-        if (same) {
-            // Byte-exact copy only when the bytes are what pymarc would write back: exactly two
-            // indicators and no empty subfields.
-            auto v = f.view();
-            std::string_view data = f.raw();
-            bool canonical = v.indicator_bytes().size() == 2 && data.find("\x1f\x1f") == std::string_view::npos &&
-                             (data.empty() || data.back() != '\x1f');
-            if (canonical) {
-                b.append(data);
+        if (f.text == Text::marc8 && out == Out::utf8 && canonical_data_field(f)) {
+            // MARC-8 to UTF-8 natively, subfield by subfield, without Python objects.
+            const auto v = f.view();
+            std::string utf8(v.indicator_bytes());
+            bool ascii_codes = true;
+            for (const auto& sf : v.subfields()) {
+                ascii_codes = ascii_codes && static_cast<unsigned char>(sf.code) < 0x80;
+                utf8.push_back(rapidmarc::kSubfieldDelimiter);
+                utf8.push_back(sf.code);
+                append_marc8(sf.value, utf8);
+            }
+            if (ascii_codes) {
+                b.append(utf8);
                 return;
             }
         }
@@ -443,16 +526,16 @@ void encode_field(rapidmarc::RecordBuilder& b, Field& f, bool utf8_out) {
     }
     if (f.control) {
         if (f.data.is_none()) b.append(std::string_view("None"));
-        else encode(f.data);
+        else encode(f.data, true);
         return;
     }
     nb::object ind = f.indicators;
-    encode(ind.is_none() ? nb::object(make_str("")) : nb::object(ind[0]));
-    encode(ind.is_none() ? nb::object(make_str("")) : nb::object(ind[1]));
+    encode(ind.is_none() ? nb::object(make_str("")) : nb::object(ind[0]), true);
+    encode(ind.is_none() ? nb::object(make_str("")) : nb::object(ind[1]), true);
     for (nb::handle item : nb::borrow<nb::list>(f.subfields)) {
         b.append(rapidmarc::kSubfieldDelimiter);
-        encode(item[0]);
-        encode(item[1]);
+        encode(item[0], true);
+        encode(item[1], false);
     }
 }
 
@@ -543,18 +626,31 @@ nb::object title_of(Record& r, std::string_view tag) {
     return title + (make_str(" ") + nb::str(subtitle));
 }
 
-nb::bytes record_as_marc(Record& r) {
+// pymarc's as_marc(): with to_unicode the leader says UTF-8 and UTF-8 is written. rapidmarc adds
+// encoding="utf-8" / "marc8" to write a record in that encoding whatever it was read as.
+nb::bytes record_as_marc(Record& r, nb::object encoding) {
     nb::object& leader = r.leader_obj();
-    if (r.to_unicode) {
+    std::optional<Out> forced;
+    if (!encoding.is_none()) {
+        std::string e = nb::cast<std::string>(encoding);
+        for (char& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (e == "marc8" || e == "marc-8") forced = Out::marc8;
+        else if (e == "utf-8" || e == "utf8") forced = Out::utf8;
+        else throw nb::value_error("as_marc(encoding=...) takes 'utf-8' or 'marc8'");
+    }
+    if ((r.to_unicode && !forced) || forced) {
+        const char* scheme = forced == Out::marc8 ? " " : "a";
         if (nb::isinstance(leader, types().leader)) {
-            leader.attr("coding_scheme") = "a";
+            leader.attr("coding_scheme") = scheme;
         } else {
             nb::object s = nb::str(leader);
-            leader = py_slice(s, 0, 9) + make_str("a") + py_slice(s, 10, PY_SSIZE_T_MAX);
+            leader = py_slice(s, 0, 9) + make_str(scheme) + py_slice(s, 10, PY_SSIZE_T_MAX);
         }
     }
     std::string leader_text(utf8_of(nb::str(leader)));
-    const bool utf8_out = (leader_text.size() > 9 && leader_text[9] == 'a') || r.force_utf8;
+    const Out target = forced ? *forced
+                    : (leader_text.size() > 9 && leader_text[9] == 'a') || r.force_utf8 ? Out::utf8
+                                                                                       : Out::latin1;
     rapidmarc::RecordBuilder b;
     b.reset(leader_text);
     for (nb::handle h : nb::borrow<nb::list>(r.field_list())) {
@@ -569,7 +665,7 @@ nb::bytes record_as_marc(Record& r) {
             t.insert(0, 3 - t.size(), '0');
         }
         b.begin_field(t);
-        encode_field(b, f, utf8_out);
+        encode_field(b, f, target);
         b.end_field();
     }
     std::string out, detail;
@@ -585,6 +681,7 @@ struct DecodeOptions {
     rapidmarc::Utf8Handling handling = rapidmarc::Utf8Handling::strict;
     std::string encoding = "iso8859-1";
     bool latin1_encoding = true;  // file_encoding is iso8859-1 (pymarc: MARC-8 conversion applies)
+    bool detect_encoding = false; // encoding="auto": trust the bytes over leader/09
 
     static DecodeOptions make(bool to_unicode, bool force_utf8, std::string_view handling, std::string encoding) {
         DecodeOptions o;
@@ -599,7 +696,13 @@ struct DecodeOptions {
         return o;
     }
     rapidmarc::ParseOptions parse_options() const {
-        return {to_unicode, force_utf8, handling};
+        rapidmarc::ParseOptions po;
+        po.validate_text = to_unicode;
+        po.force_utf8 = force_utf8;
+        po.utf8_handling = handling;
+        po.validate_marc8 = to_unicode && latin1_encoding;
+        po.detect_encoding = detect_encoding;
+        return po;
     }
 };
 
@@ -618,6 +721,10 @@ nb::object make_error(ErrorCode code, const std::string& detail, std::uint64_t i
 nb::object build_record(std::string_view bytes, rapidmarc::ParsedRecord& parsed, const DecodeOptions& o) {
     Record r;
     r.raw = nb::bytes(bytes.data(), bytes.size());
+    if (parsed.encoding_corrected) {
+        // encoding="auto" overruled leader/09: the record says what it really is from now on.
+        PyBytes_AS_STRING(r.raw.ptr())[9] = parsed.utf8 ? 'a' : ' ';
+    }
     r.to_unicode = o.to_unicode;
     r.force_utf8 = o.force_utf8;
     const bool python_codec = o.to_unicode && !parsed.utf8 && !o.latin1_encoding;
@@ -629,7 +736,9 @@ nb::object build_record(std::string_view bytes, rapidmarc::ParsedRecord& parsed,
                  : o.handling == rapidmarc::Utf8Handling::replace ? Text::utf8_replace
                                                                    : Text::utf8_ignore;
     } else {
-        r.text = r.control_text = Text::latin1;
+        // pymarc: subfields through marc8_to_unicode, control fields as ISO 8859-1.
+        r.control_text = Text::latin1;
+        r.text = o.latin1_encoding ? Text::marc8 : Text::latin1;
     }
     // Copied, not moved: the parsed slot keeps its capacity for the next batch, and the allocation
     // happens (and is later freed) on this thread rather than the parse-ahead worker.
@@ -643,6 +752,7 @@ nb::object build_record(std::string_view bytes, rapidmarc::ParsedRecord& parsed,
     const char* errors = rec.text == Text::utf8_replace ? "replace" : rec.text == Text::utf8_ignore ? "ignore" : "strict";
     auto decode_value = [&](std::string_view v, bool control) -> nb::object {
         if (!o.to_unicode) return decode(v, Text::bytes);
+        if (!control && rec.text == Text::marc8) return decode(v, Text::marc8);
         nb::bytes b(v.data(), v.size());
         return b.attr("decode")(encoding, control ? "strict" : errors);
     };
@@ -763,9 +873,10 @@ bool batch_ok(const rapidmarc::Batch& batch, std::size_t i) {
 class Reader {
 public:
     Reader(nb::object source, int kind, bool to_unicode, bool force_utf8, std::string utf8_handling,
-           std::string file_encoding, bool strict, bool recover, unsigned workers)
+           std::string file_encoding, bool strict, bool recover, unsigned workers, bool detect_encoding)
         : options_(DecodeOptions::make(to_unicode, force_utf8, utf8_handling, std::move(file_encoding))),
           strict_(strict) {
+        options_.detect_encoding = detect_encoding;
         rapidmarc::ReaderOptions ro;
         ro.recover = recover;
         input_ = open_input(std::move(source), kind, workers, ro, options_.parse_options());
@@ -806,6 +917,7 @@ public:
         if (!err.is_valid()) {
             try {
                 nb::object rec = build_record(bytes, pr, options_);
+                if (pr.encoding_corrected) corrected_.append(fr.index);
                 current_chunk_ = nb::inst_ptr<Record>(rec)->raw;
                 current_exception_ = nb::none();
                 return rec;
@@ -821,6 +933,11 @@ public:
         return nb::none();
     }
 
+    nb::list corrected() const {
+        PyObject* copy = PySequence_List(corrected_.ptr());
+        if (!copy) throw nb::python_error();
+        return nb::steal<nb::list>(copy);
+    }
     nb::object current_chunk() const { return current_chunk_.is_valid() ? current_chunk_ : nb::none(); }
     nb::object current_exception() const { return current_exception_.is_valid() ? current_exception_ : nb::none(); }
 
@@ -843,6 +960,7 @@ private:
     std::mutex mutex_;
     nb::object current_chunk_;
     nb::object current_exception_;
+    nb::list corrected_;  // indexes of records whose leader/09 encoding="auto" overruled
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1305,11 +1423,37 @@ NB_MODULE(_core, m) {
         .def_prop_ro("title", [](Record& r) { return title_of(r, "245"); }, "245 $a, followed by $b when present.")
         .def_prop_ro("issn_title", [](Record& r) { return title_of(r, "222"); },
                      "The key title: 222 $a, followed by $b when present.")
-        .def("as_marc", &record_as_marc)
-        .def("as_marc21", &record_as_marc)
+        .def("as_marc", &record_as_marc, "encoding"_a = nb::none())
+        .def("as_marc21", &record_as_marc, "encoding"_a = nb::none())
         .def("_raw_bytes", [](Record& r) { return r.raw.is_valid() ? r.raw : nb::none(); })
         .def("_is_lazy", [](Record& r) { return !r.fields.is_valid(); });
 
+    m.def(
+        "marc8_to_unicode",
+        [](nb::bytes data, bool) {
+            return decode(std::string_view(data.c_str(), data.size()), Text::marc8);
+        },
+        "marc8"_a, "hide_utf8_warnings"_a = false);
+    m.def(
+        "unicode_to_marc8",
+        [](std::string_view text, bool lossy) {
+            rapidmarc::marc8::EncodeOptions eo;
+            eo.unmappable = lossy ? rapidmarc::marc8::Unmappable::lossy : rapidmarc::marc8::Unmappable::ncr;
+            std::string out;
+            rapidmarc::marc8::encode(text, out, eo);
+            return nb::bytes(out.data(), out.size());
+        },
+        "text"_a, "lossy"_a = false);
+    m.def(
+        "decode_ncr",
+        [](nb::str text) -> nb::object {
+            std::string_view in = utf8_of(text);
+            if (!rapidmarc::marc8::contains_ncr(in)) return text;
+            std::string out;
+            rapidmarc::marc8::decode_ncr(in, out);
+            return make_str(out);
+        },
+        "text"_a);
     m.def("count", &bulk_count, "source"_a, "kind"_a, "workers"_a, "to_unicode"_a, "force_utf8"_a, "utf8_handling"_a,
           "strict"_a, "recover"_a);
     m.def("extract", &bulk_extract, "source"_a, "kind"_a, "specs"_a, "workers"_a, "to_unicode"_a, "force_utf8"_a,
@@ -1318,9 +1462,11 @@ NB_MODULE(_core, m) {
           "file_encoding"_a, "strict"_a);
 
     nb::class_<Reader>(m, "Reader")
-        .def(nb::init<nb::object, int, bool, bool, std::string, std::string, bool, bool, unsigned>(), "source"_a,
-             "kind"_a, "to_unicode"_a, "force_utf8"_a, "utf8_handling"_a, "file_encoding"_a, "strict"_a, "recover"_a,
-             "workers"_a = 1)
+        .def(nb::init<nb::object, int, bool, bool, std::string, std::string, bool, bool, unsigned, bool>(),
+             "source"_a, "kind"_a, "to_unicode"_a, "force_utf8"_a, "utf8_handling"_a, "file_encoding"_a, "strict"_a,
+             "recover"_a, "workers"_a = 1, "detect_encoding"_a = false)
+        .def_prop_ro("corrected_records", &Reader::corrected,
+                     "Indexes of the records whose leader/09 encoding='auto' overruled (a copy).")
         .def("__iter__", [](nb::handle self) { return nb::borrow(self); })
         .def("__next__", &Reader::next)
         .def_prop_ro("current_chunk", &Reader::current_chunk)
