@@ -19,8 +19,10 @@
 #include <nanobind/stl/string_view.h>
 #include <nanobind/stl/vector.h>
 
+#include <pthread.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <optional>
@@ -608,6 +610,26 @@ nb::object record_get(Record& r, std::string_view tag, nb::handle dflt) {
 // pymarc's title rule for 245 and 222: $a, then " " and $b when both are non-empty. Native
 // because `record.title` sits on the hot path of most scripts.
 nb::object title_of(Record& r, std::string_view tag) {
+    if (!r.fields.is_valid() && r.raw.is_valid() && !rapidmarc::is_control_tag(tag)) {
+        // Fields not created yet: answer from the bytes, creating no Field object.
+        const std::string_view bytes(PyBytes_AS_STRING(r.raw.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(r.raw.ptr())));
+        for (const FieldEntry& e : r.entries) {
+            if (e.tag_view() != tag) continue;
+            const rapidmarc::FieldView v(tag, bytes.substr(e.offset, e.length));
+            std::optional<std::string_view> a, b;
+            for (const auto& sf : v.subfields()) {
+                if (sf.code == 'a' && !a) a = sf.value;
+                else if (sf.code == 'b' && !b) b = sf.value;
+            }
+            if (!a) return nb::none();
+            nb::object title = decode(*a, r.text);
+            if (!nb::bool_(title) || !b) return title;
+            nb::object subtitle = decode(*b, r.text);
+            if (!nb::bool_(subtitle)) return title;
+            return title + (make_str(" ") + subtitle);
+        }
+        return nb::none();
+    }
     nb::object field = record_get(r, tag, nb::none());
     if (field.is_none()) return nb::none();
     nb::object title, subtitle;
@@ -869,6 +891,13 @@ bool batch_ok(const rapidmarc::Batch& batch, std::size_t i) {
     throw nb::python_error();
 }
 
+// Fork detection without a system call per record: the child side of every fork bumps a
+// counter (registered once with pthread_atfork at import). It is process-wide by nature: a fork
+// duplicates the whole process and only the calling thread survives.
+std::atomic<unsigned> g_fork_generation{0};
+
+void note_fork_in_child() noexcept { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
 // ---------------------------------------------------------------------------------------------
 class Reader {
 public:
@@ -883,7 +912,7 @@ public:
     }
 
     ~Reader() {
-        if (::getpid() != owner_pid_) {
+        if (forked()) {
             // In a forked child the worker thread does not exist: joining it would hang. The
             // parent's reader state is abandoned in the child instead.
             (void)input_.stream.release();
@@ -894,7 +923,7 @@ public:
     }
 
     nb::object next() {
-        if (::getpid() != owner_pid_)
+        if (forked())
             throw std::runtime_error(
                 "this MARCReader was opened before os.fork(); open a new reader in the child process");
         std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
@@ -953,7 +982,8 @@ private:
     DecodeOptions options_;
     bool strict_;
     NativeInput input_;
-    pid_t owner_pid_ = ::getpid();
+    unsigned fork_generation_ = g_fork_generation.load(std::memory_order_relaxed);
+    bool forked() const noexcept { return g_fork_generation.load(std::memory_order_relaxed) != fork_generation_; }
     std::unique_ptr<rapidmarc::Batch> batch_;
     std::size_t pos_ = 0;
     bool finished_ = false;
@@ -1196,6 +1226,8 @@ PyType_Slot record_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(record_tr
 }  // namespace
 
 NB_MODULE(_core, m) {
+    static const int atfork_registered = ::pthread_atfork(nullptr, nullptr, &note_fork_in_child);
+    (void)atfork_registered;
     m.doc() = "Native core of rapidmarc (see the rapidmarc package for the public API).";
     // Records that user code leaves in reference cycles at interpreter exit are not collected by
     // CPython; nanobind would report them as leaks although nothing is wrong.
