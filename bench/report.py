@@ -239,6 +239,7 @@ def markdown(report: dict[str, Any], plot_dir: str) -> str:
         "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".",
         "",
     ]
+    lines += [f"**WARNING: {w}**" for w in report.get("warnings", [])]
     if report.get("missing"):
         lines += [f"- missing: {k}: {why}" for k, why in report["missing"].items()] + [""]
     unavailable = sorted(

@@ -334,6 +334,20 @@ def machine() -> dict[str, Any]:
     }
 
 
+def rapidmarc_build() -> str:
+    """Path and mtime of the installed rapidmarc extension: a reinstall during a run shows."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("rapidmarc")
+    if not spec or not spec.origin:
+        return "not installed"
+    cores = sorted(Path(spec.origin).parent.glob("_core*.so"))
+    if not cores:
+        return str(Path(spec.origin).parent)
+    stamp = dt.datetime.fromtimestamp(cores[0].stat().st_mtime, dt.timezone.utc)
+    return f"{cores[0]} built {stamp.isoformat(timespec='seconds')}"
+
+
 def versions() -> dict[str, str]:
     """Exact versions of the contestants and of the native build's compiler."""
     out = {}
@@ -378,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     cg_records = 0 if args.no_callgrind else (plan.callgrind_records or (2000 if args.callgrind else 0))
     began = time.monotonic()
     started_at = dt.datetime.now(dt.timezone.utc)
+    build_before = rapidmarc_build()
 
     missing: dict[str, str] = {}
     if any(c.library == "native" for c in cases) or cg_records:
@@ -413,8 +428,16 @@ def main(argv: list[str] | None = None) -> int:
         log(f"callgrind on {cg_records} records ...")
         cg = callgrind.measure(cg_records, NATIVE_BIN if "native" not in missing else None)
 
+    warnings = []
+    if (build_after := rapidmarc_build()) != build_before:
+        warnings.append(
+            f"rapidmarc was reinstalled during the run ({build_before} -> {build_after}): "
+            "its figures mix two builds; run again"
+        )
     report = {
         "plan": plan.name,
+        "warnings": warnings,
+        "rapidmarc_build": build_after,
         "repeat": repeat,
         "date": started_at.isoformat(timespec="seconds"),
         "duration_s": round(time.monotonic() - began, 1),
