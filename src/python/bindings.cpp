@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <optional>
@@ -53,7 +54,7 @@ struct PyTypes {
     nb::object leader;         // rapidmarc.Leader
     nb::object make_error;     // rapidmarc.exceptions._make_error(code, detail, index, offset, culprit)
     nb::object subfield_code;  // rapidmarc.field._normalize_subfield_code(piece) -> (code, skip)
-    nb::handle field_type;     // rapidmarc._core.Field, for allocation without a type lookup
+    nb::object field_type;     // rapidmarc._core.Field (a C-API type, created at import)
     bool ready = false;
 };
 
@@ -244,6 +245,14 @@ struct Field {
         materialize_with([this](std::string_view bytes, bool) { return decode(bytes, text); });
     }
 };
+
+// The Python object of a Field (the type itself is created at import: create_field_type).
+struct FieldObject {
+    PyObject_HEAD
+    Field field;
+};
+
+Field& field_of(PyObject* self) noexcept { return reinterpret_cast<FieldObject*>(self)->field; }
 
 // Iterates (code, value) over either state; value objects are produced on demand.
 template <typename Fn>
@@ -561,15 +570,17 @@ struct Record {
             for (const FieldEntry& e : entries) {
                 // Allocate from the cached type (nb::cast would look the type up per field) and
                 // construct in place.
-                nb::object obj = nb::inst_alloc(types().field_type);
-                Field& f = *new (nb::inst_ptr<Field>(obj)) Field();
+                auto* type = reinterpret_cast<PyTypeObject*>(types().field_type.ptr());
+                PyObject* raw_obj = type->tp_alloc(type, 0);
+                if (!raw_obj) throw nb::python_error();
+                nb::object obj = nb::steal(raw_obj);
+                Field& f = *new (&reinterpret_cast<FieldObject*>(raw_obj)->field) Field();
                 f.tag.assign(e.tag.data(), 3);
                 f.control = rapidmarc::is_control_tag(f.tag);
                 f.owner = raw;
                 f.off = e.offset;
                 f.len = e.length;
                 f.text = f.control ? control_text : text;
-                nb::inst_mark_ready(obj);
                 PyList_SET_ITEM(list, i++, obj.release().ptr());
             }
             fields = std::move(owned);
@@ -589,8 +600,9 @@ struct Record {
 
 // Our Field behind `obj` (exact type checked first: the general check looks the type up), or null.
 Field* as_field(nb::handle obj) {
-    if (Py_TYPE(obj.ptr()) == reinterpret_cast<PyTypeObject*>(types().field_type.ptr()) || nb::isinstance<Field>(obj))
-        return nb::inst_ptr<Field>(obj);
+    auto* type = reinterpret_cast<PyTypeObject*>(types().field_type.ptr());
+    if (Py_TYPE(obj.ptr()) == type || PyObject_TypeCheck(obj.ptr(), type))
+        return &reinterpret_cast<FieldObject*>(obj.ptr())->field;
     return nullptr;
 }
 
@@ -778,7 +790,7 @@ nb::object build_record(std::string_view bytes, rapidmarc::ParsedRecord& parsed,
         nb::bytes b(v.data(), v.size());
         return b.attr("decode")(encoding, control ? "strict" : errors);
     };
-    for (nb::handle h : nb::borrow<nb::list>(rec.field_list())) nb::inst_ptr<Field>(h)->materialize_with(decode_value);
+    for (nb::handle h : nb::borrow<nb::list>(rec.field_list())) as_field(h)->materialize_with(decode_value);
     return obj;
 }
 
@@ -1223,6 +1235,307 @@ PyType_Slot record_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(record_tr
                               {Py_tp_clear, reinterpret_cast<void*>(record_clear)},
                               {0, nullptr}};
 
+// ---------------------------------------------------------------------------------------------
+// rapidmarc._core.Field, written against the C API rather than with nanobind: records create one
+// per field, so what creating, calling and freeing one costs matters. A FieldObject is a plain
+// Python object holding a Field; methods are direct C calls (no overload resolution, no instance
+// registry).
+// Sets the Python error for the C++ exception being handled.
+void set_python_error() noexcept {
+    try {
+        throw;
+    } catch (nb::python_error& e) {
+        e.restore();
+    } catch (const nb::builtin_exception& e) {
+        PyObject* type = PyExc_RuntimeError;
+        switch (e.type()) {
+            case nb::exception_type::stop_iteration: type = PyExc_StopIteration; break;
+            case nb::exception_type::index_error: type = PyExc_IndexError; break;
+            case nb::exception_type::key_error: type = PyExc_KeyError; break;
+            case nb::exception_type::value_error: type = PyExc_ValueError; break;
+            case nb::exception_type::type_error: type = PyExc_TypeError; break;
+            case nb::exception_type::attribute_error: type = PyExc_AttributeError; break;
+            default: break;
+        }
+        if (*e.what()) PyErr_SetString(type, e.what());
+        else PyErr_SetNone(type);
+    } catch (const std::bad_alloc&) {
+        PyErr_NoMemory();
+    } catch (const std::exception& e) {
+        PyErr_SetString(PyExc_RuntimeError, e.what());
+    } catch (...) {
+        PyErr_SetString(PyExc_RuntimeError, "unknown C++ exception in rapidmarc");
+    }
+}
+
+// Runs fn() and hands its object to Python, or turns its exception into a Python error.
+template <typename Fn>
+PyObject* guarded(Fn&& fn) noexcept {
+    try {
+        return fn().release().ptr();
+    } catch (...) {
+        set_python_error();
+        return nullptr;
+    }
+}
+
+template <typename Fn>
+int guarded_int(Fn&& fn) noexcept {
+    try {
+        return fn();
+    } catch (...) {
+        set_python_error();
+        return -1;
+    }
+}
+
+// Positional-or-keyword arguments of a METH_FASTCALL | METH_KEYWORDS call into out[] (borrowed;
+// null where not given). Returns false with TypeError set on a bad call.
+template <std::size_t N>
+bool parse_args(const char* fname, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
+                const std::array<const char*, N>& names, std::size_t required, std::array<PyObject*, N>& out) {
+    out.fill(nullptr);
+    if (static_cast<std::size_t>(nargs) > N) {
+        PyErr_Format(PyExc_TypeError, "%s() takes at most %zu arguments (%zd given)", fname, N, nargs);
+        return false;
+    }
+    for (Py_ssize_t i = 0; i < nargs; ++i) out[static_cast<std::size_t>(i)] = args[i];
+    const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t k = 0; k < nkw; ++k) {
+        const char* key = PyUnicode_AsUTF8(PyTuple_GET_ITEM(kwnames, k));
+        if (!key) return false;
+        std::size_t i = 0;
+        while (i < N && std::strcmp(names[i], key) != 0) ++i;
+        if (i == N) {
+            PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%s'", fname, key);
+            return false;
+        }
+        if (out[i]) {
+            PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", fname, key);
+            return false;
+        }
+        out[i] = args[nargs + k];
+    }
+    for (std::size_t i = 0; i < required; ++i) {
+        if (!out[i]) {
+            PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", fname, names[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+PyObject* field_new(PyTypeObject* type, PyObject*, PyObject*) {
+    PyObject* self = type->tp_alloc(type, 0);
+    if (!self) return nullptr;
+    new (&field_of(self)) Field();
+    return self;
+}
+
+void field_dealloc(PyObject* self) {
+    PyTypeObject* type = Py_TYPE(self);
+    field_of(self).~Field();
+    type->tp_free(self);
+    Py_DECREF(type);  // instances of heap types own a reference to their type
+}
+
+int field_init(PyObject* self, PyObject* args, PyObject* kwargs) {
+    static const char* names[] = {"tag", "indicators", "subfields", "data", nullptr};
+    PyObject *tag = nullptr, *indicators = Py_None, *subfields = Py_None, *data = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|OOO:Field", const_cast<char**>(names), &tag, &indicators,
+                                     &subfields, &data))
+        return -1;
+    return guarded_int([&] {
+        Field& f = field_of(self);
+        f = Field();
+        f.tag = normalize_tag(tag, f.tag_obj);
+        nb::handle subs(subfields);
+        if (!subs.is_none() && nb::len(subs) > 0 && nb::isinstance<nb::str>(subs[0]))
+            throw nb::value_error("The subfield input no longer accepts strings, and should use Subfield. "
+                                  "Please consult the documentation for details.");
+        f.control = rapidmarc::is_control_tag(f.tag);
+        if (f.control) {
+            f.data = nb::borrow(data);
+            f.indicators = nb::none();
+            f.subfields = nb::list();
+            return 0;
+        }
+        f.data = nb::none();
+        f.subfields = (subs.is_none() || !nb::bool_(subs)) ? nb::object(nb::list()) : nb::borrow(subs);
+        f.indicators = types().indicators(" ", " ");
+        nb::handle ind(indicators);
+        if (!ind.is_none() && nb::bool_(ind)) set_indicators(f, ind);
+        return 0;
+    });
+}
+
+// ---- attributes
+PyObject* field_get_tag(PyObject* self, void*) { return guarded([&] { return field_of(self).tag_str(); }); }
+int field_set_tag(PyObject* self, PyObject* value, void*) {
+    if (!value) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete Field.tag");
+        return -1;
+    }
+    return guarded_int([&] {
+        Field& f = field_of(self);
+        f.tag_obj = nb::str(nb::handle(value));
+        f.tag = std::string(utf8_of(f.tag_obj));
+        return 0;
+    });
+}
+PyObject* field_get_control(PyObject* self, void*) { return PyBool_FromLong(field_of(self).control); }
+
+// data, subfields, indicators: pymarc's plain attributes, materialised on first use.
+template <nb::object Field::*Member>
+PyObject* field_get_member(PyObject* self, void*) {
+    return guarded([&] {
+        Field& f = field_of(self);
+        f.materialize();
+        return f.*Member;
+    });
+}
+template <nb::object Field::*Member>
+int field_set_member(PyObject* self, PyObject* value, void*) {
+    if (!value) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete this Field attribute");
+        return -1;
+    }
+    return guarded_int([&] {
+        Field& f = field_of(self);
+        f.materialize();
+        f.*Member = nb::borrow(value);
+        return 0;
+    });
+}
+int field_set_indicators(PyObject* self, PyObject* value, void*) {
+    if (!value) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete Field.indicators");
+        return -1;
+    }
+    return guarded_int([&] {
+        set_indicators(field_of(self), value);
+        return 0;
+    });
+}
+template <int Which>
+PyObject* field_get_indicator(PyObject* self, void*) {
+    return guarded([&] { return field_indicator(field_of(self), Which); });
+}
+template <int Which>
+int field_set_indicator(PyObject* self, PyObject* value, void*) {
+    if (!value) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete a Field indicator");
+        return -1;
+    }
+    return guarded_int([&] {
+        Field& f = field_of(self);
+        f.materialize();
+        if (f.control || f.indicators.is_none()) throw nb::attribute_error("a control field has no indicators");
+        nb::handle v(value);
+        f.indicators = Which == 0 ? types().indicators(v, f.indicators[1]) : types().indicators(f.indicators[0], v);
+        return 0;
+    });
+}
+
+// ---- methods
+PyObject* field_is_control(PyObject* self, PyObject*) { return PyBool_FromLong(field_of(self).control); }
+PyObject* field_value_m(PyObject* self, PyObject*) { return guarded([&] { return field_value(field_of(self)); }); }
+PyObject* field_format_m(PyObject* self, PyObject*) { return guarded([&] { return field_format(field_of(self)); }); }
+PyObject* field_is_lazy(PyObject* self, PyObject*) { return PyBool_FromLong(field_of(self).is_raw()); }
+PyObject* field_str_slot(PyObject* self) { return guarded([&] { return field_str(field_of(self)); }); }
+
+PyObject* field_get_m(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    static constexpr std::array<const char*, 2> names{"code", "default"};
+    std::array<PyObject*, 2> a{};
+    if (!parse_args("get", args, nargs, kwnames, names, 1, a)) return nullptr;
+    return guarded([&] { return field_get(field_of(self), a[0], a[1] ? nb::handle(a[1]) : nb::handle(Py_None)); });
+}
+
+PyObject* field_get_subfields_m(PyObject* self, PyObject* const* codes, Py_ssize_t ncodes) {
+    return guarded([&]() -> nb::object {
+        nb::list out;
+        if (ncodes == 0) return out;
+        for_each_subfield(field_of(self), [&](std::string_view c, auto value) {
+            for (Py_ssize_t i = 0; i < ncodes; ++i)
+                if (code_matches(c, codes[i])) {
+                    out.append(value());
+                    break;
+                }
+            return true;
+        });
+        return out;
+    });
+}
+
+PyObject* field_subscript(PyObject* self, PyObject* code) {
+    return guarded([&] {
+        nb::object v = field_get(field_of(self), code, nb::handle());
+        if (!v.is_valid()) {
+            PyErr_SetObject(PyExc_KeyError, code);
+            throw nb::python_error();
+        }
+        return v;
+    });
+}
+
+int field_contains(PyObject* self, PyObject* code) {
+    return guarded_int([&] {
+        bool found = false;
+        for_each_subfield(field_of(self), [&](std::string_view c, auto) { return !(found = code_matches(c, code)); });
+        return found ? 1 : 0;
+    });
+}
+
+PyObject* field_iter(PyObject* self) {
+    return guarded([&] {
+        Field& f = field_of(self);
+        f.materialize();
+        return nb::iter(f.control ? nb::object(nb::list()) : f.subfields);
+    });
+}
+
+PyMethodDef field_methods[] = {
+    {"is_control_field", field_is_control, METH_NOARGS, "True for control fields (tags 001-009)."},
+    {"value", field_value_m, METH_NOARGS, "The data of a control field, or the subfield values, each stripped, joined by spaces."},
+    {"format_field", field_format_m, METH_NOARGS, "Like value(), but without $6 and with ' -- ' before subject subdivisions."},
+    {"get", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(field_get_m)), METH_FASTCALL | METH_KEYWORDS,
+     "get(code, default=None): the first value of subfield `code`."},
+    {"get_subfields", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(field_get_subfields_m)), METH_FASTCALL,
+     "get_subfields(*codes): the values of the subfields with these codes, in field order."},
+    {"_is_lazy", field_is_lazy, METH_NOARGS, "True while the field is still a view of the record's bytes."},
+    {nullptr, nullptr, 0, nullptr}};
+
+PyGetSetDef field_getset[] = {
+    {"tag", field_get_tag, field_set_tag, "The three-character tag.", nullptr},
+    {"control_field", field_get_control, nullptr, "True for control fields (tags 001-009).", nullptr},
+    {"data", field_get_member<&Field::data>, field_set_member<&Field::data>, "A control field's data (None otherwise).", nullptr},
+    {"subfields", field_get_member<&Field::subfields>, field_set_member<&Field::subfields>, "List of Subfield(code, value).", nullptr},
+    {"indicators", field_get_member<&Field::indicators>, field_set_indicators, "Indicators(first, second), or None.", nullptr},
+    {"indicator1", field_get_indicator<0>, field_set_indicator<0>, "The first indicator.", nullptr},
+    {"indicator2", field_get_indicator<1>, field_set_indicator<1>, "The second indicator.", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr}};
+
+void create_field_type(nb::module_& m) {
+    static PyType_Slot slots[] = {
+        {Py_tp_new, reinterpret_cast<void*>(field_new)},
+        {Py_tp_init, reinterpret_cast<void*>(field_init)},
+        {Py_tp_dealloc, reinterpret_cast<void*>(field_dealloc)},
+        {Py_tp_str, reinterpret_cast<void*>(field_str_slot)},
+        {Py_tp_iter, reinterpret_cast<void*>(field_iter)},
+        {Py_tp_methods, field_methods},
+        {Py_tp_getset, field_getset},
+        {Py_mp_subscript, reinterpret_cast<void*>(field_subscript)},
+        {Py_sq_contains, reinterpret_cast<void*>(field_contains)},
+        {Py_tp_doc, const_cast<char*>("A MARC field, as pymarc's Field (lazy: a view of the record's bytes until changed).")},
+        {0, nullptr}};
+    static PyType_Spec spec = {"rapidmarc._core.Field", sizeof(FieldObject), 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+                               slots};
+    PyObject* type = PyType_FromSpec(&spec);
+    if (!type) throw nb::python_error();
+    py_types().field_type = nb::steal(type);
+    m.attr("Field") = py_types().field_type;
+}
+
 }  // namespace
 
 NB_MODULE(_core, m) {
@@ -1241,7 +1554,6 @@ NB_MODULE(_core, m) {
         t.leader = std::move(leader);
         t.make_error = std::move(make_error_fn);
         t.subfield_code = std::move(subfield_code);
-        t.field_type = nb::type<Field>();
         t.ready = true;
     });
     // Drops the registered classes at interpreter exit so that nothing outlives the module.
@@ -1255,112 +1567,7 @@ NB_MODULE(_core, m) {
         t.subfield_code.reset();
     });
 
-    nb::class_<Field>(m, "Field")
-        .def("__init__",
-             [](Field* self, nb::object tag, nb::object indicators, nb::object subfields, nb::object data) {
-                 new (self) Field();
-                 self->tag = normalize_tag(tag, self->tag_obj);
-                 if (!subfields.is_none() && nb::len(subfields) > 0 && nb::isinstance<nb::str>(subfields[0]))
-                     throw nb::value_error("The subfield input no longer accepts strings, and should use Subfield. "
-                                           "Please consult the documentation for details.");
-                 self->control = rapidmarc::is_control_tag(self->tag);
-                 if (self->control) {
-                     self->data = data;
-                     self->indicators = nb::none();
-                     self->subfields = nb::list();
-                     return;
-                 }
-                 self->data = nb::none();
-                 self->subfields = (subfields.is_none() || !nb::bool_(subfields)) ? nb::object(nb::list()) : subfields;
-                 self->indicators = types().indicators(" ", " ");
-                 if (!indicators.is_none() && nb::bool_(indicators)) set_indicators(*self, indicators);
-             },
-             "tag"_a, "indicators"_a = nb::none(), "subfields"_a = nb::none(), "data"_a = nb::none())
-        .def_prop_rw(
-            "tag", [](Field& f) { return f.tag_str(); },
-            [](Field& f, nb::object tag) {
-                f.tag_obj = nb::str(tag);
-                f.tag = std::string(utf8_of(f.tag_obj));
-            })
-        .def_prop_ro("control_field", [](Field& f) { return f.control; })
-        .def_prop_rw(
-            "data",
-            [](Field& f) {
-                f.materialize();
-                return f.data;
-            },
-            [](Field& f, nb::object v) {
-                f.materialize();
-                f.data = std::move(v);
-            })
-        .def_prop_rw(
-            "subfields",
-            [](Field& f) {
-                f.materialize();
-                return f.subfields;
-            },
-            [](Field& f, nb::object v) {
-                f.materialize();
-                f.subfields = std::move(v);
-            })
-        .def_prop_rw(
-            "indicators",
-            [](Field& f) {
-                f.materialize();
-                return f.indicators;
-            },
-            [](Field& f, nb::object v) { set_indicators(f, v); })
-        .def_prop_rw(
-            "indicator1", [](Field& f) { return field_indicator(f, 0); },
-            [](Field& f, nb::object v) {
-                f.materialize();
-                if (f.control || f.indicators.is_none()) throw nb::attribute_error("a control field has no indicators");
-                f.indicators = types().indicators(v, f.indicators[1]);
-            })
-        .def_prop_rw(
-            "indicator2", [](Field& f) { return field_indicator(f, 1); },
-            [](Field& f, nb::object v) {
-                f.materialize();
-                if (f.control || f.indicators.is_none()) throw nb::attribute_error("a control field has no indicators");
-                f.indicators = types().indicators(f.indicators[0], v);
-            })
-        .def("is_control_field", [](Field& f) { return f.control; })
-        .def("value", &field_value)
-        .def("format_field", &field_format)
-        .def("__str__", &field_str)
-        .def("get", &field_get, "code"_a, "default"_a = nb::none())
-        .def("__getitem__",
-             [](Field& f, nb::object code) {
-                 nb::object v = field_get(f, code, nb::handle());
-                 if (!v.is_valid()) throw nb::key_error();
-                 return v;
-             })
-        .def("__contains__",
-             [](Field& f, nb::object code) {
-                 bool found = false;
-                 for_each_subfield(f, [&](std::string_view c, auto) { return !(found = code_matches(c, code)); });
-                 return found;
-             })
-        .def("get_subfields",
-             [](Field& f, nb::args codes) {
-                 nb::list out;
-                 if (nb::len(codes) == 0) return out;
-                 for_each_subfield(f, [&](std::string_view c, auto value) {
-                     for (nb::handle code : codes)
-                         if (code_matches(c, code)) {
-                             out.append(value());
-                             break;
-                         }
-                     return true;
-                 });
-                 return out;
-             })
-        .def("__iter__",
-             [](Field& f) {
-                 f.materialize();
-                 return nb::iter(f.control ? nb::object(nb::list()) : f.subfields);
-             })
-        .def("_is_lazy", [](Field& f) { return f.is_raw(); });
+    create_field_type(m);
 
     nb::class_<Record>(m, "Record", nb::type_slots(record_slots))
         .def("__init__",
