@@ -25,6 +25,7 @@ inline constexpr std::size_t kMaxFieldLength = 9999;    // four digits in a dire
 // data without its field terminator.
 struct FieldEntry {
     std::array<char, 3> tag{};
+    bool ascii = false;  // the parser found every byte of the field's data to be ASCII
     std::uint32_t offset = 0;
     std::uint32_t length = 0;
 

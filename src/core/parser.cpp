@@ -81,7 +81,7 @@ std::string field_label(std::string_view tag, std::size_t index) {
 
 // Checks one field's bytes and notes non-ASCII subfield codes. Text validation follows what
 // pymarc decodes: control data strictly, indicators as ASCII, subfield values per utf8_handling.
-ErrorCode check_field(std::string_view record, const FieldEntry& entry, std::size_t index,
+ErrorCode check_field(std::string_view record, FieldEntry& entry, std::size_t index,
                       const ParseOptions& options, ParsedRecord& out) {
     std::string_view data = record.substr(entry.offset, entry.length);
     out.error_offset = entry.offset;
@@ -89,7 +89,10 @@ ErrorCode check_field(std::string_view record, const FieldEntry& entry, std::siz
     const bool check_marc8 = options.validate_text && options.validate_marc8 && !out.utf8 &&
                              data.find('\x1b') != std::string_view::npos;
     // Most fields are pure ASCII: then indicators and codes are ASCII and the text is valid UTF-8.
-    if (!check_marc8 && all_ascii(data)) return ErrorCode::ok;
+    if (!check_marc8 && all_ascii(data)) {
+        entry.ascii = true;
+        return ErrorCode::ok;
+    }
     const bool check_utf8 = options.validate_text && out.utf8;
     if (is_control_tag(entry.tag_view())) {
         if (check_utf8 && !is_valid_utf8(data))
@@ -170,7 +173,7 @@ ErrorCode parse_resequenced(std::string_view record, const ParseOptions& options
         e.offset = static_cast<std::uint32_t>(pos);
         e.length = static_cast<std::uint32_t>(term - pos);
         out.entries.push_back(e);
-        if (auto rc = check_field(record, e, i, options, out); rc != ErrorCode::ok) return rc;
+        if (auto rc = check_field(record, out.entries.back(), i, options, out); rc != ErrorCode::ok) return rc;
         pos = term + 1;
     }
     if (pos != data_end)
@@ -314,7 +317,7 @@ ErrorCode parse_record(std::string_view record, const ParseOptions& options, Par
         e.offset = static_cast<std::uint32_t>(start);
         e.length = static_cast<std::uint32_t>(std::max<std::int64_t>(stop - start, 0));
         out.entries.push_back(e);
-        if (auto rc = check_field(record, e, i, options, out); rc != ErrorCode::ok) return rc;
+        if (auto rc = check_field(record, out.entries.back(), i, options, out); rc != ErrorCode::ok) return rc;
     }
     if (out.entries.empty()) return fail(out, ErrorCode::no_fields_found, "the directory is empty");
     return ErrorCode::ok;

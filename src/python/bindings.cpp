@@ -95,6 +95,22 @@ void append_marc8(std::string_view s, std::string& out) {
     if (!rapidmarc::append_text(s, rapidmarc::TextEncoding::marc8, out)) raise_marc8_error(s);
 }
 
+// A str from bytes known to be ASCII: no decoding scan.
+nb::object ascii_str(std::string_view s) {
+    PyObject* o = PyUnicode_New(static_cast<Py_ssize_t>(s.size()), 127);
+    if (!o) throw nb::python_error();
+    if (!s.empty()) std::memcpy(PyUnicode_DATA(o), s.data(), s.size());
+    return nb::steal(o);
+}
+
+// decode() for bytes of a field the parser found to be ASCII (UTF-8 and Latin-1 text are then
+// the bytes themselves; MARC-8 may still hold escapes and controls).
+nb::object decode(std::string_view s, Text text);
+nb::object decode_known(std::string_view s, Text text, bool ascii) {
+    if (ascii && text != Text::marc8 && text != Text::bytes) return ascii_str(s);
+    return decode(s, text);
+}
+
 nb::object decode(std::string_view s, Text text) {
     PyObject* o = nullptr;
     const auto n = static_cast<Py_ssize_t>(s.size());
@@ -189,6 +205,7 @@ struct Field {
     // Raw state: a view of the record's bytes.
     nb::object owner;   // bytes object; null once materialised
     std::uint32_t off = 0, len = 0;
+    bool ascii = false;  // the raw bytes are all ASCII (from the parser)
     Text text = Text::utf8_strict;
 
     // Materialised state (pymarc's attributes).
@@ -242,7 +259,7 @@ struct Field {
     }
 
     void materialize() {
-        materialize_with([this](std::string_view bytes, bool) { return decode(bytes, text); });
+        materialize_with([this](std::string_view bytes, bool) { return decode_known(bytes, text, ascii); });
     }
 };
 
@@ -260,7 +277,7 @@ void for_each_subfield(Field& f, Fn&& fn) {
     if (f.control) return;
     if (f.is_raw()) {
         for (const auto& sf : f.view().subfields()) {
-            if (!fn(std::string_view(&sf.code, 1), [&] { return decode(sf.value, f.text); })) return;
+            if (!fn(std::string_view(&sf.code, 1), [&] { return decode_known(sf.value, f.text, f.ascii); })) return;
         }
         return;
     }
@@ -297,7 +314,7 @@ nb::object field_get(Field& f, nb::handle code, nb::handle dflt) {
 // value(): subfield values, each stripped, joined by one space.
 nb::object field_value(Field& f) {
     if (f.control) {
-        if (f.is_raw()) return decode(f.raw(), f.text);
+        if (f.is_raw()) return decode_known(f.raw(), f.text, f.ascii);
         return f.data.is_none() ? nb::object(make_str("")) : f.data;
     }
     if (f.is_raw() && f.text == Text::marc8) {
@@ -335,7 +352,7 @@ nb::object field_value(Field& f) {
             }
             ++count;
         }
-        if (exact) return decode(count <= 1 ? first : buf.view(), f.text);
+        if (exact) return decode_known(count <= 1 ? first : buf.view(), f.text, f.ascii);
     }
     f.materialize();
     nb::list parts;
@@ -580,6 +597,7 @@ struct Record {
                 f.owner = raw;
                 f.off = e.offset;
                 f.len = e.length;
+                f.ascii = e.ascii;
                 f.text = f.control ? control_text : text;
                 PyList_SET_ITEM(list, i++, obj.release().ptr());
             }
@@ -634,9 +652,9 @@ nb::object title_of(Record& r, std::string_view tag) {
                 else if (sf.code == 'b' && !b) b = sf.value;
             }
             if (!a) return nb::none();
-            nb::object title = decode(*a, r.text);
+            nb::object title = decode_known(*a, r.text, e.ascii);
             if (!nb::bool_(title) || !b) return title;
-            nb::object subtitle = decode(*b, r.text);
+            nb::object subtitle = decode_known(*b, r.text, e.ascii);
             if (!nb::bool_(subtitle)) return title;
             return title + (make_str(" ") + subtitle);
         }
