@@ -708,6 +708,7 @@ nb::bytes record_as_marc(Record& r, nb::object encoding) {
     for (nb::handle h : nb::borrow<nb::list>(r.field_list())) {
         Field* fp = as_field(h);
         if (!fp) throw nb::type_error("Record.fields must hold rapidmarc.Field objects");
+        nb::ft_object_guard field_guard(h);
         Field& f = *fp;
         nb::object tag = f.tag_str();
         std::string t(utf8_of(tag));
@@ -1286,9 +1287,12 @@ void set_python_error() noexcept {
     }
 }
 
-// Runs fn() and hands its object to Python, or turns its exception into a Python error.
+// Runs fn() on `self` and hands its object to Python, or turns its exception into a Python error.
+// On a free-threaded interpreter the field is locked for the call (a per-object critical section:
+// lazy materialisation changes its state); with the GIL the guard is a no-op.
 template <typename Fn>
-PyObject* guarded(Fn&& fn) noexcept {
+PyObject* guarded(PyObject* self, Fn&& fn) noexcept {
+    nb::ft_object_guard guard{nb::handle(self)};
     try {
         return fn().release().ptr();
     } catch (...) {
@@ -1298,7 +1302,8 @@ PyObject* guarded(Fn&& fn) noexcept {
 }
 
 template <typename Fn>
-int guarded_int(Fn&& fn) noexcept {
+int guarded_int(PyObject* self, Fn&& fn) noexcept {
+    nb::ft_object_guard guard{nb::handle(self)};
     try {
         return fn();
     } catch (...) {
@@ -1363,7 +1368,7 @@ int field_init(PyObject* self, PyObject* args, PyObject* kwargs) {
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|OOO:Field", const_cast<char**>(names), &tag, &indicators,
                                      &subfields, &data))
         return -1;
-    return guarded_int([&] {
+    return guarded_int(self, [&] {
         Field& f = field_of(self);
         f = Field();
         f.tag = normalize_tag(tag, f.tag_obj);
@@ -1388,13 +1393,13 @@ int field_init(PyObject* self, PyObject* args, PyObject* kwargs) {
 }
 
 // ---- attributes
-PyObject* field_get_tag(PyObject* self, void*) { return guarded([&] { return field_of(self).tag_str(); }); }
+PyObject* field_get_tag(PyObject* self, void*) { return guarded(self, [&] { return field_of(self).tag_str(); }); }
 int field_set_tag(PyObject* self, PyObject* value, void*) {
     if (!value) {
         PyErr_SetString(PyExc_AttributeError, "cannot delete Field.tag");
         return -1;
     }
-    return guarded_int([&] {
+    return guarded_int(self, [&] {
         Field& f = field_of(self);
         f.tag_obj = nb::str(nb::handle(value));
         f.tag = std::string(utf8_of(f.tag_obj));
@@ -1406,7 +1411,7 @@ PyObject* field_get_control(PyObject* self, void*) { return PyBool_FromLong(fiel
 // data, subfields, indicators: pymarc's plain attributes, materialised on first use.
 template <nb::object Field::*Member>
 PyObject* field_get_member(PyObject* self, void*) {
-    return guarded([&] {
+    return guarded(self, [&] {
         Field& f = field_of(self);
         f.materialize();
         return f.*Member;
@@ -1418,7 +1423,7 @@ int field_set_member(PyObject* self, PyObject* value, void*) {
         PyErr_SetString(PyExc_AttributeError, "cannot delete this Field attribute");
         return -1;
     }
-    return guarded_int([&] {
+    return guarded_int(self, [&] {
         Field& f = field_of(self);
         f.materialize();
         f.*Member = nb::borrow(value);
@@ -1430,14 +1435,14 @@ int field_set_indicators(PyObject* self, PyObject* value, void*) {
         PyErr_SetString(PyExc_AttributeError, "cannot delete Field.indicators");
         return -1;
     }
-    return guarded_int([&] {
+    return guarded_int(self, [&] {
         set_indicators(field_of(self), value);
         return 0;
     });
 }
 template <int Which>
 PyObject* field_get_indicator(PyObject* self, void*) {
-    return guarded([&] { return field_indicator(field_of(self), Which); });
+    return guarded(self, [&] { return field_indicator(field_of(self), Which); });
 }
 template <int Which>
 int field_set_indicator(PyObject* self, PyObject* value, void*) {
@@ -1445,7 +1450,7 @@ int field_set_indicator(PyObject* self, PyObject* value, void*) {
         PyErr_SetString(PyExc_AttributeError, "cannot delete a Field indicator");
         return -1;
     }
-    return guarded_int([&] {
+    return guarded_int(self, [&] {
         Field& f = field_of(self);
         f.materialize();
         if (f.control || f.indicators.is_none()) throw nb::attribute_error("a control field has no indicators");
@@ -1457,20 +1462,20 @@ int field_set_indicator(PyObject* self, PyObject* value, void*) {
 
 // ---- methods
 PyObject* field_is_control(PyObject* self, PyObject*) { return PyBool_FromLong(field_of(self).control); }
-PyObject* field_value_m(PyObject* self, PyObject*) { return guarded([&] { return field_value(field_of(self)); }); }
-PyObject* field_format_m(PyObject* self, PyObject*) { return guarded([&] { return field_format(field_of(self)); }); }
+PyObject* field_value_m(PyObject* self, PyObject*) { return guarded(self, [&] { return field_value(field_of(self)); }); }
+PyObject* field_format_m(PyObject* self, PyObject*) { return guarded(self, [&] { return field_format(field_of(self)); }); }
 PyObject* field_is_lazy(PyObject* self, PyObject*) { return PyBool_FromLong(field_of(self).is_raw()); }
-PyObject* field_str_slot(PyObject* self) { return guarded([&] { return field_str(field_of(self)); }); }
+PyObject* field_str_slot(PyObject* self) { return guarded(self, [&] { return field_str(field_of(self)); }); }
 
 PyObject* field_get_m(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
     static constexpr std::array<const char*, 2> names{"code", "default"};
     std::array<PyObject*, 2> a{};
     if (!parse_args("get", args, nargs, kwnames, names, 1, a)) return nullptr;
-    return guarded([&] { return field_get(field_of(self), a[0], a[1] ? nb::handle(a[1]) : nb::handle(Py_None)); });
+    return guarded(self, [&] { return field_get(field_of(self), a[0], a[1] ? nb::handle(a[1]) : nb::handle(Py_None)); });
 }
 
 PyObject* field_get_subfields_m(PyObject* self, PyObject* const* codes, Py_ssize_t ncodes) {
-    return guarded([&]() -> nb::object {
+    return guarded(self, [&]() -> nb::object {
         nb::list out;
         if (ncodes == 0) return out;
         for_each_subfield(field_of(self), [&](std::string_view c, auto value) {
@@ -1486,7 +1491,7 @@ PyObject* field_get_subfields_m(PyObject* self, PyObject* const* codes, Py_ssize
 }
 
 PyObject* field_subscript(PyObject* self, PyObject* code) {
-    return guarded([&] {
+    return guarded(self, [&] {
         nb::object v = field_get(field_of(self), code, nb::handle());
         if (!v.is_valid()) {
             PyErr_SetObject(PyExc_KeyError, code);
@@ -1497,7 +1502,7 @@ PyObject* field_subscript(PyObject* self, PyObject* code) {
 }
 
 int field_contains(PyObject* self, PyObject* code) {
-    return guarded_int([&] {
+    return guarded_int(self, [&] {
         bool found = false;
         for_each_subfield(field_of(self), [&](std::string_view c, auto) { return !(found = code_matches(c, code)); });
         return found ? 1 : 0;
@@ -1505,7 +1510,7 @@ int field_contains(PyObject* self, PyObject* code) {
 }
 
 PyObject* field_iter(PyObject* self) {
-    return guarded([&] {
+    return guarded(self, [&] {
         Field& f = field_of(self);
         f.materialize();
         return nb::iter(f.control ? nb::object(nb::list()) : f.subfields);
@@ -1629,13 +1634,27 @@ NB_MODULE(_core, m) {
              "hide_utf8_warnings"_a = false, "utf8_handling"_a = "strict", "leader"_a = std::string(24, ' '),
              "file_encoding"_a = "iso8859-1")
         .def_prop_rw(
-            "fields", [](Record& r) { return r.field_list(); },
-            [](Record& r, nb::object v) {
+            "fields",
+            [](nb::handle self) {
+                nb::ft_object_guard guard(self);
+                return nb::inst_ptr<Record>(self)->field_list();
+            },
+            [](nb::handle self, nb::object v) {
+                nb::ft_object_guard guard(self);
+                Record& r = *nb::inst_ptr<Record>(self);
                 r.entries = {};
                 r.fields = std::move(v);
             })
         .def_prop_rw(
-            "leader", [](Record& r) { return r.leader_obj(); }, [](Record& r, nb::object v) { r.leader = std::move(v); })
+            "leader",
+            [](nb::handle self) {
+                nb::ft_object_guard guard(self);
+                return nb::inst_ptr<Record>(self)->leader_obj();
+            },
+            [](nb::handle self, nb::object v) {
+                nb::ft_object_guard guard(self);
+                nb::inst_ptr<Record>(self)->leader = std::move(v);
+            })
         .def_prop_rw(
             "to_unicode", [](Record& r) { return r.to_unicode; }, [](Record& r, bool v) { r.to_unicode = v; })
         .def_prop_rw(
@@ -1644,18 +1663,20 @@ NB_MODULE(_core, m) {
              [](Record& r, nb::object tag, nb::object dflt) {
                  return nb::isinstance<nb::str>(tag) ? record_get(r, utf8_of(tag), dflt) : nb::object(dflt);
              },
-             "tag"_a, "default"_a = nb::none())
+             "tag"_a, "default"_a = nb::none(), nb::lock_self())
         .def("__getitem__",
              [](Record& r, nb::object tag) {
                  nb::object f = nb::isinstance<nb::str>(tag) ? record_get(r, utf8_of(tag), nb::handle()) : nb::object();
                  if (!f.is_valid()) throw nb::key_error();
                  return f;
-             })
+             },
+             nb::lock_self())
         .def("__contains__",
              [](Record& r, nb::object tag) {
                  return nb::isinstance<nb::str>(tag) && record_get(r, utf8_of(tag), nb::handle()).is_valid();
-             })
-        .def("__iter__", [](Record& r) { return nb::iter(r.field_list()); })
+             },
+             nb::lock_self())
+        .def("__iter__", [](Record& r) { return nb::iter(r.field_list()); }, nb::lock_self())
         .def("get_fields",
              [](Record& r, nb::args tags) -> nb::object {
                  nb::object& all = r.field_list();
@@ -1671,17 +1692,30 @@ NB_MODULE(_core, m) {
                              break;
                          }
                  return out;
-             })
+             },
+             nb::lock_self())
         .def("add_field",
              [](Record& r, nb::args fields) {
                  nb::list list = nb::borrow<nb::list>(r.field_list());
                  for (nb::handle f : fields) list.append(f);
-             })
-        .def_prop_ro("title", [](Record& r) { return title_of(r, "245"); }, "245 $a, followed by $b when present.")
-        .def_prop_ro("issn_title", [](Record& r) { return title_of(r, "222"); },
-                     "The key title: 222 $a, followed by $b when present.")
-        .def("as_marc", &record_as_marc, "encoding"_a = nb::none())
-        .def("as_marc21", &record_as_marc, "encoding"_a = nb::none())
+             },
+             nb::lock_self())
+        .def_prop_ro(
+            "title",
+            [](nb::handle self) {
+                nb::ft_object_guard guard(self);
+                return title_of(*nb::inst_ptr<Record>(self), "245");
+            },
+            "245 $a, followed by $b when present.")
+        .def_prop_ro(
+            "issn_title",
+            [](nb::handle self) {
+                nb::ft_object_guard guard(self);
+                return title_of(*nb::inst_ptr<Record>(self), "222");
+            },
+            "The key title: 222 $a, followed by $b when present.")
+        .def("as_marc", &record_as_marc, "encoding"_a = nb::none(), nb::lock_self())
+        .def("as_marc21", &record_as_marc, "encoding"_a = nb::none(), nb::lock_self())
         .def("_raw_bytes", [](Record& r) { return r.raw.is_valid() ? r.raw : nb::none(); })
         .def("_is_lazy", [](Record& r) { return !r.fields.is_valid(); });
 
