@@ -45,21 +45,22 @@ class FileResult:
     ints: dict[str, int] = field(default_factory=dict)  # lengths and CRC-32s
 
 
-@contextlib.contextmanager
-def quiet() -> Iterator[None]:
-    """Silence logging, warnings and stderr chatter (pymarc writes a stderr line per
-    unmappable MARC-8 character); the libraries still do the work of producing them."""
-    with (
-        open(os.devnull, "w") as devnull,
-        contextlib.redirect_stderr(devnull),
-        warnings.catch_warnings(),
-    ):
-        warnings.simplefilter("ignore")
-        logging.disable(logging.CRITICAL)
-        try:
-            yield
-        finally:
-            logging.disable(logging.NOTSET)
+def silence_process() -> None:
+    """Silence logging, warnings and stderr for the whole process, once, before timing.
+
+    pymarc writes a stderr line per unmappable MARC-8 character and warns through
+    ``warnings``/``logging``; the libraries still do the work of producing these.
+    This must be process-wide and set once: per-task context managers
+    (``redirect_stderr``, ``catch_warnings``) are not thread-safe, and in thread pools
+    their interleaved exits left ``sys.stderr`` pointing at a closed file, so that a
+    warning raised inside pymarc and the record was reported as bad. Fork-started
+    pool workers inherit the settings.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    warnings.simplefilter("ignore")
+    logging.disable(logging.CRITICAL)
 
 
 def _pymarc_title(rec: Any) -> str | None:
@@ -178,7 +179,7 @@ def library(name: str) -> Library:
 def run_file(name: str, workload: str, canonical: bool, path: str) -> FileResult:
     """One task of every execution mode: ``workload`` over one file with ``name``."""
     lib = library(name)
-    with quiet(), lib.open(path) as reader:
+    with lib.open(path) as reader:
         return run_records(lib, workload, reader, canonical)
 
 

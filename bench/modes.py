@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
-from contestants import FileResult, library, quiet, run_file, run_records
+from contestants import FileResult, library, run_file, run_records
 
 ModeFn = Callable[[str, str, Sequence[str], int, bool], list[FileResult]]
 ASYNC_WORKLOADS = {"read", "title", "extract"}
@@ -108,7 +108,7 @@ def asyncio_pipelines(
     """``workers`` concurrent asyncio pipelines over the files."""
     if workload not in ASYNC_WORKLOADS:
         raise Unavailable(f"asyncio pipelines run {sorted(ASYNC_WORKLOADS)} only")
-    with quiet(), tempfile.TemporaryDirectory(prefix="rapidmarc-bench-") as out_dir:
+    with tempfile.TemporaryDirectory(prefix="rapidmarc-bench-") as out_dir:
         return asyncio.run(_run_pipelines(name, workload, files, workers, out_dir))
 
 
@@ -116,27 +116,26 @@ def bulk(name: str, workload: str, files: Sequence[str], workers: int, canonical
     """The library's own parallel reader, one file at a time."""
     lib = library(name)
     results = []
-    with quiet():
-        for path in files:
-            if name == "mrrc":
-                with open(path, "rb") as fh:
-                    buf = fh.read()
-                bounds = lib.mod.RecordBoundaryScanner().scan(buf)
-                parsed = lib.mod.parse_batch_parallel(bounds, buf)
-                # The raw rayon results lack the pymarc-style API; wrap them the way
-                # mrrc's own MARCReader does for every record it yields.
-                wrap = getattr(lib.mod, "_wrap_record", None)
-                records: Any = map(wrap, parsed) if wrap else parsed
-                results.append(run_records(lib, workload, records, canonical))
-            elif name == "rapidmarc":
-                try:
-                    reader = lib.mod.MARCReader(path, workers=workers)
-                except TypeError as exc:
-                    raise Unavailable("MARCReader(path, workers=N) not available") from exc
-                with reader:
-                    results.append(run_records(lib, workload, reader, canonical))
-            else:
-                raise Unavailable(f"{name} has no parallel reader")
+    for path in files:
+        if name == "mrrc":
+            with open(path, "rb") as fh:
+                buf = fh.read()
+            bounds = lib.mod.RecordBoundaryScanner().scan(buf)
+            parsed = lib.mod.parse_batch_parallel(bounds, buf)
+            # The raw rayon results lack the pymarc-style API; wrap them the way
+            # mrrc's own MARCReader does for every record it yields.
+            wrap = getattr(lib.mod, "_wrap_record", None)
+            records: Any = map(wrap, parsed) if wrap else parsed
+            results.append(run_records(lib, workload, records, canonical))
+        elif name == "rapidmarc":
+            try:
+                reader = lib.mod.MARCReader(path, workers=workers)
+            except TypeError as exc:
+                raise Unavailable("MARCReader(path, workers=N) not available") from exc
+            with reader:
+                results.append(run_records(lib, workload, reader, canonical))
+        else:
+            raise Unavailable(f"{name} has no parallel reader")
     return results
 
 

@@ -20,7 +20,7 @@ import sys
 import time
 from typing import Any
 
-from contestants import combine, library
+from contestants import combine, library, silence_process
 from modes import MODES, Unavailable
 
 
@@ -38,6 +38,7 @@ def peak_rss_kb() -> int:
 
 def measure(spec: dict[str, Any]) -> dict[str, Any]:
     """Run the spec once and describe the run."""
+    silence_process()
     library(spec["library"])  # import outside the timed region
     mode = MODES[spec["mode"]]
     gc.collect()

@@ -338,8 +338,11 @@ nb::object field_value(Field& f) {
         std::size_t count = 0;
         bool exact = true;
         for (const auto& sf : f.view().subfields()) {
-            std::string_view v = strip_ascii(sf.value);
-            if (edges_uncertain(v, f.text)) {
+            // Validated UTF-8 is stripped exactly as str.strip() would; other text only of ASCII
+            // whitespace, leaving non-ASCII edges to the Python path.
+            std::string_view v = f.text == Text::utf8_strict ? rapidmarc::strip_python_whitespace(sf.value)
+                                                             : strip_ascii(sf.value);
+            if (f.text != Text::utf8_strict && edges_uncertain(v, f.text)) {
                 exact = false;
                 break;
             }
@@ -384,6 +387,7 @@ nb::object field_format(Field& f) {
             buf.append(subject && is_subdivision(c) ? " -- " : " ");
             buf.append(sf.value);
         }
+        if (f.text == Text::utf8_strict) return decode_known(rapidmarc::strip_python_whitespace(buf.view()), f.text, f.ascii);
         std::string_view s = strip_ascii(buf.view());
         if (!edges_uncertain(s, f.text)) return decode(s, f.text);
     }
