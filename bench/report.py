@@ -335,7 +335,7 @@ def plots(report: dict[str, Any], out_dir: Path) -> list[Path]:
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
     for ax, workload in zip(axes, ("read", "extract"), strict=True):
         rows = sorted((r for r in ok if r["group"] == "modes" and r["workload"] == workload), key=_sort_key)
-        labels = [f"{r['library']} {_mode_label(r)}" for r in rows]
+        labels = [f"{r['library']} {_mode_label(r)}" + ("" if r["check"] == "ok" else " (check failed)") for r in rows]
         ax.barh(range(len(rows)), [r["records_per_s"] for r in rows], color=[COLORS[r["library"]] for r in rows])
         ax.set_yticks(range(len(rows)), labels, fontsize=7)
         ax.invert_yaxis()
