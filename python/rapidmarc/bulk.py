@@ -2,8 +2,8 @@
 
 The work (reading, framing, parsing, decoding, selecting values) runs on native threads with the
 GIL released; Python objects are made only for the results. ``workers`` is the number of native
-threads for a path or ``bytes`` (``None``: one per core); a file object is read in the calling
-thread. Bad records are skipped, as ``if record is None: continue`` would skip them over a
+threads for a path or ``bytes`` (``None``: one per core, ``0``: the calling thread); a file object
+is read in the calling thread. Bad records are skipped, as ``if record is None: continue`` would skip them over a
 ``MARCReader``; ``strict=True`` raises the first one's exception instead (with ``record_index``,
 ``byte_offset`` and ``detail``). The other options mean what they mean for ``MARCReader``.
 """

@@ -31,11 +31,11 @@ def _classify(source: object) -> tuple[int, object]:
 
 
 def _workers(workers: int | None) -> int:
-    """Native worker count: None means one per core (0 natively)."""
+    """Native worker count: None means one per core (-1 natively), 0 the calling thread."""
     if workers is None:
-        return 0
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise ValueError(f"workers must be a positive int or None, not {workers!r}")
+        return -1
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 0:
+        raise ValueError(f"workers must be an int >= 0 or None, not {workers!r}")
     return workers
 
 
@@ -65,8 +65,10 @@ class MARCReader(_core.Reader, Reader):
       (``None``) follows leader/09, as pymarc does.
     * ``workers=N`` parses a path or ``bytes`` on N threads (``None``: one per core), split into
       byte ranges at record boundaries; records still arrive in file order, exactly as with the
-      default ``workers=1`` (one thread parsing one batch ahead). A file object is always read in
-      the calling thread.
+      default ``workers=1`` (one thread parsing one batch ahead). ``workers=0`` reads and parses in
+      the calling thread (without the GIL while native code runs): the choice for a thread pool of
+      readers, which would otherwise start one parsing thread per reader. A file object is always
+      read in the calling thread.
 
     >>> with MARCReader("records.mrc") as reader:  # doctest: +SKIP
     ...     titles = [record.title for record in reader if record]

@@ -69,6 +69,20 @@ bool converts_as_marc8(std::string_view text) {
     return marc8::decode(text, scratch).ok;
 }
 
+// N ASCII digits, inlined for the directory's fixed-width numbers; anything else goes to
+// parse_python_int (spaces, signs, underscores: what Python's int() also accepts).
+template <std::size_t N>
+inline bool fixed_digits(const char* p, std::int64_t& value) noexcept {
+    std::int64_t v = 0;
+    for (std::size_t i = 0; i < N; ++i) {
+        const unsigned d = static_cast<unsigned char>(p[i]) - unsigned{'0'};
+        if (d > 9) return false;
+        v = v * 10 + d;
+    }
+    value = v;
+    return true;
+}
+
 ErrorCode fail(ParsedRecord& out, ErrorCode code, std::string detail) {
     out.error = code;
     out.detail = std::move(detail);
@@ -307,7 +321,9 @@ ErrorCode parse_record(std::string_view record, const ParseOptions& options, Par
     for (std::size_t i = 0; i < count; ++i) {
         std::string_view raw = directory.substr(i * kDirectoryEntryLength, kDirectoryEntryLength);
         std::int64_t length = 0, offset = 0;
-        if (!parse_python_int(raw.substr(3, 4), length) || !parse_python_int(raw.substr(7, 5), offset))
+        const bool numbers = (fixed_digits<4>(raw.data() + 3, length) || parse_python_int(raw.substr(3, 4), length)) &&
+                             (fixed_digits<5>(raw.data() + 7, offset) || parse_python_int(raw.substr(7, 5), offset));
+        if (!numbers)
             return fail(out, ErrorCode::directory_entry_not_numeric,
                         "directory entry " + std::to_string(i) + " " + quote(raw) + " has a non-numeric length or position");
         const std::int64_t start = clamp_index(base + offset, size);

@@ -833,18 +833,20 @@ struct NativeInput {
     throw nb::python_error();
 }
 
-// workers == 1: one stream, parsed one batch ahead on a worker thread (paths and bytes) or in the
-// caller's thread (file objects). workers != 1 (0: one per core): a ParallelReader over byte ranges,
-// for paths and bytes; a file object cannot be read at random places and is read as with 1.
-NativeInput open_input(nb::object source, int kind, unsigned workers, const rapidmarc::ReaderOptions& ro,
+// workers == 0: one stream, read and parsed in the caller's thread (the GIL released while native
+// code runs): what a thread pool of readers wants. workers == 1: parsed one batch ahead on a worker
+// thread (paths and bytes). workers > 1 or < 0 (one per core): a ParallelReader over byte ranges,
+// for paths and bytes. A file object cannot be read at random places and is always read in the
+// caller's thread.
+NativeInput open_input(nb::object source, int kind, int workers, const rapidmarc::ReaderOptions& ro,
                        const rapidmarc::ParseOptions& po, std::function<void(rapidmarc::Batch&)> process = {}) {
     NativeInput in;
-    const bool parallel = workers != 1 && kind != kFile;
+    const bool parallel = (workers < 0 || workers > 1) && kind != kFile;
     rapidmarc::BatchOptions bo;
-    bo.background = kind != kFile;
+    bo.background = kind != kFile && workers != 0;
     bo.process = process;
     rapidmarc::ParallelOptions pa;
-    pa.workers = workers;
+    pa.workers = workers < 0 ? 0u : static_cast<unsigned>(workers);
     pa.reader = ro;
     pa.parse = po;
     pa.process = std::move(process);
@@ -937,7 +939,7 @@ void note_fork_in_child() noexcept { g_fork_generation.fetch_add(1, std::memory_
 class Reader {
 public:
     Reader(nb::object source, int kind, bool to_unicode, bool force_utf8, std::string utf8_handling,
-           std::string file_encoding, bool strict, bool recover, unsigned workers, bool detect_encoding)
+           std::string file_encoding, bool strict, bool recover, int workers, bool detect_encoding)
         : options_(DecodeOptions::make(to_unicode, force_utf8, utf8_handling, std::move(file_encoding))),
           strict_(strict) {
         options_.detect_encoding = detect_encoding;
@@ -1032,7 +1034,7 @@ private:
 // Bulk operations: the records are read, parsed and (for extract) mined on native threads; Python
 // objects are made only for results, at the end.
 
-std::uint64_t bulk_count(nb::object source, int kind, unsigned workers, bool to_unicode, bool force_utf8,
+std::uint64_t bulk_count(nb::object source, int kind, int workers, bool to_unicode, bool force_utf8,
                          std::string utf8_handling, bool strict, bool recover) {
     const DecodeOptions o = DecodeOptions::make(to_unicode, force_utf8, utf8_handling, "iso8859-1");
     rapidmarc::ReaderOptions ro;
@@ -1069,7 +1071,7 @@ struct ExtractPayload final : rapidmarc::BatchPayload {
     std::vector<std::uint32_t> counts;   // per good record, per spec
 };
 
-nb::object bulk_extract(nb::object source, int kind, std::vector<std::string> spec_texts, unsigned workers,
+nb::object bulk_extract(nb::object source, int kind, std::vector<std::string> spec_texts, int workers,
                         bool to_unicode, bool force_utf8, std::string utf8_handling, std::string file_encoding,
                         bool strict, bool recover) {
     const DecodeOptions o = DecodeOptions::make(to_unicode, force_utf8, utf8_handling, file_encoding);
@@ -1167,7 +1169,7 @@ nb::object bulk_extract(nb::object source, int kind, std::vector<std::string> sp
 }
 
 // Records of raw data: one stream of records (bytes) or one record per item (a list of bytes).
-nb::list bulk_parse(nb::object data, unsigned workers, bool to_unicode, bool force_utf8, std::string utf8_handling,
+nb::list bulk_parse(nb::object data, int workers, bool to_unicode, bool force_utf8, std::string utf8_handling,
                     std::string file_encoding, bool strict) {
     const DecodeOptions o = DecodeOptions::make(to_unicode, force_utf8, utf8_handling, std::move(file_encoding));
     nb::list out;
@@ -1221,7 +1223,8 @@ nb::list bulk_parse(nb::object data, unsigned workers, bool to_unicode, bool for
     const rapidmarc::ParseOptions po = o.parse_options();
     {
         nb::gil_scoped_release release;
-        rapidmarc::parallel_for(n, workers, [&](std::size_t b, std::size_t e) {
+        const unsigned threads = workers < 0 ? 0u : std::max(1u, static_cast<unsigned>(workers));  // 0: per core
+        rapidmarc::parallel_for(n, threads, [&](std::size_t b, std::size_t e) {
             for (std::size_t i = b; i < e; ++i) rapidmarc::parse_record(views[i], po, parsed[i]);
         });
     }
@@ -1757,7 +1760,7 @@ NB_MODULE(_core, m) {
           "file_encoding"_a, "strict"_a);
 
     nb::class_<Reader>(m, "Reader")
-        .def(nb::init<nb::object, int, bool, bool, std::string, std::string, bool, bool, unsigned, bool>(),
+        .def(nb::init<nb::object, int, bool, bool, std::string, std::string, bool, bool, int, bool>(),
              "source"_a, "kind"_a, "to_unicode"_a, "force_utf8"_a, "utf8_handling"_a, "file_encoding"_a, "strict"_a,
              "recover"_a, "workers"_a = 1, "detect_encoding"_a = false)
         .def_prop_ro("corrected_records", &Reader::corrected,

@@ -3,6 +3,7 @@ with native work done without the GIL."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 import threading
@@ -56,9 +57,32 @@ def test_parallel_reader_on_a_large_file_matches(tmp_path, data_dir):
 
 
 def test_workers_argument_is_checked(loc_bytes):
-    for bad in (0, -1, 1.5, True, "2"):
+    for bad in (-1, 1.5, True, "2"):
         with pytest.raises(ValueError, match="workers"):
             rapidmarc.MARCReader(loc_bytes, workers=bad)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
+@pytest.mark.parametrize("source", ["path", "bytes"])
+def test_workers_zero_reads_in_the_calling_thread(data_dir, source):
+    path = data_dir / "real" / "uva_2000.mrc"
+    target = path if source == "path" else path.read_bytes()
+    def os_threads() -> int:
+        return len(os.listdir("/proc/self/task"))
+
+    before = os_threads()
+    ahead = rapidmarc.MARCReader(target)  # workers=1: one parse-ahead thread
+    next(ahead)
+    assert os_threads() == before + 1
+    del ahead
+    reader = rapidmarc.MARCReader(target, workers=0)
+    first = next(reader)
+    assert os_threads() == before  # no thread of its own
+    got = [first._raw_bytes()] + [r._raw_bytes() for r in reader]
+    assert got == [r._raw_bytes() for r in rapidmarc.MARCReader(path)]
+    assert rapidmarc.count(target, workers=0) == len(got)
+    assert rapidmarc.extract(target, ["001"], workers=0) == rapidmarc.extract(target, ["001"], workers=2)
+    assert len(rapidmarc.parse_records(path.read_bytes(), workers=0)) == len(got)
 
 
 def test_a_file_object_with_workers_reads_sequentially(data_dir):
