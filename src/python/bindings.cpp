@@ -656,6 +656,15 @@ nb::object title_of(Record& r, std::string_view tag) {
                 else if (sf.code == 'b' && !b) b = sf.value;
             }
             if (!a) return nb::none();
+            if (r.text == Text::utf8_strict || r.text == Text::latin1) {
+                // Here a value is empty exactly when its bytes are: join the bytes, decode once.
+                if (a->empty() || !b || b->empty()) return decode_known(*a, r.text, e.ascii);
+                Scratch joined;
+                joined.append(*a);
+                joined.push_back(' ');
+                joined.append(*b);
+                return decode_known(joined.view(), r.text, e.ascii);
+            }
             nb::object title = decode_known(*a, r.text, e.ascii);
             if (!nb::bool_(title) || !b) return title;
             nb::object subtitle = decode_known(*b, r.text, e.ascii);
