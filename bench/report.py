@@ -239,7 +239,8 @@ def markdown(report: dict[str, Any], plot_dir: str) -> str:
         "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".",
         "",
     ]
-    lines += [f"**WARNING: {w}**" for w in report.get("warnings", [])]
+    for w in report.get("warnings", []):
+        lines += [f"**WARNING: {w}**", ""]
     if report.get("missing"):
         lines += [f"- missing: {k}: {why}" for k, why in report["missing"].items()] + [""]
     unavailable = sorted(

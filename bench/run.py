@@ -331,6 +331,7 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "python": platform.python_version(),
         "start_method": multiprocessing.get_start_method(),
+        "parallel_capacity_2": round(probe_parallelism(), 2),
     }
 
 
