@@ -6,6 +6,8 @@ order, so that the harness can check that every mode did the same work.
 
 sequential  the files one after another in the calling thread.
 threads     ``ThreadPoolExecutor(max_workers=N).map`` over the files.
+threads0    rapidmarc: the same pool, readers opened with ``workers=0`` (each parses in
+            its pool thread instead of a parse-ahead thread of its own).
 processes   ``ProcessPoolExecutor(max_workers=N).map`` over the files. Creating
             the pool, starting the workers and pickling the results (the
             titles, for workloads that extract them) are inside the timed
@@ -52,6 +54,25 @@ def sequential(name: str, workload: str, files: Sequence[str], workers: int, can
 def threads(name: str, workload: str, files: Sequence[str], workers: int, canonical: bool) -> list[FileResult]:
     """A thread pool of ``workers`` threads, one task per file."""
     task = functools.partial(run_file, name, workload, canonical)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(task, files))
+
+
+def threads_inline(name: str, workload: str, files: Sequence[str], workers: int, canonical: bool) -> list[FileResult]:
+    """rapidmarc only: the thread pool of ``threads``, each reader opened with ``workers=0``, so it
+    parses in its pool thread (GIL released) instead of starting a parse-ahead thread of its own."""
+    if name != "rapidmarc":
+        raise Unavailable("MARCReader(path, workers=0) is rapidmarc's")
+    lib = library(name)
+
+    def task(path: str) -> FileResult:
+        try:
+            reader = lib.mod.MARCReader(path, workers=0)
+        except (TypeError, ValueError) as exc:
+            raise Unavailable("MARCReader(path, workers=0) not available") from exc
+        with reader:
+            return run_records(lib, workload, reader, canonical)
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(task, files))
 
@@ -176,6 +197,7 @@ def count_api(name: str, workload: str, files: Sequence[str], workers: int, cano
 MODES: dict[str, ModeFn] = {
     "sequential": sequential,
     "threads": threads,
+    "threads0": threads_inline,
     "processes": processes,
     "asyncio": asyncio_pipelines,
     "bulk": bulk,

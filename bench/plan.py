@@ -27,7 +27,7 @@ from pathlib import Path
 
 from corpus import build_corpus, build_split
 
-PARALLEL_MODES = {"threads", "processes", "asyncio", "bulk", "count", "files", "onefile"}
+PARALLEL_MODES = {"threads", "threads0", "processes", "asyncio", "bulk", "count", "files", "onefile"}
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class Case:
     corpus: Corpus
     library: str  # pymarc, rmarc, mrrc, rapidmarc or native
     workload: str
-    mode: str  # sequential, threads, processes, asyncio, bulk, count; native: files, onefile
+    mode: str  # sequential, threads, threads0, processes, asyncio, bulk, count; native: files, onefile
     workers: int = 1
 
     @property
@@ -92,6 +92,8 @@ def _modes_group(corpus: Corpus, workers: tuple[int, ...]) -> list[Case]:
                     cases.append(Case("modes", corpus, lib, workload, "asyncio", w))
                 if lib in ("mrrc", "rapidmarc"):
                     cases.append(Case("modes", corpus, lib, workload, "bulk", w))
+                if lib == "rapidmarc":
+                    cases.append(Case("modes", corpus, lib, workload, "threads0", w))
                 if lib == "rapidmarc" and workload == "read":
                     cases.append(Case("modes", corpus, lib, workload, "count", w))
     cases.append(Case("modes", corpus, "native", "read", "sequential"))
@@ -135,6 +137,7 @@ def _files200_group(corpus: Corpus) -> list[Case]:
             Case("files200", corpus, "native", "title", "files", w),
             Case("files200", corpus, "native", "title", "onefile", w),
             Case("files200", corpus, "rapidmarc", "title", "threads", w),
+            Case("files200", corpus, "rapidmarc", "title", "threads0", w),
             Case("files200", corpus, "rapidmarc", "title", "processes", w),
             Case("files200", corpus, "rapidmarc", "title", "bulk", w),
             Case("files200", corpus, "rapidmarc", "title", "count", w),

@@ -279,6 +279,10 @@ def files200_ratios(results: list[dict[str, Any]]) -> dict[str, Any]:
             "value": ratio(("rapidmarc", "threads", 2), ("rapidmarc", "threads", 1)),
             "target": 1.6,
         },
+        "rapidmarc Python threads 2 / 1, readers with workers=0": {
+            "value": ratio(("rapidmarc", "threads0", 2), ("rapidmarc", "threads0", 1)),
+            "target": 1.6,
+        },
         "rapidmarc 2 threads / pymarc 2 processes": {
             "value": ratio(("rapidmarc", "threads", 2), ("pymarc", "processes", 2)),
             "target": 10.0,
