@@ -39,6 +39,32 @@ struct Batch {
 
     std::size_t size() const noexcept { return frames.size(); }
     std::string_view record(std::size_t i) const noexcept { return {bytes.data() + frames[i].begin, frames[i].size}; }
+
+    // Empties the batch, keeping its buffers' capacity.
+    void clear() noexcept {
+        bytes.clear();
+        frames.clear();
+    }
+    // Appends a framed record with a copy of its bytes (frame.begin is set to where they go).
+    void append(FramedRecord&& frame, std::string_view record_bytes);
+    // Parses every framed record into `parsed` (cleared for framing errors).
+    void parse(const ParseOptions& options);
+};
+
+// Consumed batches kept for reuse, so that their buffers are allocated once. Thread-safe.
+class BatchPool {
+public:
+    explicit BatchPool(std::size_t capacity = 0) noexcept : capacity_(capacity) {}
+    void set_capacity(std::size_t capacity) noexcept { capacity_ = capacity; }
+    // A spare batch, or a new one.
+    std::unique_ptr<Batch> take();
+    // Keeps `batch` unless `capacity` batches are already kept.
+    void give(std::unique_ptr<Batch> batch);
+
+private:
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<Batch>> spare_;
+    std::size_t capacity_;
 };
 
 // Anything that hands out batches in stream order: BatchReader (one stream, optionally parsed one
@@ -78,7 +104,6 @@ public:
 private:
     bool fill(Batch& batch);  // false at the end of input
     void work();
-    std::unique_ptr<Batch> take_spare();
 
     RecordReader reader_;
     ParseOptions parse_options_;
@@ -89,7 +114,7 @@ private:
     std::condition_variable ready_cv_;  // a batch was queued, or the worker finished
     std::condition_variable space_cv_;  // the queue has room, or stop was requested
     std::deque<std::unique_ptr<Batch>> ready_;
-    std::vector<std::unique_ptr<Batch>> spare_;
+    BatchPool pool_;
     std::exception_ptr error_;
     bool finished_ = false;
     bool stop_ = false;

@@ -121,7 +121,6 @@ private:
     };
 
     void work();
-    std::unique_ptr<Batch> take_spare();
     void stop_workers();
     std::unique_ptr<Batch> next_fallback();
 
@@ -134,7 +133,7 @@ private:
     std::condition_variable work_cv_;  // a slot opened up, or stop was requested
     std::vector<RangeResult> slots_;   // ring of max_pending results, indexed by range % size
     std::vector<bool> slot_ready_;
-    std::vector<std::unique_ptr<Batch>> spare_;
+    BatchPool pool_;
     std::uint64_t next_range_ = 0;     // next range a worker will take
     std::uint64_t consumed_ = 0;       // ranges handed to the consumer (or skipped)
     bool stop_ = false;

@@ -8,6 +8,7 @@ BatchReader::BatchReader(std::unique_ptr<ByteSource> source, ReaderOptions reade
                          BatchOptions batch_options)
     : reader_(std::move(source), reader_options), parse_options_(parse_options), options_(batch_options) {
     if (options_.queue_depth == 0) options_.queue_depth = 1;
+    pool_.set_capacity(options_.queue_depth + 1);
     if (options_.background) worker_ = std::thread([this] { work(); });
 }
 
@@ -22,7 +23,25 @@ BatchReader::~BatchReader() {
     }
 }
 
-std::unique_ptr<Batch> BatchReader::take_spare() {
+void Batch::append(FramedRecord&& frame, std::string_view record_bytes) {
+    frame.begin = bytes.size();
+    bytes.append(record_bytes);
+    frames.push_back(std::move(frame));
+}
+
+void Batch::parse(const ParseOptions& options) {
+    const std::size_t n = frames.size();
+    if (parsed.size() < n) parsed.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (frames[i].error == ErrorCode::ok) {
+            parse_record(record(i), options, parsed[i]);
+        } else {
+            parsed[i].clear();
+        }
+    }
+}
+
+std::unique_ptr<Batch> BatchPool::take() {
     std::lock_guard<std::mutex> lock(mutex_);
     if (spare_.empty()) return std::make_unique<Batch>();
     auto batch = std::move(spare_.back());
@@ -30,32 +49,23 @@ std::unique_ptr<Batch> BatchReader::take_spare() {
     return batch;
 }
 
-void BatchReader::recycle(std::unique_ptr<Batch> batch) {
+void BatchPool::give(std::unique_ptr<Batch> batch) {
     if (!batch) return;
     std::lock_guard<std::mutex> lock(mutex_);
-    if (spare_.size() < options_.queue_depth + 1) spare_.push_back(std::move(batch));
+    if (spare_.size() < capacity_) spare_.push_back(std::move(batch));
 }
+
+void BatchReader::recycle(std::unique_ptr<Batch> batch) { pool_.give(std::move(batch)); }
 
 bool BatchReader::fill(Batch& batch) {
     scratch_.clear();
     const std::size_t n = reader_.next_batch(scratch_, options_.max_records, options_.max_bytes);
-    batch.bytes.clear();
-    batch.frames.resize(n);
-    if (batch.parsed.size() < n) batch.parsed.resize(n);
+    batch.clear();
     for (std::size_t i = 0; i < n; ++i) {
-        FramedRecord& f = batch.frames[i];
-        std::string_view bytes = reader_.bytes(scratch_[i]);
-        f = std::move(scratch_[i]);
-        f.begin = batch.bytes.size();
-        batch.bytes.append(bytes);
+        const std::string_view bytes = reader_.bytes(scratch_[i]);
+        batch.append(std::move(scratch_[i]), bytes);
     }
-    for (std::size_t i = 0; i < n; ++i) {
-        if (batch.frames[i].error == ErrorCode::ok) {
-            parse_record(batch.record(i), parse_options_, batch.parsed[i]);
-        } else {
-            batch.parsed[i].clear();
-        }
-    }
+    batch.parse(parse_options_);
     if (n > 0 && options_.process) options_.process(batch);
     return n > 0;
 }
@@ -63,7 +73,7 @@ bool BatchReader::fill(Batch& batch) {
 void BatchReader::work() {
     try {
         for (;;) {
-            auto batch = take_spare();
+            auto batch = pool_.take();
             if (!fill(*batch)) break;
             std::unique_lock<std::mutex> lock(mutex_);
             space_cv_.wait(lock, [&] { return stop_ || ready_.size() < options_.queue_depth; });
@@ -82,7 +92,7 @@ void BatchReader::work() {
 
 std::unique_ptr<Batch> BatchReader::next() {
     if (!options_.background) {
-        auto batch = take_spare();
+        auto batch = pool_.take();
         if (!fill(*batch)) {
             recycle(std::move(batch));
             return nullptr;

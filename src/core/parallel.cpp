@@ -26,24 +26,6 @@ std::string read_at(const RangeInput& input, std::uint64_t offset, std::size_t n
     return out;
 }
 
-void append_frame(Batch& batch, FramedRecord&& frame, std::string_view bytes) {
-    frame.begin = batch.bytes.size();
-    batch.bytes.append(bytes);
-    batch.frames.push_back(std::move(frame));
-}
-
-void parse_all(Batch& batch, const ParseOptions& options) {
-    const std::size_t n = batch.frames.size();
-    if (batch.parsed.size() < n) batch.parsed.resize(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        if (batch.frames[i].error == ErrorCode::ok) {
-            parse_record(batch.record(i), options, batch.parsed[i]);
-        } else {
-            batch.parsed[i].clear();
-        }
-    }
-}
-
 }  // namespace
 
 RangeInput RangeInput::file(const std::filesystem::path& path) {
@@ -111,8 +93,7 @@ std::uint64_t locate_record_start(const RangeInput& input, std::uint64_t begin, 
 
 RangeInfo read_range(const RangeInput& input, std::uint64_t begin, std::uint64_t end, const ReaderOptions& reader_options,
                      const ParseOptions& parse, Batch& out) {
-    out.bytes.clear();
-    out.frames.clear();
+    out.clear();
     end = std::min(end, input.size());
     RangeInfo info;
     info.start = locate_record_start(input, begin, end, reader_options.read_oversize);
@@ -134,10 +115,10 @@ RangeInfo read_range(const RangeInput& input, std::uint64_t begin, std::uint64_t
         const std::string_view bytes = reader.bytes(frame);
         info.end = at + frame.size;
         frame.offset = at;
-        append_frame(out, std::move(frame), bytes);
+        out.append(std::move(frame), bytes);
         frame = FramedRecord{};
     }
-    parse_all(out, parse);
+    out.parse(parse);
     return info;
 }
 
@@ -150,6 +131,7 @@ ParallelReader::ParallelReader(RangeInput input, ParallelOptions options)
     slots_.resize(options_.max_pending);
     slot_ready_.assign(options_.max_pending, false);
     const auto n = static_cast<unsigned>(std::min<std::uint64_t>(options_.workers, ranges_));
+    pool_.set_capacity(options_.max_pending + n);
     threads_.reserve(n);
     try {
         for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { work(); });
@@ -172,22 +154,13 @@ void ParallelReader::stop_workers() {
     }
 }
 
-std::unique_ptr<Batch> ParallelReader::take_spare() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (spare_.empty()) return std::make_unique<Batch>();
-    auto batch = std::move(spare_.back());
-    spare_.pop_back();
-    return batch;
-}
-
 void ParallelReader::recycle(std::unique_ptr<Batch> batch) {
     if (!batch) return;
     if (fallback_) {
         fallback_->recycle(std::move(batch));
         return;
     }
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (spare_.size() < options_.max_pending + threads_.size()) spare_.push_back(std::move(batch));
+    pool_.give(std::move(batch));
 }
 
 void ParallelReader::work() {
@@ -202,7 +175,7 @@ void ParallelReader::work() {
         }
         RangeResult result;
         try {
-            result.batch = take_spare();
+            result.batch = pool_.take();
             const std::uint64_t begin = k * options_.range_bytes;
             result.info = read_range(input_, begin, begin + options_.range_bytes, options_.reader, options_.parse,
                                      *result.batch);
