@@ -1043,6 +1043,31 @@ private:
 // Bulk operations: the records are read, parsed and (for extract) mined on native threads; Python
 // objects are made only for results, at the end.
 
+// Hands every batch of `in` to on_batch(batch) without the GIL. In strict mode, stops at the first
+// bad record (before handing out its batch) and raises its exception.
+template <typename OnBatch>
+void drain_batches(NativeInput& in, bool strict, OnBatch&& on_batch) {
+    std::unique_ptr<rapidmarc::Batch> bad;  // the batch holding the first bad record
+    std::size_t bad_at = 0;
+    {
+        nb::gil_scoped_release release;
+        while (auto batch = in.stream->next()) {
+            if (strict) {
+                std::size_t i = 0;
+                while (i < batch->size() && batch_ok(*batch, i)) ++i;
+                if (i < batch->size()) {
+                    bad_at = i;
+                    bad = std::move(batch);
+                    break;
+                }
+            }
+            on_batch(*batch);
+            in.stream->recycle(std::move(batch));
+        }
+    }
+    if (bad) raise_error_object(batch_error(*bad, bad_at));
+}
+
 std::uint64_t bulk_count(nb::object source, int kind, int workers, bool to_unicode, bool force_utf8,
                          std::string utf8_handling, bool strict, bool recover) {
     const DecodeOptions o = DecodeOptions::make(to_unicode, force_utf8, utf8_handling, "iso8859-1");
@@ -1050,25 +1075,9 @@ std::uint64_t bulk_count(nb::object source, int kind, int workers, bool to_unico
     ro.recover = recover;
     NativeInput in = open_input(std::move(source), kind, workers, ro, o.parse_options());
     std::uint64_t good = 0;
-    std::unique_ptr<rapidmarc::Batch> bad;  // the batch holding the first bad record (strict)
-    std::size_t bad_at = 0;
-    {
-        nb::gil_scoped_release release;
-        while (auto batch = in.stream->next()) {
-            for (std::size_t i = 0; i < batch->size(); ++i) {
-                if (batch_ok(*batch, i)) {
-                    ++good;
-                } else if (strict) {
-                    bad_at = i;
-                    bad = std::move(batch);
-                    break;
-                }
-            }
-            if (bad) break;
-            in.stream->recycle(std::move(batch));
-        }
-    }
-    if (bad) raise_error_object(batch_error(*bad, bad_at));
+    drain_batches(in, strict, [&](const rapidmarc::Batch& batch) {
+        for (std::size_t i = 0; i < batch.size(); ++i) good += batch_ok(batch, i);
+    });
     return good;
 }
 
@@ -1120,25 +1129,7 @@ nb::object bulk_extract(nb::object source, int kind, std::vector<std::string> sp
     ro.recover = recover;
     NativeInput in = open_input(std::move(source), kind, workers, ro, o.parse_options(), process);
     std::vector<std::unique_ptr<rapidmarc::BatchPayload>> payloads;
-    std::unique_ptr<rapidmarc::Batch> bad;
-    std::size_t bad_at = 0;
-    {
-        nb::gil_scoped_release release;
-        while (auto batch = in.stream->next()) {
-            if (strict) {
-                std::size_t i = 0;
-                while (i < batch->size() && batch_ok(*batch, i)) ++i;
-                if (i < batch->size()) {
-                    bad_at = i;
-                    bad = std::move(batch);
-                    break;
-                }
-            }
-            payloads.push_back(std::move(batch->payload));
-            in.stream->recycle(std::move(batch));
-        }
-    }
-    if (bad) raise_error_object(batch_error(*bad, bad_at));
+    drain_batches(in, strict, [&](rapidmarc::Batch& batch) { payloads.push_back(std::move(batch.payload)); });
 
     const char* errors = o.handling == rapidmarc::Utf8Handling::replace  ? "replace"
                          : o.handling == rapidmarc::Utf8Handling::ignore ? "ignore"
@@ -1409,12 +1400,16 @@ int field_init(PyObject* self, PyObject* args, PyObject* kwargs) {
 }
 
 // ---- attributes
+// Field attributes can be set but not deleted (as pymarc's, which always exist).
+bool refuse_delete(PyObject* value, const char* name) {
+    if (value) return false;
+    PyErr_Format(PyExc_AttributeError, "cannot delete Field.%s", name);
+    return true;
+}
+
 PyObject* field_get_tag(PyObject* self, void*) { return guarded(self, [&] { return field_of(self).tag_str(); }); }
 int field_set_tag(PyObject* self, PyObject* value, void*) {
-    if (!value) {
-        PyErr_SetString(PyExc_AttributeError, "cannot delete Field.tag");
-        return -1;
-    }
+    if (refuse_delete(value, "tag")) return -1;
     return guarded_int(self, [&] {
         Field& f = field_of(self);
         f.tag_obj = nb::str(nb::handle(value));
@@ -1434,11 +1429,8 @@ PyObject* field_get_member(PyObject* self, void*) {
     });
 }
 template <nb::object Field::*Member>
-int field_set_member(PyObject* self, PyObject* value, void*) {
-    if (!value) {
-        PyErr_SetString(PyExc_AttributeError, "cannot delete this Field attribute");
-        return -1;
-    }
+int field_set_member(PyObject* self, PyObject* value, void* name) {
+    if (refuse_delete(value, static_cast<const char*>(name))) return -1;
     return guarded_int(self, [&] {
         Field& f = field_of(self);
         f.materialize();
@@ -1447,10 +1439,7 @@ int field_set_member(PyObject* self, PyObject* value, void*) {
     });
 }
 int field_set_indicators(PyObject* self, PyObject* value, void*) {
-    if (!value) {
-        PyErr_SetString(PyExc_AttributeError, "cannot delete Field.indicators");
-        return -1;
-    }
+    if (refuse_delete(value, "indicators")) return -1;
     return guarded_int(self, [&] {
         set_indicators(field_of(self), value);
         return 0;
@@ -1462,10 +1451,7 @@ PyObject* field_get_indicator(PyObject* self, void*) {
 }
 template <int Which>
 int field_set_indicator(PyObject* self, PyObject* value, void*) {
-    if (!value) {
-        PyErr_SetString(PyExc_AttributeError, "cannot delete a Field indicator");
-        return -1;
-    }
+    if (refuse_delete(value, Which == 0 ? "indicator1" : "indicator2")) return -1;
     return guarded_int(self, [&] {
         Field& f = field_of(self);
         f.materialize();
@@ -1547,8 +1533,10 @@ PyMethodDef field_methods[] = {
 PyGetSetDef field_getset[] = {
     {"tag", field_get_tag, field_set_tag, "The three-character tag.", nullptr},
     {"control_field", field_get_control, nullptr, "True for control fields (tags 001-009).", nullptr},
-    {"data", field_get_member<&Field::data>, field_set_member<&Field::data>, "A control field's data (None otherwise).", nullptr},
-    {"subfields", field_get_member<&Field::subfields>, field_set_member<&Field::subfields>, "List of Subfield(code, value).", nullptr},
+    {"data", field_get_member<&Field::data>, field_set_member<&Field::data>, "A control field's data (None otherwise).",
+     const_cast<char*>("data")},
+    {"subfields", field_get_member<&Field::subfields>, field_set_member<&Field::subfields>,
+     "List of Subfield(code, value).", const_cast<char*>("subfields")},
     {"indicators", field_get_member<&Field::indicators>, field_set_indicators, "Indicators(first, second), or None.", nullptr},
     {"indicator1", field_get_indicator<0>, field_set_indicator<0>, "The first indicator.", nullptr},
     {"indicator2", field_get_indicator<1>, field_set_indicator<1>, "The second indicator.", nullptr},
