@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import sys
-import threading
-import time
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
@@ -90,29 +87,6 @@ def test_a_file_object_with_workers_reads_sequentially(data_dir):
     with open(path, "rb") as fh:
         got = [r.as_marc() for r in rapidmarc.MARCReader(fh, workers=4)]
     assert got == [r.as_marc() for r in rapidmarc.MARCReader(path)]
-
-
-def test_shared_parallel_reader_delivers_each_record_once(tmp_path, data_dir):
-    path = tmp_path / "big.mrc"
-    path.write_bytes((data_dir / "real" / "loc_386.mrc").read_bytes() * 32)
-    reader = rapidmarc.MARCReader(path, workers=2)
-    seen: list[list[bytes]] = [[] for _ in range(8)]
-
-    def drain(slot: int) -> None:
-        for record in reader:
-            seen[slot].append(record.as_marc())
-
-    threads = [threading.Thread(target=drain, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    counts: dict[bytes, int] = {}
-    for part in seen:
-        for m in part:
-            counts[m] = counts.get(m, 0) + 1
-    assert len(counts) == 386
-    assert set(counts.values()) == {32}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,41 +186,7 @@ def test_parse_records_marks_bad_items(data_dir):
 
 
 # ---------------------------------------------------------------------------------------------
-# The GIL and processes
-
-
-@pytest.mark.parametrize("op", ["count", "extract", "reader"])
-def test_bulk_work_releases_the_gil(tmp_path, data_dir, op):
-    path = tmp_path / "big.mrc"
-    path.write_bytes((data_dir / "real" / "loc_386.mrc").read_bytes() * 64)
-    ticks = 0
-    done = threading.Event()
-
-    def spin() -> None:
-        nonlocal ticks
-        while not done.is_set():
-            ticks += 1
-            time.sleep(0)
-
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1000.0)  # the spinner only runs when native code releases the GIL
-    spinner = threading.Thread(target=spin)
-    try:
-        spinner.start()
-        before = ticks
-        if op == "count":
-            n = rapidmarc.count(path, workers=2)
-        elif op == "extract":
-            n = len(rapidmarc.extract(path, ["245$a"], workers=2)["245$a"])
-        else:
-            n = sum(1 for _ in rapidmarc.MARCReader(path, workers=2))
-        during = ticks - before
-    finally:
-        done.set()
-        sys.setswitchinterval(old)
-        spinner.join()
-    assert n == 386 * 64
-    assert during >= 1
+# Processes (sharing a reader between threads and the GIL: test_threads.py)
 
 
 def _titles(path: str) -> list[str | None]:

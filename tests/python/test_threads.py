@@ -22,9 +22,10 @@ def big_corpus(tmp_path, data_dir):
     return path, 386 * 64
 
 
-def test_shared_reader_delivers_each_record_once(big_corpus):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_shared_reader_delivers_each_record_once(big_corpus, workers):
     path, total = big_corpus
-    reader = rapidmarc.MARCReader(path)
+    reader = rapidmarc.MARCReader(path, workers=workers)
     seen: list[list[bytes]] = [[] for _ in range(8)]
 
     def drain(slot: int) -> None:
@@ -46,10 +47,22 @@ def test_shared_reader_delivers_each_record_once(big_corpus):
     assert set(counts.values()) == {64}
 
 
-def test_native_reading_releases_the_gil(big_corpus):
+# Native work in each case, and how often it must at least let the spinner run: the default reader
+# releases the GIL at least once per 1 MiB batch (35 here); the others wait for native workers.
+GIL_FREE_WORK = {
+    "reader": (lambda path: sum(1 for _ in rapidmarc.MARCReader(path)), 5),
+    "reader workers=2": (lambda path: sum(1 for _ in rapidmarc.MARCReader(path, workers=2)), 1),
+    "count": (lambda path: rapidmarc.count(path, workers=2), 1),
+    "extract": (lambda path: len(rapidmarc.extract(path, ["245$a"], workers=2)["245$a"]), 1),
+}
+
+
+@pytest.mark.parametrize("case", list(GIL_FREE_WORK))
+def test_native_work_releases_the_gil(big_corpus, case):
     """With forced GIL switching effectively off, another Python thread can only run when native code
     releases the GIL itself: it must get turns while the file is read."""
     path, total = big_corpus
+    work, min_ticks = GIL_FREE_WORK[case]
     ticks = 0
     done = threading.Event()
 
@@ -65,14 +78,14 @@ def test_native_reading_releases_the_gil(big_corpus):
     try:
         spinner.start()
         before = ticks
-        count = sum(1 for _ in rapidmarc.MARCReader(path))
+        count = work(path)
         during = ticks - before
     finally:
         done.set()
         sys.setswitchinterval(old_interval)
         spinner.join()
     assert count == total
-    assert during >= 5  # the reader releases the GIL at least once per 1 MiB batch (35 here)
+    assert during >= min_ticks
 
 
 def test_independent_readers_in_a_thread_pool_agree(big_corpus):
