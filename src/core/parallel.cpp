@@ -66,18 +66,20 @@ std::uint64_t locate_record_start(const RangeInput& input, std::uint64_t begin, 
     std::uint64_t pos = begin - 1;  // include the byte before: a start follows a terminator
     while (pos < end) {
         const std::string window = read_at(input, pos, kLocateWindow);
+        const std::string_view view = window;
         std::size_t from = 1;
         for (;;) {
             const std::size_t c = find_record_start(window, from);
             if (c >= window.size()) break;
             const std::uint64_t at = pos + c;
             if (at >= end) return RangeInfo::none;
-            // find_record_start checks the terminator only when the record lies in the window.
-            const std::string digits = read_at(input, at, 5);
+            // find_record_start has checked five digits in the window, and the terminator where
+            // they say when the record lies in the window (except for a length of 99999).
             std::int64_t length = 0;
-            if (digits.size() == 5 && parse_python_int(digits, length) && length > 0) {
+            if (parse_python_int(view.substr(c, 5), length) && length > 0) {
                 const auto len = static_cast<std::uint64_t>(length);
-                if (len == 99999 && read_oversize) return at;
+                if (len == kMaxRecordLength && read_oversize) return at;
+                if (len != kMaxRecordLength && c + len <= window.size()) return at;
                 if (at + len <= size) {
                     const std::string last = read_at(input, at + len - 1, 1);
                     if (last.size() == 1 && last[0] == kRecordTerminator) return at;
