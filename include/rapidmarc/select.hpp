@@ -44,8 +44,21 @@ enum class TextEncoding : std::uint8_t {
 // text before it). MARC-8 is converted with the LC tables and NFC-normalised (marc8.hpp).
 bool append_text(std::string_view raw, TextEncoding encoding, std::string& out);
 
+namespace detail {
+std::string_view strip_python_whitespace_general(std::string_view utf8) noexcept;
+}
+
 // Python's str.strip() with no arguments on UTF-8 text (Unicode whitespace, including U+001C..1F).
-std::string_view strip_python_whitespace(std::string_view utf8) noexcept;
+// Inline fast path: most values begin and end with a printable ASCII character, so there is
+// nothing to strip and nothing to decode.
+inline std::string_view strip_python_whitespace(std::string_view utf8) noexcept {
+    constexpr auto plain = [](char c) noexcept {
+        const auto u = static_cast<unsigned char>(c);
+        return u > 0x20 && u < 0x80;
+    };
+    if (utf8.empty() || (plain(utf8.front()) && plain(utf8.back()))) return utf8;
+    return detail::strip_python_whitespace_general(utf8);
+}
 
 // Calls emit(value) for each value `spec` selects in `record`. `scratch` is reused between calls;
 // a value stays valid until the next call of emit.

@@ -7,22 +7,6 @@
 
 namespace rapidmarc {
 
-void SubfieldIterator::advance() noexcept {
-    // rest_ is empty or starts at a delimiter; empty pieces ("\x1f\x1f") are skipped as pymarc does.
-    while (!rest_.empty()) {
-        rest_.remove_prefix(1);  // the delimiter
-        std::size_t end = rest_.find(kSubfieldDelimiter);
-        std::string_view piece = rest_.substr(0, end);
-        rest_ = end == std::string_view::npos ? std::string_view{} : rest_.substr(end);
-        if (!piece.empty()) {
-            current_ = {piece[0], piece.substr(1)};
-            done_ = false;
-            return;
-        }
-    }
-    done_ = true;
-}
-
 namespace {
 
 bool is_ascii_space(char c) noexcept { return c == ' ' || (c >= '\t' && c <= '\r'); }

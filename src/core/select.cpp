@@ -108,7 +108,7 @@ bool append_text(std::string_view raw, TextEncoding encoding, std::string& out) 
     return r.ok;
 }
 
-std::string_view strip_python_whitespace(std::string_view s) noexcept {
+std::string_view detail::strip_python_whitespace_general(std::string_view s) noexcept {
     for (;;) {
         char32_t cp = 0;
         const std::size_t n = unicode::decode_utf8(s, cp);

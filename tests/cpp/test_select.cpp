@@ -65,6 +65,19 @@ TEST(Select, StripsPythonWhitespace) {
     EXPECT_EQ(strip_python_whitespace(""), "");
 }
 
+// Every ASCII character at either edge: str.isspace() is true for \t..\r, \x1c..\x1f and space
+// only; the inline fast path and the general path must agree on all of them.
+TEST(Select, StripsEveryAsciiEdgeLikePython) {
+    for (int c = 0; c < 0x80; ++c) {
+        const char ch = static_cast<char>(c);
+        const bool space = (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20);
+        const std::string alone{ch}, left{ch, 'x'}, right{'x', ch};
+        EXPECT_EQ(strip_python_whitespace(alone), space ? "" : alone) << c;
+        EXPECT_EQ(strip_python_whitespace(left), space ? "x" : left) << c;
+        EXPECT_EQ(strip_python_whitespace(right), space ? "x" : right) << c;
+    }
+}
+
 TEST(Select, Latin1TextBecomesUtf8) {
     std::string out;
     append_text("caf\xe9", TextEncoding::latin1, out);
