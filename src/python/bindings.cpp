@@ -55,6 +55,7 @@ struct PyTypes {
     nb::object make_error;     // rapidmarc.exceptions._make_error(code, detail, index, offset, culprit)
     nb::object subfield_code;  // rapidmarc.field._normalize_subfield_code(piece) -> (code, skip)
     nb::object field_type;     // rapidmarc._core.Field (a C-API type, created at import)
+    nb::object record_type;    // rapidmarc._core.Record (bound at import; cached to skip nanobind's type lookup)
     bool ready = false;
 };
 
@@ -155,7 +156,7 @@ std::string_view utf8_of(nb::handle str) {
 // handles ASCII; anything else at an edge sends the caller to the exact (Python) path.
 constexpr bool is_ascii_strip(char c) noexcept { return c == ' ' || (c >= '\t' && c <= '\r') || (c >= '\x1c' && c <= '\x1f'); }
 
-std::string_view strip_ascii(std::string_view s) noexcept {
+RAPIDMARC_ALWAYS_INLINE std::string_view strip_ascii(std::string_view s) noexcept {
     while (!s.empty() && is_ascii_strip(s.front())) s.remove_prefix(1);
     while (!s.empty() && is_ascii_strip(s.back())) s.remove_suffix(1);
     return s;
@@ -212,6 +213,18 @@ struct Field {
     nb::object subfields;   // list of Subfield
     nb::object indicators;  // Indicators, or None for control fields
     nb::object data;        // control data, or None
+
+    Field() = default;
+    // A raw field: `len` bytes at `off` in the record's bytes `owner`.
+    Field(std::string_view tag_bytes, nb::handle owner_bytes, std::uint32_t offset, std::uint32_t length,
+          bool all_ascii, Text record_text, Text control_text)
+        : tag(tag_bytes),
+          control(rapidmarc::is_control_tag(tag_bytes)),
+          owner(nb::borrow(owner_bytes)),
+          off(offset),
+          len(length),
+          ascii(all_ascii),
+          text(control ? control_text : record_text) {}
 
     bool is_raw() const noexcept { return owner.is_valid(); }
     std::string_view raw() const noexcept {
@@ -316,6 +329,37 @@ nb::object field_value(Field& f) {
     if (f.control) {
         if (f.is_raw()) return decode_known(f.raw(), f.text, f.ascii);
         return f.data.is_none() ? nb::object(make_str("")) : f.data;
+    }
+    if (f.is_raw() && f.ascii && f.text != Text::marc8 && f.text != Text::bytes) {
+        // All ASCII (the parser said so): text is bytes, str.strip() strips ASCII whitespace only,
+        // and the str is written in place, sized from the stripped pieces.
+        // Uninitialised on purpose: only the first `count` entries are ever read.
+        const char* starts[32];
+        std::size_t sizes[32];
+        std::size_t count = 0, total = 0;
+        bool fits = true;
+        for (const auto& sf : f.view().subfields()) {
+            if (count == std::size(starts)) {
+                fits = false;
+                break;
+            }
+            const std::string_view v = strip_ascii(sf.value);
+            starts[count] = v.data();
+            sizes[count++] = v.size();
+            total += v.size();
+        }
+        if (fits) {
+            if (count > 1) total += count - 1;
+            PyObject* o = PyUnicode_New(static_cast<Py_ssize_t>(total), 127);
+            if (!o) throw nb::python_error();
+            char* out = static_cast<char*>(PyUnicode_DATA(o));
+            for (std::size_t k = 0; k < count; ++k) {
+                if (k) *out++ = ' ';
+                if (sizes[k]) std::memcpy(out, starts[k], sizes[k]);
+                out += sizes[k];
+            }
+            return nb::steal(o);
+        }
     }
     if (f.is_raw() && f.text == Text::marc8) {
         // Each subfield is its own MARC-8 string (fresh escape state), as pymarc decodes them.
@@ -587,23 +631,21 @@ struct Record {
             PyObject* list = PyList_New(static_cast<Py_ssize_t>(entries.size()));
             if (!list) throw nb::python_error();
             nb::object owned = nb::steal(list);
+            auto* type = reinterpret_cast<PyTypeObject*>(types().field_type.ptr());
             Py_ssize_t i = 0;
             for (const FieldEntry& e : entries) {
-                // Allocate from the cached type (nb::cast would look the type up per field) and
-                // construct in place.
-                auto* type = reinterpret_cast<PyTypeObject*>(types().field_type.ptr());
-                PyObject* raw_obj = type->tp_alloc(type, 0);
-                if (!raw_obj) throw nb::python_error();
-                nb::object obj = nb::steal(raw_obj);
-                Field& f = *new (&reinterpret_cast<FieldObject*>(raw_obj)->field) Field();
-                f.tag.assign(e.tag.data(), 3);
-                f.control = rapidmarc::is_control_tag(f.tag);
-                f.owner = raw;
-                f.off = e.offset;
-                f.len = e.length;
-                f.ascii = e.ascii;
-                f.text = f.control ? control_text : text;
-                PyList_SET_ITEM(list, i++, obj.release().ptr());
+                // The exact Field type is neither GC-tracked nor has a __dict__: its object needs
+                // no zero-filling allocation (tp_alloc), only memory, a header and the Field
+                // constructed in place. Field's tp_free (PyObject_Free) releases it.
+                void* mem = PyObject_Malloc(sizeof(FieldObject));
+                if (!mem) {
+                    PyErr_NoMemory();
+                    throw nb::python_error();
+                }
+                PyObject* obj = PyObject_Init(static_cast<PyObject*>(mem), type);
+                new (&reinterpret_cast<FieldObject*>(obj)->field)
+                    Field(e.tag_view(), raw, e.offset, e.length, e.ascii, text, control_text);
+                PyList_SET_ITEM(list, i++, obj);
             }
             fields = std::move(owned);
             entries = {};
@@ -785,7 +827,11 @@ nb::object make_error(ErrorCode code, const std::string& detail, std::uint64_t i
 // other than UTF-8/Latin-1, or non-ASCII subfield codes) are decoded eagerly here, so that any
 // decoding error surfaces while reading, as in pymarc.
 nb::object build_record(std::string_view bytes, rapidmarc::ParsedRecord& parsed, const DecodeOptions& o) {
-    Record r;
+    // Constructed in place in a new instance of the cached type (nb::cast would look the type up
+    // and move a Record in); marked ready at once so that its destructor runs whatever happens.
+    nb::object obj = nb::inst_alloc(types().record_type);
+    Record& r = *new (nb::inst_ptr<Record>(obj)) Record();
+    nb::inst_mark_ready(obj);
     r.raw = nb::bytes(bytes.data(), bytes.size());
     if (parsed.encoding_corrected) {
         // encoding="auto" overruled leader/09: the record says what it really is from now on.
@@ -809,11 +855,10 @@ nb::object build_record(std::string_view bytes, rapidmarc::ParsedRecord& parsed,
     // Copied, not moved: the parsed slot keeps its capacity for the next batch, and the allocation
     // happens (and is later freed) on this thread rather than the parse-ahead worker.
     r.entries.assign(parsed.entries.begin(), parsed.entries.end());
-    nb::object obj = nb::cast(std::move(r), nb::rv_policy::move);
     if (!python_codec && !parsed.bad_subfield_code) return obj;
 
     // Slow path: decode every field now with Python's codecs.
-    Record& rec = *nb::inst_ptr<Record>(obj);
+    Record& rec = r;
     nb::str encoding = make_str(parsed.utf8 ? "utf-8" : o.encoding);
     const char* errors = rec.text == Text::utf8_replace ? "replace" : rec.text == Text::utf8_ignore ? "ignore" : "strict";
     auto decode_value = [&](std::string_view v, bool control) -> nb::object {
@@ -1755,6 +1800,7 @@ NB_MODULE(_core, m) {
           "utf8_handling"_a, "file_encoding"_a, "strict"_a, "recover"_a);
     m.def("parse_records", &bulk_parse, "data"_a, "workers"_a, "to_unicode"_a, "force_utf8"_a, "utf8_handling"_a,
           "file_encoding"_a, "strict"_a);
+    py_types().record_type = m.attr("Record");
 
     nb::class_<Reader>(m, "Reader")
         .def(nb::init<nb::object, int, bool, bool, std::string, std::string, bool, bool, int, bool>(),
