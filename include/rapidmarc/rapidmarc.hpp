@@ -9,11 +9,13 @@
 //   writer.hpp       laying out ISO 2709 bytes
 //   batch.hpp        framing + parsing in owned batches, optionally ahead on a worker thread
 //   select.hpp       field specs ("245$a") and columnar value extraction
+//   export.hpp       MARC-in-JSON and MARCXML text of a record, as pymarc writes them
 //   parallel.hpp     byte ranges of one input parsed on a thread pool, delivered in order
 #pragma once
 
 #include "rapidmarc/batch.hpp"
 #include "rapidmarc/error.hpp"
+#include "rapidmarc/export.hpp"
 #include "rapidmarc/parallel.hpp"
 #include "rapidmarc/parser.hpp"
 #include "rapidmarc/reader.hpp"
