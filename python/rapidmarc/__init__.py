@@ -14,7 +14,7 @@ import atexit
 
 from . import _core
 from ._core import decode_ncr, marc8_to_unicode, unicode_to_marc8
-from .bulk import count, extract, parse_records
+from .bulk import ConvertResult, convert, count, extract, parse_records
 from .constants import (
     DIRECTORY_ENTRY_LEN,
     END_OF_FIELD,
@@ -43,9 +43,21 @@ from .exceptions import (
 )
 from .field import Field, Indicators, Subfield, _normalize_subfield_code
 from .leader import Leader
-from .reader import MARCReader, Reader, map_records
+from .marcjson import JSONHandler, parse_json_to_array
+from .marcxml import (
+    MARC_XML_NS,
+    MARC_XML_SCHEMA,
+    XSI_NS,
+    XmlHandler,
+    map_xml,
+    parse_xml,
+    parse_xml_to_array,
+    record_to_xml,
+    record_to_xml_node,
+)
+from .reader import JSONReader, MARCMakerReader, MARCReader, Reader, map_records
 from .record import Record
-from .writer import MARCWriter, TextWriter, Writer
+from .writer import JSONWriter, MARCWriter, TextWriter, Writer, XMLWriter
 
 _core._register(Subfield, Indicators, Leader, _make_error, _normalize_subfield_code)
 atexit.register(_core._unregister)
@@ -53,27 +65,43 @@ atexit.register(_core._unregister)
 __version__ = "0.1.0"
 
 __all__ = [
+    "convert",
     "count",
     "decode_ncr",
     "extract",
+    "map_records",
+    "map_xml",
     "marc8_to_unicode",
+    "parse_json_to_array",
     "parse_records",
+    "parse_xml",
+    "parse_xml_to_array",
+    "record_to_xml",
+    "record_to_xml_node",
     "unicode_to_marc8",
     "DIRECTORY_ENTRY_LEN",
     "END_OF_FIELD",
     "END_OF_RECORD",
     "LEADER_LEN",
+    "MARC_XML_NS",
+    "MARC_XML_SCHEMA",
     "SUBFIELD_INDICATOR",
+    "XSI_NS",
     "BadLeaderValue",
     "BadSubfieldCodeWarning",
     "BaseAddressInvalid",
     "BaseAddressNotFound",
+    "ConvertResult",
     "EndOfRecordNotFound",
     "FatalReaderError",
     "Field",
     "FieldNotFound",
     "Indicators",
+    "JSONHandler",
+    "JSONReader",
+    "JSONWriter",
     "Leader",
+    "MARCMakerReader",
     "MARCReader",
     "MARCWriter",
     "MissingLinkedFields",
@@ -90,5 +118,6 @@ __all__ = [
     "TruncatedRecord",
     "WriteNeedsRecord",
     "Writer",
-    "map_records",
+    "XMLWriter",
+    "XmlHandler",
 ]

@@ -10,7 +10,9 @@ is read in the calling thread. Bad records are skipped, as ``if record is None: 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from typing import IO, NamedTuple
 
 from . import _core
 from .reader import _BYTES, Source, _classify, _workers
@@ -101,4 +103,51 @@ def parse_records(
     return _core.parse_records(native, _workers(workers), to_unicode, force_utf8, utf8_handling, file_encoding, strict)
 
 
-__all__ = ["count", "extract", "parse_records"]
+class ConvertResult(NamedTuple):
+    """What ``convert`` wrote."""
+
+    records: int  #: records written
+    bad: int  #: records skipped because MARCReader would yield None for them
+    unconvertible: int  #: good records skipped because their text did not convert
+
+
+FORMATS = ("json", "xml", "marc")
+
+
+def convert(
+    source: Source,
+    destination: str | os.PathLike[str] | IO[bytes],
+    to: str = "json",
+    *,
+    workers: int | None = None,
+    force_utf8: bool = False,
+    strict: bool = False,
+    recover: bool = False,
+) -> ConvertResult:
+    """Write every good record of ``source`` to ``destination`` in another format, natively.
+
+    ``to`` is ``"json"`` (a JSON array, exactly what pymarc's ``JSONWriter`` writes for the records
+    ``MARCReader`` yields), ``"xml"`` (a MARCXML collection, as ``XMLWriter`` writes it) or
+    ``"marc"`` (the good records' bytes unchanged: a cleaned copy). MARC-8 records are converted
+    to Unicode as ``MARCReader`` converts them. ``destination`` is a path (written natively,
+    without the GIL) or a binary file object (written batch by batch). Bad records are skipped and
+    counted; ``strict=True`` raises the first one's exception instead (the output then ends
+    early and is not a complete document).
+
+    >>> convert("records.mrc", "records.xml", to="xml")  # doctest: +SKIP
+    ConvertResult(records=386, bad=0, unconvertible=0)
+    """
+    if to not in FORMATS:
+        raise ValueError(f"convert() writes one of {FORMATS}, not {to!r}")
+    kind, native = _classify(source)
+    if isinstance(destination, str | os.PathLike):
+        target: object = os.fsdecode(destination)
+    elif hasattr(destination, "write"):
+        target = destination
+    else:
+        raise TypeError(f"destination must be a path or a binary file object, not {type(destination).__name__}")
+    result = _core.convert(native, kind, target, to, _workers(workers), force_utf8, strict, recover)
+    return ConvertResult(result["records"], result["bad"], result["unconvertible"])
+
+
+__all__ = ["ConvertResult", "convert", "count", "extract", "parse_records"]

@@ -7,11 +7,16 @@ and parsed with the GIL released. ``bytes`` are parsed in place.
 
 from __future__ import annotations
 
+import io
+import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from . import _core
+from .exceptions import PymarcException
+from .field import Field, Indicators, Subfield
+from .leader import Leader
 from .record import Record
 
 _PATH, _BYTES, _FILE = 0, 1, 2
@@ -140,6 +145,110 @@ class MARCReader(_core.Reader, Reader):
         def __next__(self) -> Record | None: ...
 
 
+class JSONReader(Reader):
+    """Iterate over the records of a MARC-in-JSON document, as pymarc's JSONReader does.
+
+    ``marc_target`` is a file object, a path to a JSON file, or the JSON text itself (``str``, or
+    ``bytes`` decoded with ``encoding``: a rapidmarc addition). The document is one record
+    object or an array of them, and is loaded whole: ``stream=True`` is accepted and changes
+    nothing (pymarc prints that streaming is not implemented; rapidmarc says nothing). A path is
+    opened with ``encoding`` (pymarc uses the locale's encoding).
+    """
+
+    def __init__(self, marc_target: str | bytes | IO[Any], encoding: str = "utf-8", stream: bool = False) -> None:
+        self.encoding = encoding
+        self.stream = stream
+        if hasattr(marc_target, "read"):
+            self.file_handle: Any = marc_target
+        elif isinstance(marc_target, bytes | bytearray):
+            self.file_handle = io.StringIO(bytes(marc_target).decode(encoding))
+        elif isinstance(marc_target, str) and os.path.exists(marc_target):
+            self.file_handle = open(marc_target, encoding=encoding)  # noqa: SIM115 - pymarc keeps it open
+        else:
+            self.file_handle = io.StringIO(marc_target)
+        self.records: Any = json.load(self.file_handle, strict=False)
+        self.iter: Iterator[Any] = iter(())
+        self.__iter__()
+
+    def __iter__(self) -> JSONReader:
+        records = self.records
+        self.iter = iter([records] if isinstance(records, dict) or not hasattr(records, "__iter__") else records)
+        return self
+
+    def __next__(self) -> Record:
+        obj = next(self.iter)
+        record = Record()
+        record.leader = Leader(obj["leader"])
+        for item in obj["fields"]:
+            tag, content = next(iter(item.items()))
+            if hasattr(content, "update") and "subfields" in content:
+                subfields = [Subfield(code, value) for sub in content["subfields"] for code, value in sub.items()]
+                indicators = Indicators(content["ind1"], content["ind2"])
+                record.add_field(Field(tag=tag, indicators=indicators, subfields=subfields))
+            else:
+                record.add_field(Field(tag=tag, data=content))
+        return record
+
+
+class MARCMakerReader(Reader):
+    r"""Iterate over records in MARCMaker-style text (what ``str(record)`` and TextWriter write),
+    as pymarc's MARCMakerReader does.
+
+    ``target`` is a file object (read whole and closed, as pymarc does), a path (opened with
+    ``encoding``) or the text itself. Records are separated by a blank line; each line is
+    ``=TAG  data``, with ``=LDR`` for the leader, ``$`` before each subfield code and the two
+    indicator characters taken as written (a ``\`` stays a backslash, as in pymarc). A line that
+    does not parse raises ``PymarcException('Unable to parse line "..."')``.
+    """
+
+    def __init__(self, target: str | bytes | IO[Any], encoding: str = "utf-8") -> None:
+        if hasattr(target, "read"):
+            handle: Any = target
+        elif isinstance(target, str) and os.path.exists(target):
+            handle = open(target, encoding=encoding)  # noqa: SIM115 - closed below
+        elif isinstance(target, bytes | bytearray):
+            handle = io.StringIO(bytes(target).decode(encoding))
+        else:
+            handle = io.StringIO(target)
+        content = handle.read()
+        handle.close()
+        if isinstance(content, bytes):
+            content = content.decode(encoding)
+        self.records: list[str] = content.split("\n\n")
+        self.iter: Iterator[str] = iter(self.records)
+
+    @staticmethod
+    def _parse_line(line: str) -> Leader | Field:
+        if line[0] != "=":
+            raise ValueError('Line should start with a "=".')
+        if line[4:6] != "  ":
+            raise ValueError("Tag should be separated from the rest of the field by two spaces.")
+        tag, data = line[1:4], line[6:]
+        if tag == "LDR":
+            return Leader(data)
+        if tag < "010":
+            return Field(tag, data=data)
+        # data[2] is the "$" before the first code; splitting after it leaves no empty first piece.
+        subfields = [Subfield(piece[:1], piece[1:]) for piece in data[3:].split("$")]
+        return Field(tag, indicators=Indicators(data[0], data[1]), subfields=subfields)
+
+    def __iter__(self) -> MARCMakerReader:
+        return self
+
+    def __next__(self) -> Record:
+        record = Record()
+        for line in next(self.iter).splitlines():
+            try:
+                item = self._parse_line(line)
+            except Exception as exc:
+                raise PymarcException(f'Unable to parse line "{line}"') from exc
+            if isinstance(item, Leader):
+                record.leader = item
+            else:
+                record.add_field(item)
+        return record
+
+
 def map_records(f: Callable[[Record | None], Any], *files: Any) -> None:
     """Apply `f` to every record of every file (paths, bytes or file objects)."""
     for file in files:
@@ -147,4 +256,4 @@ def map_records(f: Callable[[Record | None], Any], *files: Any) -> None:
             f(record)
 
 
-__all__ = ["MARCReader", "Reader", "map_records"]
+__all__ = ["JSONReader", "MARCMakerReader", "MARCReader", "Reader", "map_records"]

@@ -131,7 +131,14 @@ class _RecordMethods(_RecordBase):
         return {"leader": str(self.leader), "fields": out}
 
     def as_json(self, **kwargs: object) -> str:
-        """MARC-in-JSON text; keyword arguments go to json.dumps."""
+        """MARC-in-JSON text; keyword arguments go to json.dumps.
+
+        Without keyword arguments an untouched record is written natively from its bytes (the
+        same text json.dumps writes)."""
+        if not kwargs:
+            text = self._export_json(False)
+            if text is not None:
+                return text
         return json.dumps(self.as_dict(), **kwargs)  # type: ignore[arg-type]
 
     def __reduce__(self) -> tuple:

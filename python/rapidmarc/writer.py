@@ -1,4 +1,5 @@
-"""Writers, as in pymarc: MARCWriter (ISO 2709) and TextWriter (MARCMaker-style text).
+"""Writers, as in pymarc: MARCWriter (ISO 2709), JSONWriter (MARC-in-JSON), XMLWriter (MARCXML)
+and TextWriter (MARCMaker-style text).
 
 A writer is not safe to share between threads without a lock: records are written with one
 ``write`` call each, but the order of concurrent writes is not defined.
@@ -6,9 +7,11 @@ A writer is not safe to share between threads without a lock: records are writte
 
 from __future__ import annotations
 
+import json
 from typing import IO, Any
 
 from .exceptions import WriteNeedsRecord
+from .marcxml import _record_xml
 from .record import Record
 
 
@@ -67,4 +70,56 @@ class TextWriter(Writer):
             self.write_count += 1
 
 
-__all__ = ["MARCWriter", "TextWriter", "Writer"]
+class JSONWriter(Writer):
+    """Write records as one JSON array of MARC-in-JSON objects to a text file object.
+
+    The array is only complete once the writer is closed (``close(close_fh=False)`` keeps the file
+    open). Records that were read and not touched are written natively from their bytes.
+    """
+
+    def __init__(self, file_handle: IO[str]) -> None:
+        super().__init__(file_handle)
+        self.write_count = 0
+        if self.file_handle:
+            self.file_handle.write("[")
+
+    def write(self, record: Record) -> None:
+        Writer.write(self, record)
+        if self.file_handle:
+            text = record._export_json(True)
+            if text is None:
+                text = json.dumps(record.as_dict(), separators=(",", ":"))
+            self.file_handle.write("," + text if self.write_count else text)
+            self.write_count += 1
+
+    def close(self, close_fh: bool = True) -> None:
+        if self.file_handle:
+            self.file_handle.write("]")
+        Writer.close(self, close_fh)
+
+
+class XMLWriter(Writer):
+    """Write records as a MARCXML collection (UTF-8) to a binary file object.
+
+    The collection is only complete once the writer is closed (``close(close_fh=False)`` keeps the
+    file open). Records that were read and not touched are written natively from their bytes.
+    """
+
+    def __init__(self, file_handle: IO[bytes]) -> None:
+        super().__init__(file_handle)
+        if self.file_handle:
+            self.file_handle.write(b'<?xml version="1.0" encoding="UTF-8"?>')
+            self.file_handle.write(b'<collection xmlns="http://www.loc.gov/MARC21/slim">')
+
+    def write(self, record: Record) -> None:
+        Writer.write(self, record)
+        if self.file_handle:
+            self.file_handle.write(_record_xml(record, True))
+
+    def close(self, close_fh: bool = True) -> None:
+        if self.file_handle:
+            self.file_handle.write(b"</collection>")
+        Writer.close(self, close_fh)
+
+
+__all__ = ["JSONWriter", "MARCWriter", "TextWriter", "Writer", "XMLWriter"]

@@ -26,6 +26,7 @@
 #include <array>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <optional>
 #include <cstring>
 #include <iterator>
@@ -733,6 +734,38 @@ nb::object title_of(Record& r, std::string_view tag) {
     return title + (make_str(" ") + nb::str(subtitle));
 }
 
+// MARC-in-JSON / MARCXML of a record written natively from its bytes (export.hpp), or None when
+// only the Python path can write it exactly: fields already created (they may have been edited),
+// to_unicode=False (pymarc cannot write bytes as JSON either), or a value that does not convert
+// (the Python path then raises what pymarc raises).
+template <typename Write>
+nb::object record_export(Record& r, bool as_bytes, Write&& write) {
+    if (!r.raw.is_valid() || r.fields.is_valid()) return nb::none();
+    rapidmarc::ExportOptions options;
+    switch (r.text) {
+        case Text::utf8_strict:
+        case Text::utf8_replace:
+        case Text::utf8_ignore: options.encoding = rapidmarc::TextEncoding::utf8; break;
+        case Text::marc8: options.encoding = rapidmarc::TextEncoding::marc8; break;
+        case Text::latin1: options.encoding = rapidmarc::TextEncoding::latin1; break;
+        case Text::bytes: return nb::none();
+    }
+    // export.hpp decodes control fields of UTF-8 records as UTF-8 and all others as ISO 8859-1.
+    const Text control = options.encoding == rapidmarc::TextEncoding::utf8 ? Text::utf8_strict : Text::latin1;
+    if (r.control_text != control) return nb::none();
+    nb::object leader;  // keeps the leader text alive while it is written
+    if (r.leader.is_valid()) {  // the Leader object exists and may have been changed
+        leader = nb::str(r.leader);
+        options.leader = utf8_of(leader);
+        if (options.leader.empty()) return nb::none();
+    }
+    const std::string_view bytes(PyBytes_AS_STRING(r.raw.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(r.raw.ptr())));
+    std::string out;
+    if (write(rapidmarc::RecordView(bytes, r.entries), options, out) != ErrorCode::ok) return nb::none();
+    if (as_bytes) return nb::bytes(out.data(), out.size());
+    return make_str(out);
+}
+
 // pymarc's as_marc(): with to_unicode the leader says UTF-8 and UTF-8 is written. rapidmarc adds
 // encoding="utf-8" / "marc8" to write a record in that encoding whatever it was read as.
 nb::bytes record_as_marc(Record& r, nb::object encoding) {
@@ -1210,6 +1243,132 @@ nb::object bulk_extract(nb::object source, int kind, std::vector<std::string> sp
             if (s + 1 == specs.size()) ++row;
         }
     }
+    return result;
+}
+
+// convert(): every good record written as MARC-in-JSON, MARCXML or ISO 2709, as pymarc's
+// JSONWriter, XMLWriter and MARCWriter would write the records MARCReader yields. Records are
+// converted on the thread that parsed them (BatchOptions::process); the consumer only writes the
+// batches' text in order, to a file opened natively or, holding the GIL per batch, to a binary
+// file object.
+enum class ConvertFormat { json, xml, marc };
+
+struct ConvertPayload final : rapidmarc::BatchPayload {
+    std::string text;              // each JSON record preceded by ","
+    std::uint64_t written = 0;     // records converted
+    std::uint64_t unconvertible = 0;  // good records whose text did not convert (skipped)
+};
+
+struct FileCloser {
+    void operator()(std::FILE* f) const noexcept { std::fclose(f); }
+};
+
+nb::dict bulk_convert(nb::object source, int kind, nb::object destination, std::string format, int workers,
+                      bool force_utf8, bool strict, bool recover) {
+    ConvertFormat fmt;
+    if (format == "json") fmt = ConvertFormat::json;
+    else if (format == "xml") fmt = ConvertFormat::xml;
+    else if (format == "marc") fmt = ConvertFormat::marc;
+    else throw nb::value_error("convert() writes 'json', 'xml' or 'marc'");
+    const DecodeOptions o = DecodeOptions::make(true, force_utf8, "strict", "iso8859-1");
+    auto process = [fmt](rapidmarc::Batch& batch) {
+        auto payload = std::make_unique<ConvertPayload>();
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            if (!batch_ok(batch, i)) continue;
+            const rapidmarc::ParsedRecord& pr = batch.parsed[i];
+            const std::string_view bytes = batch.record(i);
+            if (fmt == ConvertFormat::marc) {
+                payload->text.append(bytes);
+                ++payload->written;
+                continue;
+            }
+            rapidmarc::ExportOptions eo;
+            eo.encoding = pr.utf8 ? rapidmarc::TextEncoding::utf8 : rapidmarc::TextEncoding::marc8;
+            const rapidmarc::RecordView view(bytes, pr.entries);
+            const std::size_t mark = payload->text.size();
+            ErrorCode rc;
+            if (fmt == ConvertFormat::json) {
+                payload->text.push_back(',');
+                rc = rapidmarc::append_json(view, eo, rapidmarc::JsonStyle::compact, payload->text);
+            } else {
+                rc = rapidmarc::append_marcxml(view, eo, rapidmarc::XmlCharset::utf8, payload->text);
+            }
+            if (rc == ErrorCode::ok) {
+                ++payload->written;
+            } else {
+                payload->text.resize(mark);
+                ++payload->unconvertible;
+            }
+        }
+        batch.payload = std::move(payload);
+    };
+
+    // The destination: a path opened here, or a binary file object written with the GIL held.
+    std::unique_ptr<std::FILE, FileCloser> file;
+    std::string path;
+    nb::object write_method;
+    if (PyUnicode_Check(destination.ptr())) {
+        path = nb::cast<std::string>(destination);
+        file.reset(std::fopen(path.c_str(), "wb"));
+        if (!file) {
+            PyErr_SetFromErrnoWithFilename(PyExc_OSError, path.c_str());
+            throw nb::python_error();
+        }
+    } else {
+        write_method = destination.attr("write");
+    }
+    int write_errno = 0;
+    bool first = true;
+    // Runs without the GIL (drain_batches); returns false after a write error.
+    auto emit = [&](std::string_view text) -> bool {
+        if (text.empty() || write_errno) return write_errno == 0;
+        if (file) {
+            if (std::fwrite(text.data(), 1, text.size(), file.get()) != text.size()) write_errno = errno ? errno : EIO;
+            return write_errno == 0;
+        }
+        nb::gil_scoped_acquire acquire;
+        write_method(nb::bytes(text.data(), text.size()));
+        return true;
+    };
+
+    const std::string_view head = fmt == ConvertFormat::json  ? std::string_view("[")
+                                  : fmt == ConvertFormat::xml ? rapidmarc::kMarcXmlCollectionStart
+                                                              : std::string_view();
+    const std::string_view tail = fmt == ConvertFormat::json  ? std::string_view("]")
+                                  : fmt == ConvertFormat::xml ? rapidmarc::kMarcXmlCollectionEnd
+                                                              : std::string_view();
+    std::uint64_t written = 0, unconvertible = 0, bad = 0;
+    rapidmarc::ReaderOptions ro;
+    ro.recover = recover;
+    NativeInput in = open_input(std::move(source), kind, workers, ro, o.parse_options(), process);
+    {
+        nb::gil_scoped_release release;
+        emit(head);
+    }
+    drain_batches(in, strict, [&](rapidmarc::Batch& batch) {
+        for (std::size_t i = 0; i < batch.size(); ++i) bad += !batch_ok(batch, i);
+        const auto& payload = static_cast<const ConvertPayload&>(*batch.payload);
+        written += payload.written;
+        unconvertible += payload.unconvertible;
+        std::string_view text = payload.text;
+        if (fmt == ConvertFormat::json && first && !text.empty()) text.remove_prefix(1);  // no "," before the first
+        if (!text.empty()) first = false;
+        emit(text);
+    });
+    {
+        nb::gil_scoped_release release;
+        emit(tail);
+        if (file && std::fflush(file.get()) != 0 && !write_errno) write_errno = errno ? errno : EIO;
+    }
+    if (write_errno) {
+        errno = write_errno;
+        PyErr_SetFromErrnoWithFilename(PyExc_OSError, path.c_str());
+        throw nb::python_error();
+    }
+    nb::dict result;
+    result["records"] = written;
+    result["bad"] = bad;
+    result["unconvertible"] = unconvertible;
     return result;
 }
 
@@ -1765,6 +1924,25 @@ NB_MODULE(_core, m) {
             "The key title: 222 $a, followed by $b when present.")
         .def("as_marc", &record_as_marc, "encoding"_a = nb::none(), nb::lock_self())
         .def("as_marc21", &record_as_marc, "encoding"_a = nb::none(), nb::lock_self())
+        .def(
+            "_export_json",
+            [](Record& r, bool compact) {
+                const auto style = compact ? rapidmarc::JsonStyle::compact : rapidmarc::JsonStyle::spaced;
+                return record_export(r, false, [&](const rapidmarc::RecordView& v, const rapidmarc::ExportOptions& o,
+                                                   std::string& out) { return rapidmarc::append_json(v, o, style, out); });
+            },
+            "compact"_a, nb::lock_self())
+        .def(
+            "_export_xml",
+            [](Record& r, bool utf8, bool xml_namespace) {
+                const auto charset = utf8 ? rapidmarc::XmlCharset::utf8 : rapidmarc::XmlCharset::ascii;
+                return record_export(r, true, [&](const rapidmarc::RecordView& v, rapidmarc::ExportOptions o,
+                                                  std::string& out) {
+                    o.xml_namespace = xml_namespace;
+                    return rapidmarc::append_marcxml(v, o, charset, out);
+                });
+            },
+            "utf8"_a, "namespace"_a, nb::lock_self())
         .def("_raw_bytes", [](Record& r) { return r.raw.is_valid() ? r.raw : nb::none(); })
         .def("_is_lazy", [](Record& r) { return !r.fields.is_valid(); });
 
@@ -1798,6 +1976,8 @@ NB_MODULE(_core, m) {
           "strict"_a, "recover"_a);
     m.def("extract", &bulk_extract, "source"_a, "kind"_a, "specs"_a, "workers"_a, "to_unicode"_a, "force_utf8"_a,
           "utf8_handling"_a, "file_encoding"_a, "strict"_a, "recover"_a);
+    m.def("convert", &bulk_convert, "source"_a, "kind"_a, "destination"_a, "format"_a, "workers"_a, "force_utf8"_a,
+          "strict"_a, "recover"_a);
     m.def("parse_records", &bulk_parse, "data"_a, "workers"_a, "to_unicode"_a, "force_utf8"_a, "utf8_handling"_a,
           "file_encoding"_a, "strict"_a);
     py_types().record_type = m.attr("Record");
