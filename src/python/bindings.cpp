@@ -798,12 +798,18 @@ nb::bytes record_as_marc(Record& r, nb::object encoding) {
         if (!fp) throw nb::type_error("Record.fields must hold rapidmarc.Field objects");
         nb::ft_object_guard field_guard(h);
         Field& f = *fp;
-        nb::object tag = f.tag_str();
-        std::string t(utf8_of(tag));
-        if (!t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-            t = utf8_of(nb::str("{:03d}").format(nb::int_(tag)));
-        } else if (t.size() < 3) {
-            t.insert(0, 3 - t.size(), '0');
+        const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+        std::string t;
+        if (f.tag.size() == 3 && std::all_of(f.tag.begin(), f.tag.end(), digit)) {
+            t = f.tag;  // what pymarc's "{:03d}".format(int(tag)) gives for three digits
+        } else {
+            nb::object tag = f.tag_str();
+            t = utf8_of(tag);
+            if (!t.empty() && std::all_of(t.begin(), t.end(), digit)) {
+                t = utf8_of(nb::str("{:03d}").format(nb::int_(tag)));
+            } else if (t.size() < 3) {
+                t.insert(0, 3 - t.size(), '0');
+            }
         }
         b.begin_field(t);
         encode_field(b, f, target);
