@@ -170,6 +170,7 @@ def convert(
     force_utf8: bool,
     strict: bool,
     recover: bool,
+    progress: object = None,
 ) -> dict[str, int]: ...
 def parse_records(
     data: object,

@@ -11,7 +11,7 @@ is read in the calling thread. Bad records are skipped, as ``if record is None: 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, NamedTuple
 
 from . import _core
@@ -123,6 +123,7 @@ def convert(
     force_utf8: bool = False,
     strict: bool = False,
     recover: bool = False,
+    progress: Callable[[int], object] | None = None,
 ) -> ConvertResult:
     """Write every good record of ``source`` to ``destination`` in another format, natively.
 
@@ -132,7 +133,8 @@ def convert(
     to Unicode as ``MARCReader`` converts them. ``destination`` is a path (written natively,
     without the GIL) or a binary file object (written batch by batch). Bad records are skipped and
     counted; ``strict=True`` raises the first one's exception instead (the output then ends
-    early and is not a complete document).
+    early and is not a complete document). ``progress``, if given, is called after each batch
+    (about 1 MiB) with the number of input bytes consumed so far.
 
     >>> convert("records.mrc", "records.xml", to="xml")  # doctest: +SKIP
     ConvertResult(records=386, bad=0, unconvertible=0)
@@ -146,7 +148,7 @@ def convert(
         target = destination
     else:
         raise TypeError(f"destination must be a path or a binary file object, not {type(destination).__name__}")
-    result = _core.convert(native, kind, target, to, _workers(workers), force_utf8, strict, recover)
+    result = _core.convert(native, kind, target, to, _workers(workers), force_utf8, strict, recover, progress)
     return ConvertResult(result["records"], result["bad"], result["unconvertible"])
 
 

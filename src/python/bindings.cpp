@@ -1270,7 +1270,7 @@ struct FileCloser {
 };
 
 nb::dict bulk_convert(nb::object source, int kind, nb::object destination, std::string format, int workers,
-                      bool force_utf8, bool strict, bool recover) {
+                      bool force_utf8, bool strict, bool recover, nb::object progress) {
     ConvertFormat fmt;
     if (format == "json") fmt = ConvertFormat::json;
     else if (format == "xml") fmt = ConvertFormat::xml;
@@ -1360,6 +1360,11 @@ nb::dict bulk_convert(nb::object source, int kind, nb::object destination, std::
         if (fmt == ConvertFormat::json && first && !text.empty()) text.remove_prefix(1);  // no "," before the first
         if (!text.empty()) first = false;
         emit(text);
+        if (!progress.is_none() && batch.size() > 0) {  // input bytes consumed so far
+            const rapidmarc::FramedRecord& last = batch.frames.back();
+            nb::gil_scoped_acquire acquire;
+            progress(last.offset + last.size);
+        }
     });
     {
         nb::gil_scoped_release release;
@@ -1983,7 +1988,7 @@ NB_MODULE(_core, m) {
     m.def("extract", &bulk_extract, "source"_a, "kind"_a, "specs"_a, "workers"_a, "to_unicode"_a, "force_utf8"_a,
           "utf8_handling"_a, "file_encoding"_a, "strict"_a, "recover"_a);
     m.def("convert", &bulk_convert, "source"_a, "kind"_a, "destination"_a, "format"_a, "workers"_a, "force_utf8"_a,
-          "strict"_a, "recover"_a);
+          "strict"_a, "recover"_a, "progress"_a = nb::none());
     m.def("parse_records", &bulk_parse, "data"_a, "workers"_a, "to_unicode"_a, "force_utf8"_a, "utf8_handling"_a,
           "file_encoding"_a, "strict"_a);
     py_types().record_type = m.attr("Record");
