@@ -194,33 +194,34 @@ def cmd_split(args: argparse.Namespace) -> int:
         print("rapidmarc split: --records must be at least 1", file=sys.stderr)
         return 2
     prefix = args.prefix if args.prefix is not None else str(Path(args.file).with_suffix(""))
+    # First find where each part starts (the offset of every N-th item, bad ones included, reading
+    # with recovery so that damage does not end the file early), then copy the input's bytes
+    # between those offsets: every byte, junk between records too, lands in exactly one part.
     bar = Progress(f"split {Path(args.file).name}", _size(args.file), _progress_enabled(args))
-    files: list[str] = []
-    current: IO[bytes] | None = None
-    in_file = consumed = 0
-    try:
-        for record, reader in _items(args.file, args):
-            # A bad record's bytes are kept too (current_chunk): splitting loses nothing.
-            chunk = record._raw_bytes() if record is not None else reader.current_chunk
-            if record is not None and chunk is None:
-                chunk = record.as_marc()
-            if not chunk:
-                continue
-            if current is None or in_file == args.records:
-                if current is not None:
-                    current.close()
-                name = f"{prefix}{len(files) + 1:0{args.digits}d}.mrc"
-                current = open(name, "wb")  # noqa: SIM115 - closed when the next one opens
-                files.append(name)
-                in_file = 0
-            current.write(chunk)
-            in_file += 1
-            consumed += len(chunk)
-            bar.update(consumed)
-    finally:
-        if current is not None:
-            current.close()
+    cuts = [0]
+    with MARCReader(args.file, force_utf8=args.force_utf8, recover=True, workers=args.workers) as reader:
+        for n, _item in enumerate(reader):
+            offset = reader.current_offset or 0
+            if n and n % args.records == 0:
+                cuts.append(offset)
+            bar.update(offset)
     bar.finish()
+    files = []
+    with open(args.file, "rb") as source:
+        for k, start in enumerate(cuts):
+            end = cuts[k + 1] if k + 1 < len(cuts) else None
+            name = f"{prefix}{k + 1:0{args.digits}d}.mrc"
+            with open(name, "wb") as part:
+                source.seek(start)
+                remaining = None if end is None else end - start
+                while remaining is None or remaining > 0:
+                    block = source.read(1 << 20 if remaining is None else min(1 << 20, remaining))
+                    if not block:
+                        break
+                    part.write(block)
+                    if remaining is not None:
+                        remaining -= len(block)
+            files.append(name)
     print(f"{len(files)} files: {', '.join(files[:3])}{' ...' if len(files) > 3 else ''}", file=sys.stderr)
     return 0
 
@@ -284,7 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="stop at the first bad record")
     p.set_defaults(func=cmd_convert)
 
-    p = sub.add_parser("split", parents=[common], help="split a file into files of N records (bad records kept)")
+    p = sub.add_parser(
+        "split", parents=[common], help="split a file into files of N records (every byte kept, damage included)"
+    )
     p.add_argument("file")
     p.add_argument("--records", type=int, required=True, help="records per output file")
     p.add_argument("--prefix", default=None, help="output name prefix (default: the input's name without .mrc)")

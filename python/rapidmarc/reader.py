@@ -57,7 +57,7 @@ class MARCReader(_core.Reader, Reader):
     framing error (RecordLengthInvalid, TruncatedRecord, EndOfRecordNotFound) iteration ends.
     ``permissive`` is accepted and, as in pymarc, changes nothing.
 
-    rapidmarc adds two keyword-only options:
+    rapidmarc adds these keyword-only options and one attribute:
 
     * ``strict=True`` raises the exception instead of yielding ``None``; it carries
       ``record_index``, ``byte_offset`` and ``detail``.
@@ -68,6 +68,8 @@ class MARCReader(_core.Reader, Reader):
       whose data is not UTF-8 but converts cleanly as MARC-8 is read as MARC-8. Such a record's
       leader/09 is corrected, and its index is listed in ``corrected_records``. The default
       (``None``) follows leader/09, as pymarc does.
+    * ``current_offset``: the byte offset in the input of the item last returned (record or
+      ``None``), next to pymarc's ``current_chunk`` and ``current_exception``.
     * ``workers=N`` parses a path or ``bytes`` on N threads (``None``: one per core), split into
       byte ranges at record boundaries; records still arrive in file order, exactly as with the
       default ``workers=1`` (one thread parsing one batch ahead). ``workers=0`` reads and parses in

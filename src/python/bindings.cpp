@@ -1079,6 +1079,7 @@ public:
                 if (pr.encoding_corrected) corrected_.append(fr.index);
                 current_chunk_ = nb::inst_ptr<Record>(rec)->raw;
                 current_exception_ = nb::none();
+                current_offset_ = fr.offset;
                 return rec;
             } catch (nb::python_error& e) {
                 err = nb::borrow(e.value());
@@ -1088,6 +1089,7 @@ public:
         }
         current_chunk_ = nb::bytes(bytes.data(), bytes.size());
         current_exception_ = err;
+        current_offset_ = fr.offset;
         if (strict_) raise_error_object(err);
         return nb::none();
     }
@@ -1099,6 +1101,7 @@ public:
     }
     nb::object current_chunk() const { return current_chunk_.is_valid() ? current_chunk_ : nb::none(); }
     nb::object current_exception() const { return current_exception_.is_valid() ? current_exception_ : nb::none(); }
+    nb::object current_offset() const { return current_offset_ ? nb::object(nb::int_(*current_offset_)) : nb::none(); }
 
 private:
     bool refill() {
@@ -1120,6 +1123,7 @@ private:
     std::mutex mutex_;
     nb::object current_chunk_;
     nb::object current_exception_;
+    std::optional<std::uint64_t> current_offset_;  // stream offset of the item last returned
     nb::list corrected_;  // indexes of records whose leader/09 encoding="auto" overruled
 };
 
@@ -2002,5 +2006,6 @@ NB_MODULE(_core, m) {
         .def("__iter__", [](nb::handle self) { return nb::borrow(self); })
         .def("__next__", &Reader::next)
         .def_prop_ro("current_chunk", &Reader::current_chunk)
-        .def_prop_ro("current_exception", &Reader::current_exception);
+        .def_prop_ro("current_exception", &Reader::current_exception)
+        .def_prop_ro("current_offset", &Reader::current_offset);
 }

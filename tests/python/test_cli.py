@@ -76,8 +76,12 @@ def test_progress_bar_when_asked(cli, capsys, utf8_path, tmp_path):
     assert "%" not in capsys.readouterr().err
 
 
-def test_split_loses_nothing(cli, capsys, tmp_path, real_path, data_dir):
-    for source in (real_path, data_dir / "edge" / "invalid_utf8_383.mrc"):
+def test_split_loses_nothing(cli, capsys, tmp_path, real_path, data_dir, loc_bytes):
+    damaged = tmp_path / "damaged.mrc"  # junk between records and a bad length: framing errors
+    damaged.write_bytes(
+        loc_bytes[:5000] + b"GARBAGE12345xx" + loc_bytes[5000:20000] + b"99999" + loc_bytes[20000:40000]
+    )
+    for source in (real_path, data_dir / "edge" / "invalid_utf8_383.mrc", damaged):
         prefix = tmp_path / f"{source.stem}_"
         assert cli.main(["split", str(source), "--records", "100", "--prefix", str(prefix)]) == 0
         parts = sorted(tmp_path.glob(f"{source.stem}_*.mrc"))

@@ -581,3 +581,14 @@ def test_fuzz_never_crashes_or_hangs(impl_name, seed):
     stats = summary["stats"]
     assert stats.get("default:record", 0) > 0 and stats.get("default:none", 0) > 0
     assert stats.get("recover:record", 0) >= stats.get("default:record", 0)
+
+
+def test_current_offset_is_where_each_item_starts(impl, loc_bytes):
+    damaged = loc_bytes[:5000] + b"junk" + loc_bytes[5000:]
+    for workers in (0, 1, 2):
+        reader = impl.MARCReader(damaged, recover=True, workers=workers)
+        assert reader.current_offset is None
+        for item in reader:
+            offset = reader.current_offset
+            chunk = reader.current_chunk if item is None else item._raw_bytes()
+            assert damaged[offset : offset + len(chunk)] == chunk
