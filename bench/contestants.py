@@ -34,7 +34,7 @@ from typing import Any
 
 PYTHON_LIBRARIES = ("pymarc", "rmarc", "mrrc", "rapidmarc")
 FILE_OBJECT_READERS = {"pymarc", "rmarc"}
-WORKLOADS = ("read", "title", "extract", "roundtrip", "json")
+WORKLOADS = ("read", "title", "extract", "roundtrip", "json", "xml")
 
 
 @dataclass
@@ -172,6 +172,22 @@ def run_records(lib: Library, workload: str, records: Iterable[Any], canonical: 
         res.ints["json_chars"] = size
         if canonical:
             res.ints["json"] = jcrc
+    elif workload == "xml":
+        to_xml = lib.mod.record_to_xml  # every contestant has pymarc's record_to_xml(record)
+        size = xcrc = 0
+        for rec in records:
+            if rec is None:
+                continue
+            n += 1
+            data = to_xml(rec)
+            if isinstance(data, str):
+                data = data.encode("utf-8")
+            size += len(data)
+            if canonical:
+                xcrc = zlib.crc32(data, xcrc)
+        res.ints["xml_bytes"] = size
+        if canonical:
+            res.ints["xml"] = xcrc
     else:
         raise ValueError(f"unknown workload {workload!r}")
     res.records = n
@@ -216,7 +232,7 @@ def combine(results: list[FileResult]) -> dict[str, int]:
     keys = sorted({k for r in results for k in r.ints})
     for key in keys:
         vals = [r.ints.get(key, 0) for r in results]
-        if key in ("value_chars", "json_chars"):
+        if key in ("value_chars", "json_chars", "xml_bytes"):
             out[key] = sum(vals)
         else:
             folded = 0
@@ -228,5 +244,5 @@ def combine(results: list[FileResult]) -> dict[str, int]:
 
 # Which digest keys are cheap enough to compute in every timed run (raw) and
 # which need the canonical, untimed pass.
-RAW_KEYS = {"records", "titles", "value_chars", "marc", "json_chars"}
-CANONICAL_KEYS = {"records", "titles", "values", "marc", "json"}
+RAW_KEYS = {"records", "titles", "value_chars", "marc", "json_chars", "xml_bytes"}
+CANONICAL_KEYS = {"records", "titles", "values", "marc", "json", "xml"}

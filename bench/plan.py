@@ -106,7 +106,7 @@ def _modes_group(corpus: Corpus, workers: tuple[int, ...]) -> list[Case]:
 def _workloads_group(n: int) -> list[Case]:
     cases = []
     for lib in PY:
-        for workload in ("roundtrip", "json"):
+        for workload in ("roundtrip", "json", "xml"):
             cases.append(Case("workloads", Corpus("utf8", n), lib, workload, "sequential"))
         for kind in ("marc8", "mixed", "peer"):
             cases.append(Case("workloads", Corpus(kind, n), lib, "extract", "sequential"))

@@ -184,6 +184,9 @@ KNOWN = {
     "record order, and drops a malformed 260 field that pymarc keeps",
     ("mrrc", "marc"): "mrrc writes the fields grouped by tag, not in the record's order",
     ("mrrc", "json"): "mrrc lists the fields grouped by tag, not in the record's order",
+    ("mrrc", "xml"): "mrrc's record_to_xml returns a str with an XML declaration and the namespace on "
+    "<record>, puts the tag attribute first and writes non-ASCII characters as UTF-8 (pymarc: bytes, "
+    "no declaration, &#N; references)",
 }
 
 
