@@ -24,7 +24,7 @@ from typing import IO
 
 from . import __version__
 from .bulk import FORMATS, convert, count
-from .exceptions import PymarcException
+from .exceptions import FatalReaderError, PymarcException
 from .marcxml import _record_xml
 from .reader import MARCReader
 from .record import Record
@@ -231,9 +231,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for path in args.files:
         bar = Progress(f"validate {Path(path).name}", _size(path), _progress_enabled(args))
         good = bad = consumed = 0
+        last_error: BaseException | None = None
         for record, reader in _items(path, args):
             if record is None:
                 bad += 1
+                last_error = reader.current_exception
                 if bar.enabled:
                     sys.stderr.write("\r")
                 print(f"{path}: {_describe(reader.current_exception)}")
@@ -244,7 +246,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 consumed += len(raw) if raw is not None else 0
             bar.update(consumed)
         bar.finish()
-        print(f"{path}: {good} good, {bad} bad")
+        stopped = ""
+        if last_error is not None and isinstance(last_error, FatalReaderError) and not args.recover:
+            stopped = " (reading stopped at the framing error; --recover reads on)"
+        print(f"{path}: {good} good, {bad} bad{stopped}")
         bad_total += bad
     return 1 if bad_total else 0
 

@@ -114,3 +114,15 @@ def test_convert_progress_reaches_the_input_size(impl, utf8_path):
     seen: list[int] = []
     impl.convert(str(utf8_path), io.BytesIO(), to="json", progress=seen.append)
     assert seen and seen == sorted(seen) and seen[-1] == utf8_path.stat().st_size
+
+
+def test_validate_says_when_a_framing_error_stopped_reading(impl, cli, capsys, tmp_path, loc_bytes):
+    damaged = tmp_path / "damaged.mrc"
+    damaged.write_bytes(loc_bytes[:5000] + b"GARBAGE12345xx" + loc_bytes[5000:])
+    assert cli.main(["validate", str(damaged)]) == 1
+    assert "--recover reads on" in capsys.readouterr().out
+    assert cli.main(["validate", str(damaged), "--recover"]) == 1
+    out = capsys.readouterr().out
+    assert "--recover reads on" not in out
+    items = list(impl.MARCReader(str(damaged), recover=True))
+    assert out.splitlines()[-1].endswith(f"{len(items) - items.count(None)} good, {items.count(None)} bad")
