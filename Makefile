@@ -7,7 +7,7 @@ CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 .PHONY: demo deps install test test-python test-cpp test-asan lint bench bench-full clean
 
 deps:
-	$(PYTHON) -m pip install -q "scikit-build-core>=0.10" "nanobind>=2.4" cmake ninja "pytest>=7" "pymarc==5.4.0" ruff mypy
+	$(PYTHON) -m pip install -q "scikit-build-core>=0.10" "nanobind>=2.4" cmake ninja "pytest>=7" "pymarc==5.4.0" pyarrow ruff mypy
 
 install: deps
 	$(PYTHON) -m pip install -q --no-build-isolation .
@@ -25,6 +25,9 @@ test-cpp:
 	cmake --build $(BUILD) -j2
 	ctest --test-dir $(BUILD) --output-on-failure
 	$(BUILD)/print_titles examples/sample.mrc > /dev/null
+	$(BUILD)/marc_to_xml examples/sample.mrc > $(BUILD)/sample.xml
+	$(PYTHON) -m rapidmarc convert examples/sample.mrc $(BUILD)/sample-python.xml --no-progress
+	cmp $(BUILD)/sample.xml $(BUILD)/sample-python.xml
 
 test-asan:
 	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DRAPIDMARC_BUILD_TESTS=ON -DRAPIDMARC_SANITIZE=ON

@@ -10,9 +10,11 @@
 //   batch.hpp        framing + parsing in owned batches, optionally ahead on a worker thread
 //   select.hpp       field specs ("245$a") and columnar value extraction
 //   export.hpp       MARC-in-JSON and MARCXML text of a record, as pymarc writes them
+//   arrow.hpp        selected values as Arrow columns (C data and stream interfaces)
 //   parallel.hpp     byte ranges of one input parsed on a thread pool, delivered in order
 #pragma once
 
+#include "rapidmarc/arrow.hpp"
 #include "rapidmarc/batch.hpp"
 #include "rapidmarc/error.hpp"
 #include "rapidmarc/export.hpp"

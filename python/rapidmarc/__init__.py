@@ -14,7 +14,7 @@ import atexit
 
 from . import _core
 from ._core import decode_ncr, marc8_to_unicode, unicode_to_marc8
-from .bulk import ConvertResult, convert, count, extract, parse_records
+from .bulk import ConvertResult, convert, count, extract, extract_arrow, parse_records
 from .constants import (
     DIRECTORY_ENTRY_LEN,
     END_OF_FIELD,
@@ -69,6 +69,7 @@ __all__ = [
     "count",
     "decode_ncr",
     "extract",
+    "extract_arrow",
     "map_records",
     "map_xml",
     "marc8_to_unicode",

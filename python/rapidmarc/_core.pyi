@@ -174,6 +174,26 @@ def convert(
     recover: bool,
     progress: object = None,
 ) -> dict[str, int]: ...
+class ArrowColumns:
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object: ...
+    @property
+    def num_rows(self) -> int: ...
+    @property
+    def column_names(self) -> list[str]: ...
+    @property
+    def num_batches(self) -> int: ...
+    def __len__(self) -> int: ...
+
+def extract_arrow(
+    source: object,
+    kind: int,
+    specs: list[str],
+    workers: int,
+    to_unicode: bool,
+    force_utf8: bool,
+    strict: bool,
+    recover: bool,
+) -> ArrowColumns: ...
 def parse_records(
     data: object,
     workers: int,

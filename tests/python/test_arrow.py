@@ -1,0 +1,67 @@
+"""rapidmarc.extract_arrow: Arrow columns through the PyCapsule interface, read by pyarrow."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.rapidmarc_only
+pa = pytest.importorskip("pyarrow", reason="pyarrow is needed to consume Arrow streams")
+
+SPECS = ["LDR", "001", "245", "245$a", "6XX$a", "999$z"]
+
+
+def _columns(table) -> dict[str, list]:
+    return {name: table.column(name).to_pylist() for name in table.column_names}
+
+
+def test_columns_equal_extract_on_every_real_file(impl, real_path):
+    for workers in (0, 2):
+        columns = impl.extract_arrow(str(real_path), SPECS, workers=workers)
+        table = pa.table(columns)
+        assert table.num_rows == columns.num_rows == len(columns) == impl.count(str(real_path))
+        assert table.column_names == SPECS == columns.column_names
+        assert table.schema.field("245$a").type == pa.list_(pa.string())
+        assert _columns(table) == impl.extract(str(real_path), SPECS, workers=workers)
+
+
+def test_a_stream_can_be_consumed_again_and_batch_by_batch(impl, loc_bytes):
+    columns = impl.extract_arrow(loc_bytes, ["001", "650$a"], workers=1)
+    first, second = pa.table(columns), pa.table(columns)
+    assert first.equals(second)
+    reader = pa.RecordBatchReader.from_stream(columns)
+    batches = list(reader)
+    assert len(batches) == columns.num_batches >= 1
+    assert sum(b.num_rows for b in batches) == columns.num_rows
+
+
+def test_bytes_mode_gives_binary_columns(impl, loc_bytes):
+    table = pa.table(impl.extract_arrow(loc_bytes, ["245$a"], to_unicode=False))
+    assert table.schema.field("245$a").type == pa.list_(pa.binary())
+    assert table.column("245$a").to_pylist() == impl.extract(loc_bytes, ["245$a"], to_unicode=False)["245$a"]
+
+
+def test_bad_records_are_skipped_or_raise(impl, data_dir):
+    path = data_dir / "edge" / "invalid_utf8_383.mrc"
+    if not path.is_file():
+        pytest.skip("edge file missing")
+    table = pa.table(impl.extract_arrow(str(path), ["001"]))
+    assert table.column("001").to_pylist() == impl.extract(str(path), ["001"])["001"]
+    with pytest.raises(UnicodeDecodeError):
+        impl.extract_arrow(str(path), ["001"], strict=True)
+
+
+def test_empty_input_and_bad_specs(impl):
+    table = pa.table(impl.extract_arrow(b"", ["001", "245$a"]))
+    assert table.num_rows == 0 and table.column_names == ["001", "245$a"]
+    with pytest.raises(ValueError, match="24"):
+        impl.extract_arrow(b"", ["24"])
+    with pytest.raises(TypeError):
+        impl.extract_arrow(b"", "245$a")
+
+
+def test_arrays_outlive_the_columns_object(impl, loc_bytes):
+    columns = impl.extract_arrow(loc_bytes, ["001"])
+    expected = impl.extract(loc_bytes, ["001"])["001"]
+    table = pa.table(columns)
+    del columns  # the table's buffers still point into the native batches, which it keeps alive
+    assert table.column("001").to_pylist() == expected
