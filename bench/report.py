@@ -346,7 +346,8 @@ def plots(report: dict[str, Any], out_dir: Path) -> list[Path]:
         ax.barh(range(len(rows)), [r["records_per_s"] for r in rows], color=[COLORS[r["library"]] for r in rows])
         ax.set_yticks(range(len(rows)), labels, fontsize=7)
         ax.invert_yaxis()
-        ax.set_xscale("log")
+        if rows:  # a partial run (--groups / --only) may have no rows here; log scale needs data
+            ax.set_xscale("log")
         ax.set_xlabel("records/s (log scale)")
         ax.set_title(f"{workload}: throughput by library and mode")
     fig.tight_layout()
@@ -393,12 +394,15 @@ def plots(report: dict[str, Any], out_dir: Path) -> list[Path]:
 
     # 3. scaling with corpus size
     fig, ax = plt.subplots(figsize=(7, 5))
+    plotted = False
     for lib in LIBS:
         pts = sorted((r["records"], r["records_per_s"]) for r in ok if r["group"] == "sizes" and r["library"] == lib)
         if pts:
             ax.plot(*zip(*pts, strict=True), marker="o", color=COLORS[lib], label=lib)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+            plotted = True
+    if plotted:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
     ax.set_xlabel("records in the corpus")
     ax.set_ylabel("records/s (sequential read)")
     ax.set_title("scaling with corpus size")
