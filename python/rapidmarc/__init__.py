@@ -14,7 +14,17 @@ import atexit
 
 from . import _core
 from ._core import decode_ncr, marc8_to_unicode, unicode_to_marc8
-from .bulk import ConvertResult, convert, count, extract, extract_arrow, parse_records
+from .bulk import (
+    ConvertResult,
+    RangeResult,
+    byte_ranges,
+    convert,
+    count,
+    extract,
+    extract_arrow,
+    parse_records,
+    read_range,
+)
 from .constants import (
     DIRECTORY_ENTRY_LEN,
     END_OF_FIELD,
@@ -65,6 +75,7 @@ atexit.register(_core._unregister)
 __version__ = "0.1.0"
 
 __all__ = [
+    "byte_ranges",
     "convert",
     "count",
     "decode_ncr",
@@ -75,6 +86,7 @@ __all__ = [
     "marc8_to_unicode",
     "parse_json_to_array",
     "parse_records",
+    "read_range",
     "parse_xml",
     "parse_xml_to_array",
     "record_to_xml",
@@ -109,6 +121,7 @@ __all__ = [
     "NoActiveFile",
     "NoFieldsFound",
     "PymarcException",
+    "RangeResult",
     "Reader",
     "Record",
     "RecordDirectoryInvalid",

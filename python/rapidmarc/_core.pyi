@@ -194,6 +194,16 @@ def extract_arrow(
     strict: bool,
     recover: bool,
 ) -> ArrowColumns: ...
+def read_range(
+    source: object,
+    kind: int,
+    start: int,
+    end: int,
+    to_unicode: bool,
+    force_utf8: bool,
+    utf8_handling: str,
+    file_encoding: str,
+) -> dict[str, Any]: ...
 def parse_records(
     data: object,
     workers: int,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import IO, NamedTuple
 
 from . import _core
-from .reader import _BYTES, Source, _classify, _workers
+from .reader import _BYTES, _PATH, Source, _classify, _workers
 from .record import Record
 
 
@@ -76,6 +76,61 @@ def extract(
         strict,
         recover,
     )
+
+
+class RangeResult(NamedTuple):
+    """What ``read_range`` read from one byte range."""
+
+    records: list[Record | None]  #: the records that start in the range, None for a bad one
+    errors: list[BaseException]  #: the exception of each None, in order
+    start: int | None  #: offset of the first record starting in the range (None: no record does)
+    end: int  #: offset just after the last record read
+    clean: bool  #: False if framing stopped at damage inside the range
+
+
+def read_range(
+    source: str | os.PathLike[str] | bytes | bytearray | memoryview,
+    start: int,
+    end: int,
+    *,
+    to_unicode: bool = True,
+    force_utf8: bool = False,
+    utf8_handling: str = "strict",
+    file_encoding: str = "iso8859-1",
+) -> RangeResult:
+    """The records that *start* in bytes ``[start, end)`` of a file or ``bytes``, read natively.
+
+    This is the unit of work of a partitioned reader (one Dask partition, one job of a cluster):
+    cut a file anywhere, e.g. with ``byte_ranges``, and every record belongs to exactly one range,
+    the one it starts in (its bytes may run past ``end``). A range finds its first record by
+    looking for a plausible record start (a record terminator followed by a record whose length
+    field leads to another terminator); a well-formed file is therefore partitioned exactly.
+    Damaged data can mislead that search, so a coordinator should check the chain: ranges cover
+    the input exactly when every result is ``clean`` and each one with records ``start``s where
+    the previous one with records ``end``ed (and the first starts at 0). Where that fails, read
+    the affected span with ``MARCReader`` (and ``recover=True``) instead.
+    """
+    native: object
+    if isinstance(source, str | os.PathLike):
+        kind, native = _PATH, os.fsdecode(source)
+    elif isinstance(source, bytes | bytearray | memoryview):
+        kind, native = _BYTES, source
+    else:
+        raise TypeError(f"read_range() needs a path or bytes, not {type(source).__name__}")
+    if start < 0 or end < start:
+        raise ValueError(f"need 0 <= start <= end, not start={start}, end={end}")
+    out = _core.read_range(native, kind, start, end, to_unicode, force_utf8, utf8_handling, file_encoding)
+    return RangeResult(out["records"], out["errors"], out["start"], out["end"], out["clean"])
+
+
+def byte_ranges(source: str | os.PathLike[str] | bytes | bytearray | memoryview, parts: int) -> list[tuple[int, int]]:
+    """``parts`` contiguous, nearly equal byte ranges covering ``source`` (a path or bytes), for
+    ``read_range``. Cuts fall anywhere; records are assigned to the range they start in."""
+    if parts < 1:
+        raise ValueError(f"parts must be at least 1, not {parts}")
+    size = os.path.getsize(source) if isinstance(source, str | os.PathLike) else len(memoryview(source))
+    cuts = [size * k // parts for k in range(parts + 1)]
+    return [(cuts[k], cuts[k + 1]) for k in range(parts)]
 
 
 def extract_arrow(
@@ -181,4 +236,14 @@ def convert(
     return ConvertResult(result["records"], result["bad"], result["unconvertible"])
 
 
-__all__ = ["ConvertResult", "convert", "count", "extract", "extract_arrow", "parse_records"]
+__all__ = [
+    "ConvertResult",
+    "RangeResult",
+    "byte_ranges",
+    "convert",
+    "count",
+    "extract",
+    "extract_arrow",
+    "parse_records",
+    "read_range",
+]

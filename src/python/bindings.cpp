@@ -1262,6 +1262,63 @@ nb::object bulk_extract(nb::object source, int kind, std::vector<std::string> sp
     return result;
 }
 
+// read_range(): the records that start in bytes [start, end) of a path or bytes object
+// (parallel.hpp's byte-range seam), for partitioned readers such as Dask's. Bad records are None
+// with their exception in "errors"; "start" / "end" / "clean" let a coordinator check that the
+// ranges it read chain into the whole input.
+nb::dict bulk_read_range(nb::object source, int kind, std::uint64_t start, std::uint64_t end, bool to_unicode,
+                         bool force_utf8, std::string utf8_handling, std::string file_encoding) {
+    const DecodeOptions o = DecodeOptions::make(to_unicode, force_utf8, utf8_handling, file_encoding);
+    rapidmarc::Batch batch;
+    rapidmarc::RangeInfo info;
+    std::string owned;
+    if (kind == kPath) {
+        const std::string path = nb::cast<std::string>(source);
+        try {
+            nb::gil_scoped_release release;
+            info = rapidmarc::read_range(rapidmarc::RangeInput::file(path), start, end, {}, o.parse_options(), batch);
+        } catch (const std::system_error& e) {
+            raise_os_error(e, path);
+        }
+    } else if (kind == kBytes) {
+        Py_buffer view;
+        if (PyObject_GetBuffer(source.ptr(), &view, PyBUF_SIMPLE) != 0) throw nb::python_error();
+        std::string_view bytes(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len));
+        if (!PyBytes_Check(source.ptr())) {  // a mutable buffer could change under us: copy it
+            owned.assign(bytes);
+            bytes = owned;
+        }
+        PyBuffer_Release(&view);  // the bytes object itself is kept alive by `source`
+        nb::gil_scoped_release release;
+        info = rapidmarc::read_range(rapidmarc::RangeInput::memory(bytes), start, end, {}, o.parse_options(), batch);
+    } else {
+        throw nb::type_error("read_range() needs a path or a bytes-like object (file objects cannot seek natively)");
+    }
+    nb::list records, errors;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        nb::object err = batch_error(batch, i);
+        if (!err.is_valid()) {
+            try {
+                records.append(build_record(batch.record(i), batch.parsed[i], o));
+                continue;
+            } catch (nb::python_error& e) {
+                err = nb::borrow(e.value());
+                err.attr("record_index") = batch.frames[i].index;
+                err.attr("byte_offset") = batch.frames[i].offset;
+            }
+        }
+        records.append(nb::none());
+        errors.append(err);
+    }
+    nb::dict out;
+    out["records"] = records;
+    out["errors"] = errors;
+    out["start"] = info.start == rapidmarc::RangeInfo::none ? nb::object(nb::none()) : nb::object(nb::int_(info.start));
+    out["end"] = info.end;
+    out["clean"] = info.clean;
+    return out;
+}
+
 // extract_arrow(): the values extract() selects, as Arrow columns (arrow.hpp) built on the threads
 // that parse, handed to Python consumers through the Arrow PyCapsule interface: no Python object
 // per value, and no copy on the way to pyarrow, polars or DuckDB.
@@ -2077,6 +2134,8 @@ NB_MODULE(_core, m) {
           "file_encoding"_a, "strict"_a);
     py_types().record_type = m.attr("Record");
 
+    m.def("read_range", &bulk_read_range, "source"_a, "kind"_a, "start"_a, "end"_a, "to_unicode"_a, "force_utf8"_a,
+          "utf8_handling"_a, "file_encoding"_a);
     m.def("extract_arrow", &bulk_extract_arrow, "source"_a, "kind"_a, "specs"_a, "workers"_a, "to_unicode"_a,
           "force_utf8"_a, "strict"_a, "recover"_a);
     nb::class_<ArrowColumns>(m, "ArrowColumns")
