@@ -2,9 +2,11 @@
 PYTHON ?= python3
 BUILD ?= build/cpp
 ASAN_BUILD ?= build/asan
+FUZZ_BUILD ?= build/fuzz
+FUZZ_SECONDS ?= 60
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: demo deps install test test-python test-cpp test-asan lint bench bench-full clean
+.PHONY: demo deps install test test-python test-cpp test-asan fuzz lint bench bench-full clean
 
 deps:
 	$(PYTHON) -m pip install -q "scikit-build-core>=0.10" "nanobind>=2.4" cmake ninja "pytest>=7" "pymarc==5.4.0" pyarrow ruff mypy
@@ -33,6 +35,16 @@ test-asan:
 	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DRAPIDMARC_BUILD_TESTS=ON -DRAPIDMARC_SANITIZE=ON
 	cmake --build $(ASAN_BUILD) -j2
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure
+
+# libFuzzer + ASan + UBSan on the core (needs clang: apt-get install clang). Each target runs for
+# FUZZ_SECONDS on seeds cut from the sample and the shared data; findings land in $(FUZZ_BUILD).
+fuzz:
+	cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRAPIDMARC_BUILD_FUZZERS=ON
+	cmake --build $(FUZZ_BUILD) -j2 --target fuzz_reader fuzz_marc8
+	$(PYTHON) tools/fuzz_seeds.py $(FUZZ_BUILD)/seeds examples/sample.mrc $(wildcard ../shared/data/real/*.mrc) $(wildcard ../shared/data/edge/*.mrc)
+	mkdir -p $(FUZZ_BUILD)/corpus/reader $(FUZZ_BUILD)/corpus/marc8
+	cd $(FUZZ_BUILD) && ./fuzz_reader -max_total_time=$(FUZZ_SECONDS) -max_len=20000 -timeout=10 -print_final_stats=1 corpus/reader seeds/reader
+	cd $(FUZZ_BUILD) && ./fuzz_marc8 -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -print_final_stats=1 corpus/marc8 seeds/marc8
 
 lint:
 	$(PYTHON) -m ruff check python tests bench examples tools
