@@ -19,6 +19,8 @@ Tables written (see src/core/unicode.cpp for the consumer):
     into a flat data array;
   * canonical composition pairs (exactly what NFC composes: composition exclusions, singletons and
     non-starter decompositions removed) as sorted 64-bit keys.
+  * ASCII folding: the first ASCII character of each code point's NFKD, for pymarc's rule for
+    subfield codes that are not ASCII.
 Hangul syllables are decomposed/composed algorithmically by the C++ code; only their flags are in the
 trie.
 """
@@ -241,7 +243,27 @@ def render(t) -> str:
     out.append("\n// Canonical composition pairs: key = first << 21 | second, sorted; value = composite.\n")
     out.append(fmt_array("std::uint64_t", "kCompKey", [(f << 21) | s for (f, s) in pair_keys], 8, hx))
     out.append(fmt_array("char32_t", "kCompValue", [t["pairs"][k] for k in pair_keys], 12, hx))
+    fold = ascii_fold()
+    out.append(
+        "\n// ASCII folding: for each non-ASCII code point whose compatibility decomposition (NFKD)\n"
+        "// contains an ASCII character, the first such character (pymarc's subfield code rule).\n"
+    )
+    out.append(fmt_array("char32_t", "kFoldCp", sorted(fold), 12, hx))
+    char = lambda c: f"'\\{c}'" if c in "'\\" else f"'{c}'"  # noqa: E731
+    out.append(fmt_array("char", "kFoldAscii", [fold[cp] for cp in sorted(fold)], 24, char))
     return "".join(out)
+
+
+def ascii_fold() -> dict[int, str]:
+    """cp -> first ASCII character of NFKD(chr(cp)), for non-ASCII scalar values that have one."""
+    fold = {}
+    for cp in range(0x80, MAX_CP):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        ascii_part = unicodedata.normalize("NFKD", chr(cp)).encode("ascii", "ignore").decode("ascii")
+        if ascii_part:
+            fold[cp] = ascii_part[0]
+    return fold
 
 
 # ----------------------------------------------------------------------------------------------

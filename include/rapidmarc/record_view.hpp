@@ -47,11 +47,34 @@ constexpr bool is_control_tag(std::string_view tag) noexcept {
 }
 
 struct SubfieldView {
-    char code = 0;           // first byte after the delimiter (may be non-ASCII in bad data)
+    // The code: the byte after the delimiter, or, when that byte is not ASCII, the code pymarc's
+    // rule gives (normalize_subfield_code below; the byte itself if the rule finds none).
+    char code = 0;
     std::string_view value;  // bytes after the code up to the next delimiter
+    std::uint8_t code_bytes = 1;  // bytes the code occupies before `value` (more when normalised)
+    bool normalized = false;      // `code` came from pymarc's rule, not from the byte itself
+
+    // The whole piece after the delimiter: the code's bytes and the value.
+    std::string_view piece() const noexcept { return {value.data() - code_bytes, value.size() + code_bytes}; }
 };
 
 // Iterates subfields of a data field's bytes: pieces after each 0x1F, empty pieces skipped.
+// pymarc's rule for a subfield whose code byte is not ASCII (its normalize_subfield_code):
+// `piece` is the code byte and the value. Decoded as UTF-8 when the whole piece is valid UTF-8
+// (the code then spans the first character), else as ISO 8859-1 (one byte); the code is the first
+// ASCII character of the text's NFKD, which may come from the value. Returns false when there is
+// none (pymarc then raises IndexError and the record is bad).
+struct NormalizedCode {
+    char code = 0;
+    std::size_t skip = 1;  // bytes of `piece` before the value
+};
+bool normalize_subfield_code(std::string_view piece, NormalizedCode& out) noexcept;
+
+class RecordView;
+// False when some subfield code of `record` is not ASCII and normalises to nothing: pymarc cannot
+// read such a record (IndexError), so rapidmarc's readers report it as bad.
+bool subfield_codes_readable(const RecordView& record) noexcept;
+
 class SubfieldIterator {
 public:
     using value_type = SubfieldView;
@@ -85,7 +108,11 @@ private:
             const std::string_view piece = rest_.substr(0, end);
             rest_ = end == std::string_view::npos ? std::string_view{} : rest_.substr(end);
             if (!piece.empty()) {
-                current_ = {piece[0], piece.substr(1)};
+                NormalizedCode n;
+                if (static_cast<unsigned char>(piece[0]) >= 0x80 && normalize_subfield_code(piece, n))
+                    current_ = {n.code, piece.substr(n.skip), static_cast<std::uint8_t>(n.skip), true};  // rare
+                else
+                    current_ = {piece[0], piece.substr(1), 1, false};
                 done_ = false;
                 return;
             }

@@ -23,6 +23,11 @@ void append_nfd(std::string_view in, std::string& out);
 // Very fast on ASCII.
 bool quick_nfc(std::string_view in) noexcept;
 
+// The first ASCII character of the compatibility decomposition (NFKD) of `cp`, or '\0' if it has
+// none (`cp` itself when it is ASCII). Python's unicodedata.normalize("NFKD", chr(cp)) keeps ASCII
+// characters in order, so folding a string character by character matches folding it whole.
+char ascii_fold(char32_t cp) noexcept;
+
 // Canonical combining class of a code point (0 for starters and for values > U+10FFFF).
 std::uint8_t combining_class(char32_t cp) noexcept;
 

@@ -194,6 +194,7 @@ def extract_arrow(
     strict: bool,
     recover: bool,
 ) -> ArrowColumns: ...
+def normalize_subfield_code(piece: bytes) -> tuple[str, int]: ...
 def read_range(
     source: object,
     kind: int,

@@ -128,7 +128,7 @@ def byte_ranges(source: str | os.PathLike[str] | bytes | bytearray | memoryview,
     ``read_range``. Cuts fall anywhere; records are assigned to the range they start in."""
     if parts < 1:
         raise ValueError(f"parts must be at least 1, not {parts}")
-    size = os.path.getsize(source) if isinstance(source, str | os.PathLike) else len(memoryview(source))
+    size = os.path.getsize(source) if isinstance(source, str | os.PathLike) else memoryview(source).nbytes
     cuts = [size * k // parts for k in range(parts + 1)]
     return [(cuts[k], cuts[k + 1]) for k in range(parts)]
 
@@ -215,7 +215,9 @@ def convert(
     ``MARCReader`` yields), ``"xml"`` (a MARCXML collection, as ``XMLWriter`` writes it) or
     ``"marc"`` (the good records' bytes unchanged: a cleaned copy). MARC-8 records are converted
     to Unicode as ``MARCReader`` converts them. ``destination`` is a path (written natively,
-    without the GIL) or a binary file object (written batch by batch). Bad records are skipped and
+    without the GIL, to ``<path>.partial`` and renamed into place once complete, so a failure
+    never leaves a partial file under the real name) or a binary file object (written batch by
+    batch; short writes are retried). Bad records are skipped and
     counted; ``strict=True`` raises the first one's exception instead (the output then ends
     early and is not a complete document). ``progress``, if given, is called after each batch
     (about 1 MiB) with the number of input bytes consumed so far.
@@ -226,8 +228,11 @@ def convert(
     if to not in FORMATS:
         raise ValueError(f"convert() writes one of {FORMATS}, not {to!r}")
     kind, native = _classify(source)
+    target: object
     if isinstance(destination, str | os.PathLike):
-        target: object = os.fsdecode(destination)
+        target = dest_path = os.fsdecode(destination)
+        if isinstance(source, str | os.PathLike) and os.path.exists(dest_path) and os.path.samefile(source, dest_path):
+            raise ValueError(f"convert() would overwrite its input {os.fsdecode(source)!r}")
     elif hasattr(destination, "write"):
         target = destination
     else:

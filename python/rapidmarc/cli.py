@@ -166,7 +166,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if os.path.abspath(args.output) == os.path.abspath(args.input):
+    same = os.path.abspath(args.output) == os.path.abspath(args.input) or (
+        os.path.exists(args.output) and os.path.exists(args.input) and os.path.samefile(args.output, args.input)
+    )
+    if same:
         print("rapidmarc convert: the output would overwrite the input", file=sys.stderr)
         return 2
     bar = Progress(f"{Path(args.input).name} -> {to}", _size(args.input), _progress_enabled(args))

@@ -7,7 +7,6 @@ The less frequently used methods are written here in Python and attached to it.
 
 from __future__ import annotations
 
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, NamedTuple
@@ -133,14 +132,7 @@ def _normalize_subfield_code(piece: bytes) -> tuple[str, int]:
     from .exceptions import BadSubfieldCodeWarning
 
     warnings.warn(BadSubfieldCodeWarning(piece), stacklevel=4)
-    skip = 1
-    try:
-        text = piece.decode("utf-8")
-        skip = len(text[0].encode("utf-8"))
-    except UnicodeDecodeError:
-        text = piece.decode("latin-1")
-    ascii_only = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return ascii_only[0], skip
+    return _core.normalize_subfield_code(piece)  # the core's rule (record_view.hpp), IndexError if none
 
 
 def _attach(native: type, methods: type) -> None:

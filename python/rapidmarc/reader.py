@@ -182,7 +182,7 @@ class JSONReader(Reader):
         record = Record()
         record.leader = Leader(obj["leader"])
         for item in obj["fields"]:
-            tag, content = next(iter(item.items()))
+            tag, content = list(item.items())[0]  # an empty object raises IndexError, as in pymarc
             if hasattr(content, "update") and "subfields" in content:
                 subfields = [Subfield(code, value) for sub in content["subfields"] for code, value in sub.items()]
                 indicators = Indicators(content["ind1"], content["ind2"])

@@ -32,6 +32,7 @@ namespace {
 // the children it still owns (a consumer may have moved one out, leaving its release null). A node
 // is owned by a unique_ptr until its struct is complete, so a throw half-way leaks nothing.
 struct SchemaNode {
+    SchemaNode(const char* f, const std::string& n) : format(f), name(n) {}
     std::string format, name;
     std::vector<ArrowSchema> children;
     std::vector<ArrowSchema*> child_ptrs;
@@ -50,9 +51,7 @@ void release_schema(ArrowSchema* schema) {
 template <class FillChild>
 void fill_schema(ArrowSchema* out, const char* format, const std::string& name, std::int64_t flags,
                  std::size_t n_children, FillChild&& fill_child) {
-    auto node = std::make_unique<SchemaNode>();
-    node->format = format;
-    node->name = name;
+    auto node = std::make_unique<SchemaNode>(format, name);
     node->children.resize(n_children, ArrowSchema{});
     for (std::size_t i = 0; i < n_children; ++i) {
         fill_child(i, &node->children[i]);

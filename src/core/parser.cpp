@@ -1,11 +1,50 @@
 #include "rapidmarc/parser.hpp"
 
 #include "rapidmarc/marc8.hpp"
+#include "rapidmarc/unicode.hpp"
 
 #include <algorithm>
 #include <cstring>
 
 namespace rapidmarc {
+
+bool normalize_subfield_code(std::string_view piece, NormalizedCode& out) noexcept {
+    const bool utf8 = is_valid_utf8(piece);
+    std::size_t i = 0;
+    bool first = true;
+    while (i < piece.size()) {
+        char32_t cp = static_cast<unsigned char>(piece[i]);
+        std::size_t n = 1;
+        if (utf8 && cp >= 0x80) n = unicode::decode_utf8(piece.substr(i), cp);
+        if (first) out.skip = n;
+        first = false;
+        const char c = unicode::ascii_fold(cp);
+        if (cp < 0x80 || c != '\0') {  // an ASCII character (NUL included) is its own fold
+            out.code = c;
+            return true;
+        }
+        i += n;
+    }
+    return false;
+}
+
+bool subfield_codes_readable(const RecordView& record) noexcept {
+    for (std::size_t i = 0; i < record.size(); ++i) {
+        const FieldView f = record.field(i);
+        if (f.is_control()) continue;
+        std::string_view rest = f.subfields().after_indicators;
+        while (!rest.empty()) {
+            rest.remove_prefix(1);  // the delimiter
+            const std::size_t end = rest.find(kSubfieldDelimiter);
+            const std::string_view piece = rest.substr(0, end);
+            rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
+            NormalizedCode n;
+            if (!piece.empty() && static_cast<unsigned char>(piece[0]) >= 0x80 && !normalize_subfield_code(piece, n))
+                return false;
+        }
+    }
+    return true;
+}
 
 namespace {
 

@@ -337,6 +337,14 @@ bool quick_nfc(std::string_view in) noexcept {
 
 std::uint8_t combining_class(char32_t cp) noexcept { return static_cast<std::uint8_t>(props_of(cp) & 0xFF); }
 
+char ascii_fold(char32_t cp) noexcept {
+    if (cp < 0x80) return static_cast<char>(cp);
+    const auto* begin = std::begin(tables::kFoldCp);
+    const auto* end = std::end(tables::kFoldCp);
+    const auto* it = std::lower_bound(begin, end, cp);
+    return it != end && *it == cp ? tables::kFoldAscii[it - begin] : '\0';
+}
+
 const char* unicode_version() noexcept { return tables::kUnicodeVersion; }
 
 }  // namespace rapidmarc::unicode

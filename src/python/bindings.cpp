@@ -255,10 +255,12 @@ struct Field {
             for (const auto& sf : v.subfields()) {
                 nb::object code;
                 std::string_view value = sf.value;
-                if (static_cast<unsigned char>(sf.code) < 0x80) {
+                if (!sf.normalized && static_cast<unsigned char>(sf.code) < 0x80) {
                     code = make_str({&sf.code, 1});
                 } else {
-                    std::string_view piece(sf.value.data() - 1, sf.value.size() + 1);  // code byte + value
+                    // pymarc's rule through Python, which also warns (BadSubfieldCodeWarning) and
+                    // raises IndexError when no code can be found.
+                    const std::string_view piece = sf.piece();
                     nb::tuple norm = nb::borrow<nb::tuple>(t.subfield_code(nb::bytes(piece.data(), piece.size())));
                     code = norm[0];
                     value = piece.substr(std::min(nb::cast<std::size_t>(norm[1]), piece.size()));
@@ -1016,6 +1018,14 @@ bool batch_ok(const rapidmarc::Batch& batch, std::size_t i) {
     return batch.frames[i].error == ErrorCode::ok && batch.parsed[i].error == ErrorCode::ok;
 }
 
+// A record MARCReader yields as a Record: parsed, and (rarely checked) every non-ASCII subfield
+// code normalises as pymarc's rule needs (else the reader yields None with pymarc's IndexError).
+bool batch_readable(const rapidmarc::Batch& batch, std::size_t i) {
+    if (!batch_ok(batch, i)) return false;
+    return !batch.parsed[i].bad_subfield_code ||
+           rapidmarc::subfield_codes_readable(rapidmarc::RecordView(batch.record(i), batch.parsed[i].entries));
+}
+
 [[noreturn]] void raise_error_object(nb::handle err) {
     PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(err.ptr())), err.ptr());
     throw nb::python_error();
@@ -1164,7 +1174,7 @@ std::uint64_t bulk_count(nb::object source, int kind, int workers, bool to_unico
     NativeInput in = open_input(std::move(source), kind, workers, ro, o.parse_options());
     std::uint64_t good = 0;
     drain_batches(in, strict, [&](const rapidmarc::Batch& batch) {
-        for (std::size_t i = 0; i < batch.size(); ++i) good += batch_ok(batch, i);
+        for (std::size_t i = 0; i < batch.size(); ++i) good += batch_readable(batch, i);
     });
     return good;
 }
@@ -1201,7 +1211,7 @@ nb::object bulk_extract(nb::object source, int kind, std::vector<std::string> sp
         auto payload = std::make_unique<ExtractPayload>();
         std::string scratch;
         for (std::size_t i = 0; i < batch.size(); ++i) {
-            if (!batch_ok(batch, i)) continue;
+            if (!batch_readable(batch, i)) continue;
             const rapidmarc::ParsedRecord& pr = batch.parsed[i];
             const rapidmarc::TextEncoding enc = !to_unicode ? rapidmarc::TextEncoding::bytes
                                                 : pr.utf8   ? rapidmarc::TextEncoding::utf8
@@ -1342,7 +1352,7 @@ ArrowColumns bulk_extract_arrow(nb::object source, int kind, std::vector<std::st
         payload->columns = std::make_shared<rapidmarc::ColumnBatch>(specs.size());
         std::string scratch;
         for (std::size_t i = 0; i < batch.size(); ++i) {
-            if (!batch_ok(batch, i)) continue;
+            if (!batch_readable(batch, i)) continue;
             const rapidmarc::ParsedRecord& pr = batch.parsed[i];
             const rapidmarc::TextEncoding enc = !to_unicode ? rapidmarc::TextEncoding::bytes
                                                 : pr.utf8   ? rapidmarc::TextEncoding::utf8
@@ -1421,7 +1431,7 @@ nb::dict bulk_convert(nb::object source, int kind, nb::object destination, std::
     auto process = [fmt](rapidmarc::Batch& batch) {
         auto payload = std::make_unique<ConvertPayload>();
         for (std::size_t i = 0; i < batch.size(); ++i) {
-            if (!batch_ok(batch, i)) continue;
+            if (!batch_readable(batch, i)) continue;
             const rapidmarc::ParsedRecord& pr = batch.parsed[i];
             const std::string_view bytes = batch.record(i);
             if (fmt == ConvertFormat::marc) {
@@ -1451,14 +1461,32 @@ nb::dict bulk_convert(nb::object source, int kind, nb::object destination, std::
     };
 
     // The destination: a path opened here, or a binary file object written with the GIL held.
+    // The input is opened first: a missing input leaves no output behind.
+    rapidmarc::ReaderOptions ro;
+    ro.recover = recover;
+    NativeInput in = open_input(std::move(source), kind, workers, ro, o.parse_options(), process);
+
+    // A path is written to "<path>.partial" and renamed over the destination only once everything
+    // is written: an error, a strict-mode exception or an interrupt never leaves half a document
+    // (or a truncated input, when someone converts a file onto itself) under the real name.
     std::unique_ptr<std::FILE, FileCloser> file;
-    std::string path;
+    std::string path, partial;
+    bool committed = false;
+    struct RemovePartial {
+        const std::string& name;
+        const bool& committed;
+        ~RemovePartial() {
+            if (!name.empty() && !committed) std::remove(name.c_str());
+        }
+    } remove_partial{partial, committed};
     nb::object write_method;
     if (PyUnicode_Check(destination.ptr())) {
         path = nb::cast<std::string>(destination);
-        file.reset(std::fopen(path.c_str(), "wb"));
+        partial = path + ".partial";
+        file.reset(std::fopen(partial.c_str(), "wb"));
         if (!file) {
-            PyErr_SetFromErrnoWithFilename(PyExc_OSError, path.c_str());
+            PyErr_SetFromErrnoWithFilename(PyExc_OSError, partial.c_str());
+            partial.clear();
             throw nb::python_error();
         }
     } else {
@@ -1466,7 +1494,8 @@ nb::dict bulk_convert(nb::object source, int kind, nb::object destination, std::
     }
     int write_errno = 0;
     bool first = true;
-    // Runs without the GIL (drain_batches); returns false after a write error.
+    // Runs without the GIL (drain_batches); returns false after a write error. A file object's
+    // write() may take less than it is given (raw files, pipes): the rest is offered again.
     auto emit = [&](std::string_view text) -> bool {
         if (text.empty() || write_errno) return write_errno == 0;
         if (file) {
@@ -1474,7 +1503,13 @@ nb::dict bulk_convert(nb::object source, int kind, nb::object destination, std::
             return write_errno == 0;
         }
         nb::gil_scoped_acquire acquire;
-        write_method(nb::bytes(text.data(), text.size()));
+        while (!text.empty()) {
+            nb::object n = write_method(nb::bytes(text.data(), text.size()));
+            if (n.is_none()) break;  // file objects that do not report a count write everything
+            const auto done = nb::cast<std::size_t>(n);
+            if (done == 0) throw nb::value_error("convert(): the destination's write() accepted nothing");
+            text.remove_prefix(std::min(done, text.size()));
+        }
         return true;
     };
 
@@ -1485,15 +1520,12 @@ nb::dict bulk_convert(nb::object source, int kind, nb::object destination, std::
                                   : fmt == ConvertFormat::xml ? rapidmarc::kMarcXmlCollectionEnd
                                                               : std::string_view();
     std::uint64_t written = 0, unconvertible = 0, bad = 0;
-    rapidmarc::ReaderOptions ro;
-    ro.recover = recover;
-    NativeInput in = open_input(std::move(source), kind, workers, ro, o.parse_options(), process);
     {
         nb::gil_scoped_release release;
         emit(head);
     }
     drain_batches(in, strict, [&](rapidmarc::Batch& batch) {
-        for (std::size_t i = 0; i < batch.size(); ++i) bad += !batch_ok(batch, i);
+        for (std::size_t i = 0; i < batch.size(); ++i) bad += !batch_readable(batch, i);
         const auto& payload = static_cast<const ConvertPayload&>(*batch.payload);
         written += payload.written;
         unconvertible += payload.unconvertible;
@@ -1510,7 +1542,12 @@ nb::dict bulk_convert(nb::object source, int kind, nb::object destination, std::
     {
         nb::gil_scoped_release release;
         emit(tail);
-        if (file && std::fflush(file.get()) != 0 && !write_errno) write_errno = errno ? errno : EIO;
+        if (file) {
+            if (std::fflush(file.get()) != 0 && !write_errno) write_errno = errno ? errno : EIO;
+            if (std::fclose(file.release()) != 0 && !write_errno) write_errno = errno ? errno : EIO;
+            if (!write_errno && std::rename(partial.c_str(), path.c_str()) != 0) write_errno = errno ? errno : EIO;
+            committed = write_errno == 0;
+        }
     }
     if (write_errno) {
         errno = write_errno;
@@ -2134,6 +2171,15 @@ NB_MODULE(_core, m) {
           "file_encoding"_a, "strict"_a);
     py_types().record_type = m.attr("Record");
 
+    m.def(
+        "normalize_subfield_code",
+        [](nb::bytes piece) {
+            rapidmarc::NormalizedCode n;
+            if (!rapidmarc::normalize_subfield_code(std::string_view(piece.c_str(), piece.size()), n))
+                throw nb::index_error("string index out of range");  // what pymarc's rule raises
+            return nb::make_tuple(make_str({&n.code, 1}), n.skip);
+        },
+        "piece"_a);
     m.def("read_range", &bulk_read_range, "source"_a, "kind"_a, "start"_a, "end"_a, "to_unicode"_a, "force_utf8"_a,
           "utf8_handling"_a, "file_encoding"_a);
     m.def("extract_arrow", &bulk_extract_arrow, "source"_a, "kind"_a, "specs"_a, "workers"_a, "to_unicode"_a,

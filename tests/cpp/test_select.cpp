@@ -83,3 +83,23 @@ TEST(Select, Latin1TextBecomesUtf8) {
     append_text("caf\xe9", TextEncoding::latin1, out);
     EXPECT_EQ(out, "caf\xc3\xa9");
 }
+
+// pymarc's normalize_subfield_code, on the cases its rule distinguishes.
+TEST(SubfieldCodes, NonAsciiCodesNormaliseAsPymarc) {
+    NormalizedCode n;
+    ASSERT_TRUE(normalize_subfield_code("\xc3\xa9" "abc", n));  // é as UTF-8: 'e', skip the 2 bytes
+    EXPECT_EQ(n.code, 'e');
+    EXPECT_EQ(n.skip, 2u);
+    ASSERT_TRUE(normalize_subfield_code("\xe9" "abc", n));  // not UTF-8: ISO 8859-1, one byte
+    EXPECT_EQ(n.code, 'e');
+    EXPECT_EQ(n.skip, 1u);
+    ASSERT_TRUE(normalize_subfield_code("\xe2\x82\xac" "xyz", n));  // € has no ASCII: the code comes from the value
+    EXPECT_EQ(n.code, 'x');
+    EXPECT_EQ(n.skip, 3u);
+    ASSERT_TRUE(normalize_subfield_code("\xef\xbc\xa1", n));  // fullwidth A: compatibility decomposition
+    EXPECT_EQ(n.code, 'A');
+    EXPECT_FALSE(normalize_subfield_code("\xe2\x82\xac\xe2\x82\xac", n));  // nothing ASCII: pymarc's IndexError
+    // The iterator applies the rule, so selection sees pymarc's code and value.
+    const std::string rec = make_record({{"245", "10\x1f\xc3\xa9" "abc\x1f" "bdef"}});
+    EXPECT_EQ(values(rec, "245$e"), (std::vector<std::string>{"abc"}));
+}

@@ -4,7 +4,7 @@
 //     hang or read out of bounds (ASan + UBSan);
 //   * the parallel reader yields exactly the sequential reader's records and errors (offsets,
 //     sizes, error codes), with and without recovery;
-//   * exported JSON and ASCII MARCXML are pure ASCII;
+//   * exported JSON and ASCII MARCXML are pure ASCII; UTF-8 MARCXML and Arrow text are valid UTF-8;
 //   * a parsed record rebuilt field by field parses again to the same fields.
 //
 // The first input byte chooses options; the rest is the stream. Build and run: `make fuzz`.
@@ -61,15 +61,23 @@ void exercise_record(std::string_view bytes, const rapidmarc::ParsedRecord& pars
                                                  parse_field_spec("245"), parse_field_spec("6XX$ax")};
     std::string scratch;
     for (const FieldSpec& spec : specs) for_each_value(view, spec, enc, scratch, [](std::string_view) {});
+    const bool readable = !parsed.bad_subfield_code || subfield_codes_readable(view);
     ColumnBatch columns(specs.size());
     columns.append_row(view, specs, enc, scratch);
     check(columns.rows() == 1, "one row per record");
+    // Arrow strings must be valid UTF-8: what the strict reader accepts converts to valid text.
+    if (readable && (parsed.utf8 ? is_valid_utf8(view.bytes()) : true))
+        for (std::size_t c = 0; c < columns.columns(); ++c)
+            check(is_valid_utf8(columns.column(c).data), "Arrow text columns are valid UTF-8");
 
     ExportOptions options;
     options.encoding = enc;
     std::string json, xml;
     if (append_json(view, options, JsonStyle::spaced, json) == ErrorCode::ok) check(all_ascii(json), "JSON is ASCII");
     if (append_marcxml(view, options, XmlCharset::ascii, xml) == ErrorCode::ok) check(all_ascii(xml), "XML is ASCII");
+    std::string utf8_xml;
+    if (readable && append_marcxml(view, options, XmlCharset::utf8, utf8_xml) == ErrorCode::ok)
+        check(is_valid_utf8(utf8_xml), "UTF-8 MARCXML is valid UTF-8");
 
     // Rebuilt field by field, the record parses to the same fields.
     RecordBuilder builder;

@@ -296,3 +296,105 @@ def test_convert_refuses_bad_arguments(impl, loc_bytes, tmp_path):
         impl.convert(loc_bytes, 42, to="json")
     with pytest.raises(OSError):
         impl.convert(loc_bytes, tmp_path / "missing-dir" / "x.json", to="json")
+
+
+# ---------------------------------------------------------------------------
+# Subfield codes that are not ASCII, in the native paths (pymarc's normalize_subfield_code)
+# ---------------------------------------------------------------------------
+
+BAD_CODES = [
+    build_record([("001", "u1"), ("245", df("10", ("a", "T")) + b"\x1f\xc3\xa9abc")]),  # é (UTF-8)
+    build_record([("001", "u2"), ("245", df("10", ("a", "T")) + b"\x1f\xe2\x82\xacxyz")]),  # € then the value
+    build_record([("001", "u3"), ("245", df("10", ("a", "T")) + b"\x1f\xe2\x82\xac\xe2\x82\xac")]),  # no ASCII
+]
+
+
+@pytest.mark.rapidmarc_only
+def test_native_paths_normalise_codes_as_the_reader_does(impl, pymarc_ref):
+    import warnings
+
+    data = b"".join(BAD_CODES)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reader_items = list(impl.MARCReader(data))
+        pymarc_items = list(pymarc_ref.MARCReader(io.BytesIO(data)))
+    assert [r is None for r in reader_items] == [r is None for r in pymarc_items] == [False, False, True]
+    good = [r for r in pymarc_items if r is not None]
+    expected_json = _written(pymarc_ref, good, "json")
+    out = io.BytesIO()
+    assert impl.convert(data, out, to="json") == (2, 1, 0)
+    assert out.getvalue() == expected_json
+    xml = io.BytesIO()
+    impl.convert(data, xml, to="xml")
+    assert xml.getvalue() == _written(pymarc_ref, good, "xml")
+    assert impl.count(data) == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert impl.extract(data, ["245$e", "245$x"]) == {"245$e": [["abc"], []], "245$x": [[], ["xyz"]]}
+
+
+def test_normalize_subfield_code_equals_pymarc_on_every_bmp_character(impl, pymarc_ref, is_pymarc):
+    if is_pymarc:
+        pytest.skip("compares rapidmarc's native rule with pymarc's")
+    from rapidmarc import _core
+
+    ours, theirs = _core.normalize_subfield_code, pymarc_ref.record.normalize_subfield_code
+    for cp in range(0x80, 0x10000, 7):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        for piece in (chr(cp).encode() + b"q", chr(cp).encode(), bytes([cp & 0xFF]) + b"z\xff"):
+            try:
+                expected = theirs(piece)
+            except IndexError:
+                with pytest.raises(IndexError):
+                    ours(piece)
+                continue
+            assert ours(piece) == expected, (hex(cp), piece)
+
+
+def test_json_reader_raises_on_an_empty_field_object_as_pymarc(impl, pymarc_ref):
+    doc = json.dumps([{"leader": "x" * 24, "fields": [{}]}, {"leader": "y" * 24, "fields": [{"001": "a"}]}])
+    for module in (impl, pymarc_ref):
+        with pytest.raises(IndexError):
+            list(module.JSONReader(doc))
+
+
+@pytest.mark.rapidmarc_only
+def test_convert_never_truncates_its_input_or_leaves_partial_files(impl, loc_bytes, tmp_path):
+    src = tmp_path / "in.mrc"
+    src.write_bytes(loc_bytes)
+    with pytest.raises(ValueError, match="overwrite"):
+        impl.convert(src, src, to="marc")
+    link = tmp_path / "link.mrc"
+    link.symlink_to(src)
+    with pytest.raises(ValueError, match="overwrite"):
+        impl.convert(src, link, to="marc")
+    assert src.read_bytes() == loc_bytes
+    with pytest.raises(OSError):
+        impl.convert(tmp_path / "missing.mrc", tmp_path / "out.json", to="json")
+    assert not (tmp_path / "out.json").exists()
+    bad = tmp_path / "bad.mrc"
+    bad.write_bytes(loc_bytes[:3000] + b"\xff" * 20 + loc_bytes[3000:])
+    with pytest.raises((impl.PymarcException, UnicodeDecodeError)):
+        impl.convert(bad, tmp_path / "strict.json", to="json", strict=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.mrc", "in.mrc", "link.mrc"]
+
+
+@pytest.mark.rapidmarc_only
+def test_convert_retries_short_writes(impl, loc_bytes):
+    class Trickle(io.RawIOBase):
+        def __init__(self):
+            self.data = bytearray()
+
+        def writable(self):
+            return True
+
+        def write(self, b):
+            chunk = bytes(b[:1000])
+            self.data += chunk
+            return len(chunk)
+
+    sink, expected = Trickle(), io.BytesIO()
+    impl.convert(loc_bytes, sink, to="xml")
+    impl.convert(loc_bytes, expected, to="xml")
+    assert bytes(sink.data) == expected.getvalue()

@@ -80,3 +80,12 @@ def test_empty_ranges_and_arguments(impl, loc_bytes, tmp_path):
         impl.read_range(tmp_path / "missing.mrc", 0, 10)
     with pytest.raises(TypeError):
         impl.read_range(42, 0, 1)  # type: ignore[arg-type]
+
+
+def test_byte_ranges_count_bytes_of_wide_buffers(impl, loc_bytes):
+    import array
+
+    wide = array.array("H")
+    wide.frombytes(loc_bytes if len(loc_bytes) % 2 == 0 else loc_bytes + b" ")
+    ranges = impl.byte_ranges(wide, 3)
+    assert ranges[-1][1] == len(wide) * wide.itemsize
