@@ -20,17 +20,30 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
+from xml.sax import make_parser
+from xml.sax.handler import feature_namespaces
+from xml.sax.xmlreader import IncrementalParser
 
 from . import __version__
 from .bulk import FORMATS, convert, count
 from .exceptions import FatalReaderError, PymarcException
-from .marcxml import _record_xml
-from .reader import MARCReader
+from .marcxml import XmlHandler, _record_xml
+from .reader import JSONReader, MARCMakerReader, MARCReader
 from .record import Record
+from .writer import JSONWriter, MARCWriter, TextWriter, Writer, XMLWriter
 
-# Output formats by file extension, for ``convert`` without --to.
-EXTENSIONS = {".json": "json", ".xml": "xml", ".marcxml": "xml", ".mrc": "marc", ".marc": "marc"}
+# Formats by file extension, for ``convert`` without --from / --to. Anything else reads as ISO 2709.
+EXTENSIONS = {
+    ".json": "json",
+    ".xml": "xml",
+    ".marcxml": "xml",
+    ".mrc": "marc",
+    ".marc": "marc",
+    ".mrk": "text",
+    ".txt": "text",
+}
+CONVERT_FORMATS = (*FORMATS, "text")
 
 
 class Progress:
@@ -160,9 +173,10 @@ def _write_bytes(out: IO[str], binary: IO[bytes] | None, data: bytes) -> None:
 
 def cmd_convert(args: argparse.Namespace) -> int:
     to = args.to or EXTENSIONS.get(Path(args.output).suffix.lower())
+    source = args.source_format or EXTENSIONS.get(Path(args.input).suffix.lower(), "marc")
     if to is None:
         print(
-            f"rapidmarc convert: cannot tell the format from {args.output!r}; use --to {{{','.join(FORMATS)}}}",
+            f"rapidmarc convert: cannot tell the format from {args.output!r}; use --to {{{','.join(CONVERT_FORMATS)}}}",
             file=sys.stderr,
         )
         return 2
@@ -172,6 +186,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
     if same:
         print("rapidmarc convert: the output would overwrite the input", file=sys.stderr)
         return 2
+    if source != "marc" or to == "text":
+        return _convert_in_python(args, source, to)
     bar = Progress(f"{Path(args.input).name} -> {to}", _size(args.input), _progress_enabled(args))
     result = convert(
         args.input,
@@ -190,6 +206,51 @@ def cmd_convert(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 1 if args.strict and (result.bad or result.unconvertible) else 0
+
+
+def _records_from(path: str, source: str, args: argparse.Namespace) -> Iterator[Record | None]:
+    """Records of a MARCXML, MARC-in-JSON, MARCMaker or ISO 2709 file (None for bad ISO 2709 ones)."""
+    if source == "xml":  # streamed: SAX hands over each record as it is read
+        queue: list[Record] = []
+        handler = XmlHandler()
+        handler.process_record = queue.append  # type: ignore[method-assign, assignment]
+        parser = cast(IncrementalParser, make_parser())  # expat's reader takes data in pieces
+        parser.setContentHandler(handler)
+        parser.setFeature(feature_namespaces, True)
+        with open(path, "rb") as fh:
+            while block := fh.read(1 << 20):
+                parser.feed(block)
+                yield from queue
+                queue.clear()
+        parser.close()
+        yield from queue
+    elif source == "json":
+        yield from JSONReader(path)
+    elif source == "text":
+        yield from MARCMakerReader(path)
+    else:
+        for record, _reader in _items(path, args):
+            yield record
+
+
+def _convert_in_python(args: argparse.Namespace, source: str, to: str) -> int:
+    """Conversions the native engine does not do (from MARCXML, JSON or MARCMaker text, or to
+    MARCMaker text): pymarc-compatible readers and writers, record by record."""
+    written = bad = 0
+    binary = to in ("marc", "xml")
+    with open(args.output, "wb" if binary else "w", encoding=None if binary else "utf-8") as out:
+        writer: Writer = {"marc": MARCWriter, "xml": XMLWriter, "json": JSONWriter, "text": TextWriter}[to](out)
+        for record in _records_from(args.input, source, args):
+            if record is None:
+                bad += 1
+                if args.strict:
+                    raise ValueError(f"a bad record in {args.input} (use validate for details)")
+                continue
+            writer.write(record)
+            written += 1
+        writer.close(close_fh=False)
+    print(f"{written} records written to {args.output} ({bad} bad records skipped)", file=sys.stderr)
+    return 0
 
 
 def cmd_split(args: argparse.Namespace) -> int:
@@ -286,10 +347,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="at most this many records")
     p.set_defaults(func=cmd_dump, workers=1)
 
-    p = sub.add_parser("convert", parents=[common], help="convert a file to MARC-in-JSON, MARCXML or clean MARC")
+    p = sub.add_parser("convert", parents=[common], help="convert between ISO 2709, MARCXML, MARC-in-JSON and text")
     p.add_argument("input")
     p.add_argument("output")
-    p.add_argument("--to", choices=FORMATS, default=None, help="output format (default: from the output's extension)")
+    p.add_argument(
+        "--to", choices=CONVERT_FORMATS, default=None, help="output format (default: from the output's extension)"
+    )
+    p.add_argument(
+        "--from",
+        dest="source_format",
+        choices=CONVERT_FORMATS,
+        default=None,
+        help="input format (default: from the input's extension; ISO 2709 otherwise)",
+    )
     p.add_argument("--strict", action="store_true", help="stop at the first bad record")
     p.set_defaults(func=cmd_convert)
 

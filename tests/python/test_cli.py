@@ -126,3 +126,24 @@ def test_validate_says_when_a_framing_error_stopped_reading(impl, cli, capsys, t
     assert "--recover reads on" not in out
     items = list(impl.MARCReader(str(damaged), recover=True))
     assert out.splitlines()[-1].endswith(f"{len(items) - items.count(None)} good, {items.count(None)} bad")
+
+
+def test_convert_between_all_formats_round_trips(impl, cli, capsys, utf8_path, tmp_path):
+    records = [r for r in impl.MARCReader(str(utf8_path)) if r is not None]
+    original = b"".join(r.as_marc() for r in records)
+    for fmt in ("xml", "json"):
+        middle, back = tmp_path / f"m.{fmt}", tmp_path / f"back-{fmt}.mrc"
+        assert cli.main(["convert", str(utf8_path), str(middle), "--no-progress"]) == 0
+        assert cli.main(["convert", str(middle), str(back)]) == 0  # read by rapidmarc's XML / JSON readers
+        assert back.read_bytes() == original
+    text = tmp_path / "t.mrk"
+    assert cli.main(["convert", str(utf8_path), str(text)]) == 0
+    expected = io.StringIO()
+    writer = impl.TextWriter(expected)
+    for record in records:
+        writer.write(record)
+    writer.close(close_fh=False)
+    assert text.read_text(encoding="utf-8") == expected.getvalue()
+    assert cli.main(["convert", str(text), str(tmp_path / "t.json"), "--from", "text"]) == 0
+    assert len(list(impl.JSONReader(str(tmp_path / "t.json")))) == len(records)
+    capsys.readouterr()
