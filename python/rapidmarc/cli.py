@@ -244,11 +244,15 @@ def _convert_in_python(args: argparse.Namespace, source: str, to: str) -> int:
             if record is None:
                 bad += 1
                 if args.strict:
-                    raise ValueError(f"a bad record in {args.input} (use validate for details)")
+                    break
                 continue
             writer.write(record)
             written += 1
         writer.close(close_fh=False)
+    if args.strict and bad:
+        os.remove(args.output)  # as the native path: no half-written output under the real name
+        print(f"rapidmarc convert: bad record {written} in {args.input}; nothing written", file=sys.stderr)
+        return 1
     print(f"{written} records written to {args.output} ({bad} bad records skipped)", file=sys.stderr)
     return 0
 

@@ -147,3 +147,15 @@ def test_convert_between_all_formats_round_trips(impl, cli, capsys, utf8_path, t
     assert cli.main(["convert", str(text), str(tmp_path / "t.json"), "--from", "text"]) == 0
     assert len(list(impl.JSONReader(str(tmp_path / "t.json")))) == len(records)
     capsys.readouterr()
+
+
+def test_convert_to_text_strict_stops_and_leaves_nothing(cli, capsys, data_dir, tmp_path):
+    bad = data_dir / "edge" / "invalid_utf8_383.mrc"
+    if not bad.is_file():
+        pytest.skip("edge file missing")
+    target = tmp_path / "out.mrk"
+    assert cli.main(["convert", str(bad), str(target), "--strict"]) == 1
+    assert not target.exists()
+    assert "bad record" in capsys.readouterr().err
+    assert cli.main(["convert", str(bad), str(target)]) == 0
+    assert "bad records skipped" in capsys.readouterr().err
