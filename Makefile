@@ -9,7 +9,7 @@ CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 .PHONY: demo deps install test test-python test-cpp test-asan fuzz lint bench bench-full clean
 
 deps:
-	$(PYTHON) -m pip install -q "scikit-build-core>=0.10" "nanobind>=2.4" cmake ninja "pytest>=7" "pymarc==5.4.0" pyarrow ruff mypy
+	$(PYTHON) -m pip install -q "scikit-build-core>=0.10" "nanobind>=2.4" cmake ninja "pytest>=7" "pymarc==5.4.0" pyarrow polars duckdb ruff mypy
 
 install: deps
 	$(PYTHON) -m pip install -q --no-build-isolation .

@@ -65,3 +65,16 @@ def test_arrays_outlive_the_columns_object(impl, loc_bytes):
     table = pa.table(columns)
     del columns  # the table's buffers still point into the native batches, which it keeps alive
     assert table.column("001").to_pylist() == expected
+
+
+def test_polars_and_duckdb_take_the_columns_directly(impl, loc_bytes):
+    pl = pytest.importorskip("polars")
+    duckdb = pytest.importorskip("duckdb")
+    columns = impl.extract_arrow(loc_bytes, ["001", "650$a"])
+    expected = impl.extract(loc_bytes, ["001", "650$a"])
+    frame = pl.DataFrame(columns)  # the PyCapsule stream, no pyarrow in between
+    assert frame["001"].to_list() == expected["001"]
+    assert frame["650$a"].to_list() == expected["650$a"]
+    cols = columns  # noqa: F841 - DuckDB finds Python variables by name
+    ((rows, subjects),) = duckdb.sql('select count(*), sum(len("650$a")) from cols').fetchall()
+    assert rows == len(expected["001"]) and subjects == sum(len(v) for v in expected["650$a"])
