@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -99,5 +100,12 @@ using ColumnBatches = std::vector<std::shared_ptr<const ColumnBatch>>;
 // batch. The stream, its schema and its arrays share ownership of the batches.
 void export_stream(std::shared_ptr<const ColumnBatches> batches, std::vector<std::string> names, bool binary,
                    ArrowArrayStream* out);
+
+// The same over batches made on demand: each get_next calls `next_batch` (on the consumer's thread)
+// and a null result ends the stream; an exception it throws becomes the stream's error (get_next
+// returns EINVAL, or ENOMEM for std::bad_alloc, and get_last_error gives its message). This is how
+// a file larger than memory streams into a consumer one batch at a time.
+using BatchSource = std::function<std::shared_ptr<const ColumnBatch>()>;
+void export_stream(BatchSource next_batch, std::vector<std::string> names, bool binary, ArrowArrayStream* out);
 
 }  // namespace rapidmarc

@@ -142,6 +142,7 @@ def extract_arrow(
     force_utf8: bool = False,
     strict: bool = False,
     recover: bool = False,
+    lazy: bool = False,
 ) -> _core.ArrowColumns:
     """The values ``extract`` selects, as Apache Arrow columns, without a Python object per value.
 
@@ -153,13 +154,21 @@ def extract_arrow(
     columns are built on the native threads that parse, one Arrow record batch per parsed batch
     (about 1 MiB of input), and handed over without copying.
 
+    With ``lazy=True`` (a path only) nothing is read until a consumer asks: each consumption reads
+    the file again and hands over each batch as it is parsed, so a dump larger than memory streams
+    through, e.g. ``duckdb.sql("select ... from cols")`` or ``pyarrow.RecordBatchReader.from_stream``.
+    ``num_rows`` is then ``None``; in strict mode the first bad record ends the stream with an error
+    that names it.
+
     >>> import pyarrow as pa  # doctest: +SKIP
     >>> table = pa.table(extract_arrow("records.mrc", ["001", "245$a", "650$a"]))  # doctest: +SKIP
     """
     if isinstance(specs, str):
         raise TypeError("specs must be a sequence of field specs such as ['001', '245$a'], not a str")
     kind, native = _classify(source)
-    return _core.extract_arrow(native, kind, list(specs), _workers(workers), to_unicode, force_utf8, strict, recover)
+    return _core.extract_arrow(
+        native, kind, list(specs), _workers(workers), to_unicode, force_utf8, strict, recover, lazy
+    )
 
 
 def parse_records(

@@ -131,10 +131,10 @@ void make_array(const std::shared_ptr<const ColumnBatch>& batch, ArrowArray* out
 
 // ---- stream ------------------------------------------------------------------------------------
 struct StreamState {
-    std::shared_ptr<const ColumnBatches> batches;
+    BatchSource next_batch;
     std::vector<std::string> names;
     bool binary = false;
-    std::size_t next = 0;
+    bool finished = false;
     std::string last_error;
 };
 
@@ -168,12 +168,14 @@ int stream_get_schema(ArrowArrayStream* stream, ArrowSchema* out) {
 int stream_get_next(ArrowArrayStream* stream, ArrowArray* out) {
     return guarded(stream, [&] {
         StreamState& s = state_of(stream);
-        if (s.next >= s.batches->size()) {
+        std::shared_ptr<const ColumnBatch> batch;
+        if (!s.finished) batch = s.next_batch();
+        if (!batch) {
+            s.finished = true;  // the source is not asked again after its end
             *out = ArrowArray{};  // release == nullptr: the end of the stream
             return;
         }
-        make_array((*s.batches)[s.next], out);
-        ++s.next;
+        make_array(batch, out);
     });
 }
 
@@ -191,8 +193,16 @@ void stream_release(ArrowArrayStream* stream) {
 
 void export_stream(std::shared_ptr<const ColumnBatches> batches, std::vector<std::string> names, bool binary,
                    ArrowArrayStream* out) {
+    export_stream(
+        [batches = std::move(batches), next = std::size_t{0}]() mutable -> std::shared_ptr<const ColumnBatch> {
+            return next < batches->size() ? (*batches)[next++] : nullptr;
+        },
+        std::move(names), binary, out);
+}
+
+void export_stream(BatchSource next_batch, std::vector<std::string> names, bool binary, ArrowArrayStream* out) {
     auto state = std::make_unique<StreamState>();
-    state->batches = std::move(batches);
+    state->next_batch = std::move(next_batch);
     state->names = std::move(names);
     state->binary = binary;
     out->get_schema = &stream_get_schema;

@@ -1332,38 +1332,75 @@ nb::dict bulk_read_range(nb::object source, int kind, std::uint64_t start, std::
 // extract_arrow(): the values extract() selects, as Arrow columns (arrow.hpp) built on the threads
 // that parse, handed to Python consumers through the Arrow PyCapsule interface: no Python object
 // per value, and no copy on the way to pyarrow, polars or DuckDB.
+// How extract_arrow reads: kept by a lazy ArrowColumns to read its file again for each stream.
+struct ColumnsRecipe {
+    std::string path;
+    std::vector<rapidmarc::FieldSpec> specs;
+    DecodeOptions options;
+    int workers = 1;
+    bool to_unicode = true;
+    bool strict = false;
+    bool recover = false;
+};
+
 struct ArrowColumns {
-    std::shared_ptr<const rapidmarc::ColumnBatches> batches;
+    std::shared_ptr<const rapidmarc::ColumnBatches> batches;  // eager: every batch, built already
+    std::shared_ptr<const ColumnsRecipe> recipe;              // lazy: read on demand, per stream
     std::vector<std::string> names;
     bool binary = false;
-    std::size_t rows = 0;
+    std::size_t rows = 0;  // eager only
 };
 
 struct ColumnsPayload final : rapidmarc::BatchPayload {
     std::shared_ptr<rapidmarc::ColumnBatch> columns;
 };
 
-ArrowColumns bulk_extract_arrow(nb::object source, int kind, std::vector<std::string> spec_texts, int workers,
-                                bool to_unicode, bool force_utf8, bool strict, bool recover) {
-    const DecodeOptions o = DecodeOptions::make(to_unicode, force_utf8, "strict", "iso8859-1");
-    const std::vector<rapidmarc::FieldSpec> specs = parse_specs(spec_texts);
-    auto process = [&specs, to_unicode](rapidmarc::Batch& batch) {
+// The process hook that turns each parsed batch into Arrow columns, on the thread that parsed it.
+std::function<void(rapidmarc::Batch&)> columns_hook(std::shared_ptr<const ColumnsRecipe> r) {
+    return [r = std::move(r)](rapidmarc::Batch& batch) {
         auto payload = std::make_unique<ColumnsPayload>();
-        payload->columns = std::make_shared<rapidmarc::ColumnBatch>(specs.size());
+        payload->columns = std::make_shared<rapidmarc::ColumnBatch>(r->specs.size());
         std::string scratch;
         for (std::size_t i = 0; i < batch.size(); ++i) {
             if (!batch_readable(batch, i)) continue;
             const rapidmarc::ParsedRecord& pr = batch.parsed[i];
-            const rapidmarc::TextEncoding enc = !to_unicode ? rapidmarc::TextEncoding::bytes
-                                                : pr.utf8   ? rapidmarc::TextEncoding::utf8
-                                                            : rapidmarc::TextEncoding::marc8;
-            payload->columns->append_row(rapidmarc::RecordView(batch.record(i), pr.entries), specs, enc, scratch);
+            const rapidmarc::TextEncoding enc = !r->to_unicode ? rapidmarc::TextEncoding::bytes
+                                                : pr.utf8      ? rapidmarc::TextEncoding::utf8
+                                                               : rapidmarc::TextEncoding::marc8;
+            payload->columns->append_row(rapidmarc::RecordView(batch.record(i), pr.entries), r->specs, enc, scratch);
         }
         batch.payload = std::move(payload);
     };
+}
+
+NativeInput open_columns_input(nb::object source, int kind, const ColumnsRecipe& r,
+                               std::function<void(rapidmarc::Batch&)> hook) {
     rapidmarc::ReaderOptions ro;
-    ro.recover = recover;
-    NativeInput in = open_input(std::move(source), kind, workers, ro, o.parse_options(), process);
+    ro.recover = r.recover;
+    return open_input(std::move(source), kind, r.workers, ro, r.options.parse_options(), std::move(hook));
+}
+
+ArrowColumns bulk_extract_arrow(nb::object source, int kind, std::vector<std::string> spec_texts, int workers,
+                                bool to_unicode, bool force_utf8, bool strict, bool recover, bool lazy) {
+    auto recipe = std::make_shared<ColumnsRecipe>();
+    recipe->specs = parse_specs(spec_texts);
+    recipe->options = DecodeOptions::make(to_unicode, force_utf8, "strict", "iso8859-1");
+    recipe->workers = workers;
+    recipe->to_unicode = to_unicode;
+    recipe->strict = strict;
+    recipe->recover = recover;
+    ArrowColumns out;
+    out.names = std::move(spec_texts);
+    out.binary = !to_unicode;
+    if (lazy) {
+        if (kind != kPath) throw nb::value_error("extract_arrow(lazy=True) reads a path (it reads it again per stream)");
+        recipe->path = nb::cast<std::string>(source);
+        // Fail now, not in the consumer, if the file cannot be opened.
+        open_columns_input(source, kind, *recipe, columns_hook(recipe));
+        out.recipe = std::move(recipe);
+        return out;
+    }
+    NativeInput in = open_columns_input(std::move(source), kind, *recipe, columns_hook(recipe));
     auto batches = std::make_shared<rapidmarc::ColumnBatches>();
     std::size_t rows = 0;
     drain_batches(in, strict, [&](rapidmarc::Batch& batch) {
@@ -1372,12 +1409,36 @@ ArrowColumns bulk_extract_arrow(nb::object source, int kind, std::vector<std::st
         rows += columns->rows();
         batches->push_back(std::move(columns));
     });
-    ArrowColumns out;
     out.batches = std::move(batches);
-    out.names = std::move(spec_texts);
-    out.binary = !to_unicode;
     out.rows = rows;
     return out;
+}
+
+// The next non-empty batch of columns from a lazy reader, or null at the end. Runs on the Arrow
+// consumer's thread, possibly without the GIL: only native code. In strict mode the first bad
+// record ends the stream with its error (the consumer raises it).
+std::shared_ptr<const rapidmarc::ColumnBatch> next_columns(NativeInput& in, bool strict) {
+    while (auto batch = in.stream->next()) {
+        if (strict) {
+            for (std::size_t i = 0; i < batch->size(); ++i) {
+                if (batch_readable(*batch, i)) continue;
+                const rapidmarc::FramedRecord& fr = batch->frames[i];
+                const rapidmarc::ParsedRecord& pr = batch->parsed[i];
+                rapidmarc::Error e;
+                e.code = fr.error != ErrorCode::ok ? fr.error : pr.error;
+                e.record_index = fr.index;
+                e.byte_offset = fr.offset;
+                e.detail = fr.error != ErrorCode::ok ? fr.detail : pr.detail;
+                if (e.code == ErrorCode::ok) e.detail = "a subfield code that is not ASCII folds to no ASCII character";
+                throw rapidmarc::ParseError(std::move(e));
+            }
+        }
+        std::shared_ptr<const rapidmarc::ColumnBatch> columns =
+            std::move(static_cast<ColumnsPayload&>(*batch->payload).columns);
+        in.stream->recycle(std::move(batch));
+        if (columns && columns->rows() > 0) return columns;
+    }
+    return nullptr;
 }
 
 void release_stream_capsule(PyObject* capsule) noexcept {
@@ -1393,7 +1454,15 @@ void release_stream_capsule(PyObject* capsule) noexcept {
 // The Arrow PyCapsule interface: a new stream over the same (shared, immutable) batches each call.
 nb::object arrow_c_stream(const ArrowColumns& columns, nb::object /*requested_schema: ours is the only one*/) {
     auto stream = std::make_unique<ArrowArrayStream>();
-    rapidmarc::export_stream(columns.batches, columns.names, columns.binary, stream.get());
+    if (columns.recipe) {  // lazy: a new reader of the file for this stream, pulled batch by batch
+        auto in = std::make_shared<NativeInput>(
+            open_columns_input(nb::str(columns.recipe->path.c_str()), kPath, *columns.recipe, columns_hook(columns.recipe)));
+        const bool strict = columns.recipe->strict;
+        rapidmarc::export_stream([in, strict] { return next_columns(*in, strict); }, columns.names, columns.binary,
+                                 stream.get());
+    } else {
+        rapidmarc::export_stream(columns.batches, columns.names, columns.binary, stream.get());
+    }
     PyObject* capsule = PyCapsule_New(stream.get(), "arrow_array_stream", &release_stream_capsule);
     if (!capsule) {
         stream->release(stream.get());
@@ -2183,13 +2252,23 @@ NB_MODULE(_core, m) {
     m.def("read_range", &bulk_read_range, "source"_a, "kind"_a, "start"_a, "end"_a, "to_unicode"_a, "force_utf8"_a,
           "utf8_handling"_a, "file_encoding"_a);
     m.def("extract_arrow", &bulk_extract_arrow, "source"_a, "kind"_a, "specs"_a, "workers"_a, "to_unicode"_a,
-          "force_utf8"_a, "strict"_a, "recover"_a);
+          "force_utf8"_a, "strict"_a, "recover"_a, "lazy"_a = false);
     nb::class_<ArrowColumns>(m, "ArrowColumns")
         .def("__arrow_c_stream__", &arrow_c_stream, "requested_schema"_a = nb::none())
-        .def_prop_ro("num_rows", [](const ArrowColumns& c) { return c.rows; })
+        .def_prop_ro("lazy", [](const ArrowColumns& c) { return static_cast<bool>(c.recipe); })
+        .def_prop_ro("num_rows",
+                     [](const ArrowColumns& c) -> nb::object {
+                         return c.recipe ? nb::none() : nb::object(nb::int_(c.rows));  // unknown until read
+                     })
         .def_prop_ro("column_names", [](const ArrowColumns& c) { return c.names; })
-        .def_prop_ro("num_batches", [](const ArrowColumns& c) { return c.batches->size(); })
-        .def("__len__", [](const ArrowColumns& c) { return c.rows; });
+        .def_prop_ro("num_batches",
+                     [](const ArrowColumns& c) -> nb::object {
+                         return c.recipe ? nb::none() : nb::object(nb::int_(c.batches->size()));
+                     })
+        .def("__len__", [](const ArrowColumns& c) {
+            if (c.recipe) throw nb::type_error("a lazy ArrowColumns has no length before it is read");
+            return c.rows;
+        });
 
     nb::class_<Reader>(m, "Reader")
         .def(nb::init<nb::object, int, bool, bool, std::string, std::string, bool, bool, int, bool>(),

@@ -1,6 +1,8 @@
 // Arrow columns and the C stream interface (pyarrow reads them in tests/python/test_arrow.py).
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -116,5 +118,30 @@ TEST(Arrow, EmptyColumnsHaveValidBuffersAndBinarySchemas) {
     EXPECT_EQ(values.length, 0);
     EXPECT_NE(values.buffers[2], nullptr);
     array.release(&array);
+    stream.release(&stream);
+}
+
+TEST(Arrow, OnDemandStreamsPullBatchesAndReportErrors) {
+    const std::vector<FieldSpec> specs = {parse_field_spec("001")};
+    int calls = 0;
+    ArrowArrayStream stream{};
+    export_stream(
+        [&]() -> std::shared_ptr<const ColumnBatch> {
+            ++calls;
+            if (calls == 1) return batch_of({kRecords[0]}, specs);
+            if (calls == 2) throw std::runtime_error("record 7 at byte offset 1234: bad length");
+            return nullptr;
+        },
+        {"001"}, false, &stream);
+    ArrowArray array{};
+    ASSERT_EQ(stream.get_next(&stream, &array), 0);
+    EXPECT_EQ(row_values(*array.children[0], 0), (std::vector<std::string>{"a1"}));
+    array.release(&array);
+    EXPECT_EQ(stream.get_next(&stream, &array), EINVAL);
+    EXPECT_STREQ(stream.get_last_error(&stream), "record 7 at byte offset 1234: bad length");
+    ASSERT_EQ(stream.get_next(&stream, &array), 0);  // the source's end
+    EXPECT_EQ(array.release, nullptr);
+    ASSERT_EQ(stream.get_next(&stream, &array), 0);  // and it is not asked again
+    EXPECT_EQ(calls, 3);
     stream.release(&stream);
 }

@@ -78,3 +78,31 @@ def test_polars_and_duckdb_take_the_columns_directly(impl, loc_bytes):
     cols = columns  # noqa: F841 - DuckDB finds Python variables by name
     ((rows, subjects),) = duckdb.sql('select count(*), sum(len("650$a")) from cols').fetchall()
     assert rows == len(expected["001"]) and subjects == sum(len(v) for v in expected["650$a"])
+
+
+def test_lazy_columns_stream_a_file_batch_by_batch(impl, real_path, tmp_path):
+    eager = pa.table(impl.extract_arrow(str(real_path), SPECS))
+    lazy = impl.extract_arrow(str(real_path), SPECS, lazy=True)
+    assert lazy.lazy and lazy.num_rows is None and lazy.num_batches is None
+    with pytest.raises(TypeError):
+        len(lazy)
+    assert pa.table(lazy).equals(eager)
+    assert pa.table(lazy).equals(eager)  # each consumption reads the file again
+    reader = pa.RecordBatchReader.from_stream(lazy)
+    assert sum(batch.num_rows for batch in reader) == eager.num_rows
+
+
+def test_lazy_columns_refuse_what_they_cannot_reread_and_report_errors(impl, loc_bytes, data_dir, tmp_path):
+    with pytest.raises(ValueError, match="path"):
+        impl.extract_arrow(loc_bytes, ["001"], lazy=True)
+    with pytest.raises(OSError):
+        impl.extract_arrow(tmp_path / "missing.mrc", ["001"], lazy=True)
+    bad = data_dir / "edge" / "invalid_utf8_383.mrc"
+    if not bad.is_file():
+        pytest.skip("edge file missing")
+    assert (
+        pa.table(impl.extract_arrow(str(bad), ["001"], lazy=True)).column("001").to_pylist()
+        == (impl.extract(str(bad), ["001"])["001"])
+    )
+    with pytest.raises(Exception, match="record 1 .*byte offset 665"):
+        pa.table(impl.extract_arrow(str(bad), ["001"], lazy=True, strict=True))
