@@ -147,22 +147,28 @@ ErrorCode check_field(std::string_view record, FieldEntry& entry, std::size_t in
     for (std::size_t p = first; p != std::string_view::npos; p = data.find(kSubfieldDelimiter, p + 1)) {
         if (p + 1 < data.size() && static_cast<unsigned char>(data[p + 1]) >= 0x80) bad_code = true;
     }
-    if (bad_code) {
-        // The Python layer normalises such codes (and decodes their values) itself.
-        out.bad_subfield_code = true;
-        return ErrorCode::ok;
-    }
-    if (check_utf8 && options.utf8_handling == Utf8Handling::strict && !is_valid_utf8(data))
-        return fail(out, ErrorCode::invalid_utf8, field_label(entry.tag_view(), index) + ": subfield data is not valid UTF-8");
-    if (check_marc8) {
-        for (const SubfieldView& sf : FieldView(entry.tag_view(), data).subfields()) {
-            if (converts_as_marc8(sf.value)) continue;
-            out.error_offset = static_cast<std::size_t>(sf.value.data() - record.data());
-            out.error_length = sf.value.size();
-            return fail(out, ErrorCode::invalid_marc8,
-                        field_label(entry.tag_view(), index) + ": subfield $" + std::string(1, sf.code) +
-                            " ends inside a MARC-8 escape sequence");
-        }
+    // A code that is not ASCII is normalised as pymarc does (SubfieldIterator); readers that build
+    // Python objects also warn about it, so they are told.
+    if (bad_code) out.bad_subfield_code = true;
+    const bool strict_utf8 = check_utf8 && options.utf8_handling == Utf8Handling::strict;
+    // The whole field at once is the fast check (delimiters are ASCII, so it is valid exactly when
+    // every value is); a field with odd codes is checked value by value, since the bytes a
+    // normalised code occupies are not decoded.
+    if (!check_marc8 && !(strict_utf8 && (bad_code || !is_valid_utf8(data)))) return ErrorCode::ok;
+    // Value by value, in order, as pymarc decodes them: the first value that does not decode is the
+    // error, and its bytes are the culprit (so the exception's positions are pymarc's).
+    for (const SubfieldView& sf : FieldView(entry.tag_view(), data).subfields()) {
+        // A code that normalises to nothing stops pymarc first (IndexError): the Python layer
+        // raises it, and the native bulk paths skip the record (subfield_codes_readable).
+        if (!sf.normalized && static_cast<unsigned char>(sf.code) >= 0x80) break;
+        const bool bad_utf8 = strict_utf8 && !is_valid_utf8(sf.value);
+        const bool bad_marc8 = !bad_utf8 && check_marc8 && !converts_as_marc8(sf.value);
+        if (!bad_utf8 && !bad_marc8) continue;
+        out.error_offset = static_cast<std::size_t>(sf.value.data() - record.data());
+        out.error_length = sf.value.size();
+        return fail(out, bad_utf8 ? ErrorCode::invalid_utf8 : ErrorCode::invalid_marc8,
+                    field_label(entry.tag_view(), index) + ": subfield $" + std::string(1, sf.code) +
+                        (bad_utf8 ? " is not valid UTF-8" : " ends inside a MARC-8 escape sequence"));
     }
     return ErrorCode::ok;
 }
