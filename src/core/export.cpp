@@ -115,39 +115,39 @@ void append_json_escaped(std::string_view utf8, std::string& out) {
         });
 }
 
+namespace {
+
+// ElementTree's escaping: & < > everywhere; in attributes also " and the three whitespace controls,
+// as character references.
+void append_xml_escaped(std::string_view utf8, XmlCharset charset, bool attribute, std::string& out) {
+    const auto keep = [attribute](unsigned char c) {
+        if (c == '&' || c == '<' || c == '>') return false;
+        return !attribute || (c != '"' && c != '\r' && c != '\n' && c != '\t');
+    };
+    scan(utf8, out, keep, [&](char32_t cp, std::string_view bytes) {
+        switch (cp) {
+            case '&': out += "&amp;"; return;
+            case '<': out += "&lt;"; return;
+            case '>': out += "&gt;"; return;
+            case '"': out += "&quot;"; return;  // reached in attributes only (text keeps them)
+            case '\r': out += "&#13;"; return;
+            case '\n': out += "&#10;"; return;
+            case '\t': out += "&#09;"; return;
+            default: break;
+        }
+        if (charset == XmlCharset::ascii) append_char_ref(cp, out);
+        else out.append(bytes);
+    });
+}
+
+}  // namespace
+
 void append_xml_text(std::string_view utf8, XmlCharset charset, std::string& out) {
-    scan(
-        utf8, out, [](unsigned char c) { return c != '&' && c != '<' && c != '>'; },
-        [&](char32_t cp, std::string_view bytes) {
-            switch (cp) {
-                case '&': out += "&amp;"; return;
-                case '<': out += "&lt;"; return;
-                case '>': out += "&gt;"; return;
-                default: break;
-            }
-            if (charset == XmlCharset::ascii) append_char_ref(cp, out);
-            else out.append(bytes);
-        });
+    append_xml_escaped(utf8, charset, false, out);
 }
 
 void append_xml_attribute(std::string_view utf8, XmlCharset charset, std::string& out) {
-    scan(
-        utf8, out,
-        [](unsigned char c) { return c != '&' && c != '<' && c != '>' && c != '"' && c != '\r' && c != '\n' && c != '\t'; },
-        [&](char32_t cp, std::string_view bytes) {
-            switch (cp) {
-                case '&': out += "&amp;"; return;
-                case '<': out += "&lt;"; return;
-                case '>': out += "&gt;"; return;
-                case '"': out += "&quot;"; return;
-                case '\r': out += "&#13;"; return;
-                case '\n': out += "&#10;"; return;
-                case '\t': out += "&#09;"; return;
-                default: break;
-            }
-            if (charset == XmlCharset::ascii) append_char_ref(cp, out);
-            else out.append(bytes);
-        });
+    append_xml_escaped(utf8, charset, true, out);
 }
 
 ErrorCode append_json(const RecordView& record, const ExportOptions& options, JsonStyle style, std::string& out) {

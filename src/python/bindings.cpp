@@ -928,6 +928,21 @@ struct NativeInput {
     throw nb::python_error();
 }
 
+// The bytes of a bytes-like object, to be read without the GIL: a bytes object's own buffer (it
+// is immutable; the caller keeps the object alive), or a copy in `owned` of a mutable buffer,
+// taken while the buffer is still exported, since other threads could resize it once the GIL goes.
+std::string_view borrow_bytes(nb::handle source, std::string& owned) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(source.ptr(), &view, PyBUF_SIMPLE) != 0) throw nb::python_error();
+    std::string_view bytes(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len));
+    if (!PyBytes_Check(source.ptr())) {
+        owned.assign(bytes);
+        bytes = owned;
+    }
+    PyBuffer_Release(&view);
+    return bytes;
+}
+
 // workers == 0: one stream, read and parsed in the caller's thread (the GIL released while native
 // code runs): what a thread pool of readers wants. workers == 1: parsed one batch ahead on a worker
 // thread (paths and bytes). workers > 1 or < 0 (one per core): a ParallelReader over byte ranges,
@@ -962,14 +977,8 @@ NativeInput open_input(nb::object source, int kind, int workers, const rapidmarc
     }
     if (kind == kBytes) {  // borrowed, kept alive by holding the object
         in.keep = source;
-        Py_buffer view;
-        if (PyObject_GetBuffer(source.ptr(), &view, PyBUF_SIMPLE) != 0) throw nb::python_error();
-        std::string_view bytes(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len));
-        PyBuffer_Release(&view);
-        if (!PyBytes_Check(source.ptr())) {  // mutable buffers are copied
-            in.owned = std::make_unique<std::string>(bytes);
-            bytes = *in.owned;
-        }
+        in.owned = std::make_unique<std::string>();  // at a stable address: the streams point into it
+        const std::string_view bytes = borrow_bytes(source, *in.owned);
         if (parallel) {
             in.stream = std::make_unique<rapidmarc::ParallelReader>(rapidmarc::RangeInput::memory(bytes), pa);
         } else {
@@ -1016,6 +1025,13 @@ nb::object batch_error(const rapidmarc::Batch& batch, std::size_t i) {
 
 bool batch_ok(const rapidmarc::Batch& batch, std::size_t i) {
     return batch.frames[i].error == ErrorCode::ok && batch.parsed[i].error == ErrorCode::ok;
+}
+
+// How the native bulk paths decode a parsed record's text, as MARCReader does with the default
+// file_encoding: bytes as they are without to_unicode, else UTF-8 or MARC-8 by the record.
+rapidmarc::TextEncoding text_encoding(const rapidmarc::ParsedRecord& pr, bool to_unicode) noexcept {
+    if (!to_unicode) return rapidmarc::TextEncoding::bytes;
+    return pr.utf8 ? rapidmarc::TextEncoding::utf8 : rapidmarc::TextEncoding::marc8;
 }
 
 // A record MARCReader yields as a Record: parsed, and (rarely checked) every non-ASCII subfield
@@ -1213,9 +1229,7 @@ nb::object bulk_extract(nb::object source, int kind, std::vector<std::string> sp
         for (std::size_t i = 0; i < batch.size(); ++i) {
             if (!batch_readable(batch, i)) continue;
             const rapidmarc::ParsedRecord& pr = batch.parsed[i];
-            const rapidmarc::TextEncoding enc = !to_unicode ? rapidmarc::TextEncoding::bytes
-                                                : pr.utf8   ? rapidmarc::TextEncoding::utf8
-                                                            : rapidmarc::TextEncoding::marc8;
+            const rapidmarc::TextEncoding enc = text_encoding(pr, to_unicode);
             const rapidmarc::RecordView view(batch.record(i), pr.entries);
             for (const auto& spec : specs) {
                 std::uint32_t n = 0;
@@ -1291,14 +1305,7 @@ nb::dict bulk_read_range(nb::object source, int kind, std::uint64_t start, std::
             raise_os_error(e, path);
         }
     } else if (kind == kBytes) {
-        Py_buffer view;
-        if (PyObject_GetBuffer(source.ptr(), &view, PyBUF_SIMPLE) != 0) throw nb::python_error();
-        std::string_view bytes(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len));
-        if (!PyBytes_Check(source.ptr())) {  // a mutable buffer could change under us: copy it
-            owned.assign(bytes);
-            bytes = owned;
-        }
-        PyBuffer_Release(&view);  // the bytes object itself is kept alive by `source`
+        const std::string_view bytes = borrow_bytes(source, owned);  // `source` keeps a bytes object alive
         nb::gil_scoped_release release;
         info = rapidmarc::read_range(rapidmarc::RangeInput::memory(bytes), start, end, {}, o.parse_options(), batch);
     } else {
@@ -1364,9 +1371,7 @@ std::function<void(rapidmarc::Batch&)> columns_hook(std::shared_ptr<const Column
         for (std::size_t i = 0; i < batch.size(); ++i) {
             if (!batch_readable(batch, i)) continue;
             const rapidmarc::ParsedRecord& pr = batch.parsed[i];
-            const rapidmarc::TextEncoding enc = !r->to_unicode ? rapidmarc::TextEncoding::bytes
-                                                : pr.utf8      ? rapidmarc::TextEncoding::utf8
-                                                               : rapidmarc::TextEncoding::marc8;
+            const rapidmarc::TextEncoding enc = text_encoding(pr, r->to_unicode);
             payload->columns->append_row(rapidmarc::RecordView(batch.record(i), pr.entries), r->specs, enc, scratch);
         }
         batch.payload = std::move(payload);
@@ -1509,7 +1514,7 @@ nb::dict bulk_convert(nb::object source, int kind, nb::object destination, std::
                 continue;
             }
             rapidmarc::ExportOptions eo;
-            eo.encoding = pr.utf8 ? rapidmarc::TextEncoding::utf8 : rapidmarc::TextEncoding::marc8;
+            eo.encoding = text_encoding(pr, true);
             const rapidmarc::RecordView view(bytes, pr.entries);
             const std::size_t mark = payload->text.size();
             ErrorCode rc;
