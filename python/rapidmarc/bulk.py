@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import IO, NamedTuple
 
 from . import _core
-from .reader import _BYTES, _PATH, Source, _classify, _workers
+from .reader import _BYTES, Source, _classify, _workers
 from .record import Record
 
 
@@ -110,13 +110,7 @@ def read_range(
     the previous one with records ``end``ed (and the first starts at 0). Where that fails, read
     the affected span with ``MARCReader`` (and ``recover=True``) instead.
     """
-    native: object
-    if isinstance(source, str | os.PathLike):
-        kind, native = _PATH, os.fsdecode(source)
-    elif isinstance(source, bytes | bytearray | memoryview):
-        kind, native = _BYTES, source
-    else:
-        raise TypeError(f"read_range() needs a path or bytes, not {type(source).__name__}")
+    kind, native = _classify(source)  # a file object is refused natively: it cannot be read at an offset
     if start < 0 or end < start:
         raise ValueError(f"need 0 <= start <= end, not start={start}, end={end}")
     out = _core.read_range(native, kind, start, end, to_unicode, force_utf8, utf8_handling, file_encoding)

@@ -14,7 +14,6 @@ found bad records, 2 for usage errors and unreadable files.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -28,7 +27,7 @@ from xml.sax.xmlreader import IncrementalParser
 from . import __version__
 from .bulk import FORMATS, convert, count
 from .exceptions import FatalReaderError, PymarcException
-from .marcxml import XmlHandler, _record_xml
+from .marcxml import XmlHandler
 from .reader import JSONReader, MARCMakerReader, MARCReader
 from .record import Record
 from .writer import JSONWriter, MARCWriter, TextWriter, Writer, XMLWriter
@@ -126,49 +125,47 @@ def cmd_count(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Utf8Text:
+    """A binary sink over a text stream that has no ``buffer`` (e.g. one redirected in tests)."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+
+    def write(self, data: bytes) -> int:
+        self.out.write(data.decode("utf-8"))
+        return len(data)
+
+
 def cmd_dump(args: argparse.Namespace) -> int:
     out = sys.stdout
-    binary = out.buffer if hasattr(out, "buffer") else None
-    written = 0
+    writer: Writer | None = None
     if args.format == "json":
-        out.write("[")
+        writer = JSONWriter(out)
     elif args.format == "xml":
         out.flush()
-        _write_bytes(out, binary, b'<?xml version="1.0" encoding="UTF-8"?>')
-        _write_bytes(out, binary, b'<collection xmlns="http://www.loc.gov/MARC21/slim">')
+        binary: IO[bytes] | _Utf8Text = getattr(out, "buffer", None) or _Utf8Text(out)
+        writer = XMLWriter(binary)  # type: ignore[arg-type]
+    written = 0
     for record, _reader in _items(args.file, args):
         if record is None:
             continue
         if args.limit is not None and written >= args.limit:
             break
-        if args.format == "text":
+        if writer is None:  # text: str(record), a blank line between records
             out.write(("\n" if written else "") + str(record) + "\n")
-        elif args.format == "json":
-            text = record._export_json(True)
-            out.write(("," if written else "") + (text if text is not None else _compact_json(record)))
         else:
-            out.flush()
-            _write_bytes(out, binary, _record_xml(record, True))
+            writer.write(record)
         written += 1
-    if args.format == "json":
-        out.write("]\n")
-    elif args.format == "xml":
-        out.flush()
-        _write_bytes(out, binary, b"</collection>\n")
+    if writer is not None:
+        writer.close(close_fh=False)
+        if args.format == "xml":
+            binary.write(b"\n")
+        else:
+            out.write("\n")
     out.flush()
-    return 0
-
-
-def _compact_json(record: Record) -> str:
-    return json.dumps(record.as_dict(), separators=(",", ":"))
-
-
-def _write_bytes(out: IO[str], binary: IO[bytes] | None, data: bytes) -> None:
-    if binary is not None:
-        binary.write(data)
+    if args.format == "xml" and hasattr(binary, "flush"):
         binary.flush()
-    else:  # a text-only stream (e.g. redirected in tests)
-        out.write(data.decode("utf-8"))
+    return 0
 
 
 def cmd_convert(args: argparse.Namespace) -> int:

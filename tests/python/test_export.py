@@ -29,6 +29,18 @@ def _lc(obj):
     return obj
 
 
+def _written(module, records, kind):
+    """What ``module``'s writer for ``kind`` (json, xml or text) writes for ``records``, as bytes."""
+    binary = kind == "xml"
+    out = io.BytesIO() if binary else io.StringIO()
+    writer = {"json": module.JSONWriter, "xml": module.XMLWriter, "text": module.TextWriter}[kind](out)
+    for record in records:
+        writer.write(record)
+    writer.close(close_fh=False)
+    value = out.getvalue()
+    return value if binary else value.encode()
+
+
 def _pairs(impl, pymarc_ref, path):
     with open(path, "rb") as fh:
         ours = [r for r in impl.MARCReader(fh) if r is not None]
@@ -54,18 +66,8 @@ def test_json_and_xml_equal_pymarc_on_utf8_records(impl, pymarc_ref, utf8_path):
 
 def test_writers_equal_pymarc_on_utf8_files(impl, pymarc_ref, utf8_path):
     ours, theirs = _pairs(impl, pymarc_ref, utf8_path)
-    outputs = []
-    for module, records in ((impl, ours), (pymarc_ref, theirs)):
-        text, binary = io.StringIO(), io.BytesIO()
-        json_writer, xml_writer = module.JSONWriter(text), module.XMLWriter(binary)
-        for record in records:
-            json_writer.write(record)
-            xml_writer.write(record)
-        json_writer.close(close_fh=False)
-        xml_writer.close(close_fh=False)
-        outputs.append((text.getvalue(), binary.getvalue()))
-    assert outputs[0][0] == outputs[1][0]
-    assert outputs[0][1] == outputs[1][1]
+    for kind in ("json", "xml"):
+        assert _written(impl, ours, kind) == _written(pymarc_ref, theirs, kind), kind
 
 
 def test_marc8_records_convert_as_pymarc_apart_from_the_documented_halves(impl, pymarc_ref, marc8_path, is_pymarc):
@@ -131,12 +133,7 @@ def test_special_characters_escape_as_pymarc(impl, pymarc_ref):
     theirs = next(iter(pymarc_ref.MARCReader(io.BytesIO(data))))
     assert ours.as_json() == theirs.as_json()
     assert impl.record_to_xml(ours) == pymarc_ref.record_to_xml(theirs)
-    binary, ref = io.BytesIO(), io.BytesIO()
-    for module, record, out in ((impl, ours, binary), (pymarc_ref, theirs, ref)):
-        writer = module.XMLWriter(out)
-        writer.write(record)
-        writer.close(close_fh=False)
-    assert binary.getvalue() == ref.getvalue()
+    assert _written(impl, [ours], "xml") == _written(pymarc_ref, [theirs], "xml")
 
 
 def test_bytes_records_cannot_become_json_as_in_pymarc(impl, pymarc_ref, loc_bytes):
@@ -156,12 +153,7 @@ def test_writers_refuse_what_is_not_a_record(impl):
 def test_xml_round_trip_reads_what_pymarc_reads(impl, pymarc_ref, utf8_path):
     with open(utf8_path, "rb") as fh:
         source = [r for r in pymarc_ref.MARCReader(fh) if r is not None]
-    buf = io.BytesIO()
-    writer = pymarc_ref.XMLWriter(buf)
-    for record in source:
-        writer.write(record)
-    writer.close(close_fh=False)
-    document = buf.getvalue()
+    document = _written(pymarc_ref, source, "xml")
     ours = impl.parse_xml_to_array(io.BytesIO(document))
     theirs = pymarc_ref.parse_xml_to_array(io.BytesIO(document))
     assert [record_shape(r) for r in ours] == [record_shape(r) for r in theirs]
@@ -188,12 +180,7 @@ def test_xml_reader_options(impl, pymarc_ref):
 
 def test_json_round_trip_reads_what_pymarc_reads(impl, pymarc_ref, utf8_path):
     ours_written, _ = _pairs(impl, pymarc_ref, utf8_path)
-    text = io.StringIO()
-    writer = impl.JSONWriter(text)
-    for record in ours_written:
-        writer.write(record)
-    writer.close(close_fh=False)
-    document = text.getvalue()
+    document = _written(impl, ours_written, "json").decode()
     ours = list(impl.JSONReader(document))
     theirs = list(pymarc_ref.JSONReader(document))
     assert [record_shape(r) for r in ours] == [record_shape(r) for r in theirs]
@@ -214,12 +201,7 @@ def test_json_reader_takes_a_path(impl, tmp_path, loc_bytes):
 def test_marcmaker_text_reads_as_pymarc_reads_it(impl, pymarc_ref, utf8_path):
     with open(utf8_path, "rb") as fh:
         source = [r for r in pymarc_ref.MARCReader(fh) if r is not None][:100]
-    text = io.StringIO()
-    writer = pymarc_ref.TextWriter(text)
-    for record in source:
-        writer.write(record)
-    writer.close(close_fh=False)
-    document = text.getvalue()
+    document = _written(pymarc_ref, source, "text").decode()
     ours = list(impl.MARCMakerReader(document))
     theirs = list(pymarc_ref.MARCMakerReader(document))
     assert [record_shape(r) for r in ours] == [record_shape(r) for r in theirs]
@@ -234,21 +216,6 @@ def test_marcmaker_bad_line_raises_as_pymarc(impl, pymarc_ref):
 # ---------------------------------------------------------------------------
 # rapidmarc.convert: whole files natively
 # ---------------------------------------------------------------------------
-
-
-def _written(module, records, kind):
-    """What pymarc-style writers produce for ``records``."""
-    if kind == "json":
-        out = io.StringIO()
-        writer = module.JSONWriter(out)
-    else:
-        out = io.BytesIO()
-        writer = module.XMLWriter(out)
-    for record in records:
-        writer.write(record)
-    writer.close(close_fh=False)
-    value = out.getvalue()
-    return value.encode() if isinstance(value, str) else value
 
 
 @pytest.mark.rapidmarc_only
