@@ -32,16 +32,8 @@ bool subfield_codes_readable(const RecordView& record) noexcept {
     for (std::size_t i = 0; i < record.size(); ++i) {
         const FieldView f = record.field(i);
         if (f.is_control()) continue;
-        std::string_view rest = f.subfields().after_indicators;
-        while (!rest.empty()) {
-            rest.remove_prefix(1);  // the delimiter
-            const std::size_t end = rest.find(kSubfieldDelimiter);
-            const std::string_view piece = rest.substr(0, end);
-            rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
-            NormalizedCode n;
-            if (!piece.empty() && static_cast<unsigned char>(piece[0]) >= 0x80 && !normalize_subfield_code(piece, n))
-                return false;
-        }
+        for (const SubfieldView& sf : f.subfields())  // the iterator leaves such a code as it is
+            if (!sf.normalized && static_cast<unsigned char>(sf.code) >= 0x80) return false;
     }
     return true;
 }
