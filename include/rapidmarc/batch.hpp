@@ -6,6 +6,10 @@
 // at most `queue_depth` finished batches waiting (bounded memory: a slow consumer stops the worker).
 // The worker only touches the ByteSource, so a source that calls back into a language runtime must
 // use the synchronous mode.
+//
+// Batch::readable() is the one definition of a record every consumer (reader, count, extract,
+// convert) accepts, and Batch::error() the one description of why a record is not; drain() is the
+// consumer loop that stops at the first unreadable record in strict mode.
 #pragma once
 
 #include <condition_variable>
@@ -49,6 +53,15 @@ struct Batch {
     void append(FramedRecord&& frame, std::string_view record_bytes);
     // Parses every framed record into `parsed` (cleared for framing errors).
     void parse(const ParseOptions& options);
+
+    // True for a record pymarc's MARCReader yields as a Record: framed, parsed, and every subfield
+    // code that is not ASCII folds to an ASCII one (pymarc raises IndexError for one that does not).
+    // The last check runs only for the rare records whose parse flagged such a code.
+    bool readable(std::size_t i) const noexcept;
+    // Why record i is not readable: its framing error, else its parse error (with the offending
+    // bytes of a text error as `culprit`), else ErrorCode::subfield_code_invalid (culprit: the
+    // subfield's code byte and value). A default (ok) Error for a readable record.
+    Error error(std::size_t i) const;
 };
 
 // Consumed batches kept for reuse, so that their buffers are allocated once. Thread-safe.
@@ -120,5 +133,26 @@ private:
     bool stop_ = false;
     std::thread worker_;
 };
+
+// The consumer loop over a stream: hands every batch to on_batch(Batch&) in stream order and
+// recycles it afterwards. With `strict`, a batch holding an unreadable record is not handed out:
+// ParseError(batch.error(i)) is thrown for its first unreadable record instead, so everything
+// handed out before is exactly the records that precede it. Exceptions of the stream and of
+// on_batch propagate.
+template <class Fn>
+void drain(BatchStream& stream, bool strict, Fn&& on_batch) {
+    while (std::unique_ptr<Batch> batch = stream.next()) {
+        if (strict) {
+            for (std::size_t i = 0; i < batch->size(); ++i) {
+                if (batch->readable(i)) continue;
+                Error error = batch->error(i);
+                stream.recycle(std::move(batch));
+                throw ParseError(std::move(error));
+            }
+        }
+        on_batch(*batch);
+        stream.recycle(std::move(batch));
+    }
+}
 
 }  // namespace rapidmarc

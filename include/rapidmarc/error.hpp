@@ -33,6 +33,7 @@ enum class ErrorCode : std::uint8_t {
     indicator_not_ascii,      // an indicator byte is not ASCII
     invalid_utf8,             // field data is not valid UTF-8 where UTF-8 is required
     invalid_marc8,            // MARC-8 text ends inside an escape sequence (pymarc: UnicodeDecodeError)
+    subfield_code_invalid,    // a subfield code that is not ASCII folds to no ASCII character (pymarc: IndexError)
     // Writer errors.
     tag_invalid,              // a tag is not exactly three bytes
     field_too_long,           // a field's data exceeds 9,999 bytes
@@ -58,6 +59,10 @@ struct Error {
     std::uint64_t record_index = 0;  // 0-based position of the record in the stream
     std::uint64_t byte_offset = 0;   // offset of the record's first byte in the stream
     std::string detail;              // what exactly was wrong, e.g. "length 'ab123' is not a number"
+    // The offending bytes of a text error (for exact decoding messages: pymarc's UnicodeDecodeError
+    // quotes them and gives positions within them); empty otherwise. The initializer lets existing
+    // aggregate initialisations {code, index, offset, detail} omit it without -Wextra warnings.
+    std::string culprit = {};
 
     explicit operator bool() const noexcept { return code != ErrorCode::ok; }
     // "truncated_record at record 3 (byte offset 4096): <detail>"

@@ -7,17 +7,22 @@
 //   record_view.hpp  zero-copy views of fields and subfields
 //   record.hpp       an owning, editable record
 //   writer.hpp       laying out ISO 2709 bytes
-//   batch.hpp        framing + parsing in owned batches, optionally ahead on a worker thread
+//   batch.hpp        framing + parsing in owned batches, optionally ahead on a worker thread;
+//                    what a readable record is (Batch::readable, Batch::error), drain()
 //   select.hpp       field specs ("245$a") and columnar value extraction
 //   export.hpp       MARC-in-JSON and MARCXML text of a record, as pymarc writes them
 //   arrow.hpp        selected values as Arrow columns (C data and stream interfaces)
 //   parallel.hpp     byte ranges of one input parsed on a thread pool, delivered in order
+//   input.hpp        ReadOptions and open_batches(): the one front door to a batch stream
+//   convert.hpp      whole-stream conversion to MARC-in-JSON, MARCXML or ISO 2709 (convert_file)
 #pragma once
 
 #include "rapidmarc/arrow.hpp"
 #include "rapidmarc/batch.hpp"
+#include "rapidmarc/convert.hpp"
 #include "rapidmarc/error.hpp"
 #include "rapidmarc/export.hpp"
+#include "rapidmarc/input.hpp"
 #include "rapidmarc/parallel.hpp"
 #include "rapidmarc/parser.hpp"
 #include "rapidmarc/reader.hpp"

@@ -1,8 +1,38 @@
 #include "rapidmarc/batch.hpp"
 
+#include <optional>
 #include <utility>
 
 namespace rapidmarc {
+
+namespace {
+
+// Where a record stops being readable for pymarc: the first subfield whose code is not ASCII and
+// folds to no ASCII character (SubfieldIterator leaves such a code unnormalised), with the
+// directory index of its field. Only the error path needs the location; readable() asks
+// subfield_codes_readable, which stops at the same subfield.
+struct UnreadableCode {
+    std::size_t entry = 0;
+    SubfieldView subfield;
+};
+
+std::optional<UnreadableCode> first_unreadable_code(const RecordView& record) noexcept {
+    for (std::size_t i = 0; i < record.size(); ++i) {
+        const FieldView f = record.field(i);
+        if (f.is_control()) continue;
+        for (const SubfieldView& sf : f.subfields())
+            if (!sf.normalized && static_cast<unsigned char>(sf.code) >= 0x80) return UnreadableCode{i, sf};
+    }
+    return std::nullopt;
+}
+
+// Codes whose ParsedRecord::error_offset/error_length locate the offending bytes; for the other
+// parse errors they may still point at the last field checked, which is not the culprit.
+bool is_text_error(ErrorCode code) noexcept {
+    return code == ErrorCode::indicator_not_ascii || code == ErrorCode::invalid_utf8 || code == ErrorCode::invalid_marc8;
+}
+
+}  // namespace
 
 BatchReader::BatchReader(std::unique_ptr<ByteSource> source, ReaderOptions reader_options, ParseOptions parse_options,
                          BatchOptions batch_options)
@@ -39,6 +69,43 @@ void Batch::parse(const ParseOptions& options) {
             parsed[i].clear();
         }
     }
+}
+
+bool Batch::readable(std::size_t i) const noexcept {
+    const ParsedRecord& p = parsed[i];
+    if (frames[i].error != ErrorCode::ok || p.error != ErrorCode::ok) return false;
+    return !p.bad_subfield_code || subfield_codes_readable(RecordView(record(i), p.entries));
+}
+
+Error Batch::error(std::size_t i) const {
+    const FramedRecord& f = frames[i];
+    const ParsedRecord& p = parsed[i];
+    Error e;
+    e.record_index = f.index;
+    e.byte_offset = f.offset;
+    if (f.error != ErrorCode::ok) {
+        e.code = f.error;
+        e.detail = f.detail;
+        return e;
+    }
+    const std::string_view bytes = record(i);
+    if (p.error != ErrorCode::ok) {
+        e.code = p.error;
+        e.detail = p.detail;
+        if (is_text_error(p.error)) e.culprit = bytes.substr(p.error_offset, p.error_length);
+        return e;
+    }
+    if (!p.bad_subfield_code) return {};
+    const std::optional<UnreadableCode> bad = first_unreadable_code(RecordView(bytes, p.entries));
+    if (!bad) return {};
+    static constexpr char hex[] = "0123456789abcdef";
+    const auto byte = static_cast<unsigned char>(bad->subfield.code);
+    e.code = ErrorCode::subfield_code_invalid;
+    e.detail = "field " + std::string(p.entries[bad->entry].tag_view()) + " (directory entry " +
+               std::to_string(bad->entry) + "): subfield code byte '\\x" + hex[byte >> 4] + hex[byte & 15] +
+               "' folds to no ASCII character";
+    e.culprit = bad->subfield.piece();
+    return e;
 }
 
 std::unique_ptr<Batch> BatchPool::take() {

@@ -20,6 +20,7 @@ std::string_view error_name(ErrorCode code) noexcept {
         case ErrorCode::indicator_not_ascii: return "indicator_not_ascii";
         case ErrorCode::invalid_utf8: return "invalid_utf8";
         case ErrorCode::invalid_marc8: return "invalid_marc8";
+        case ErrorCode::subfield_code_invalid: return "subfield_code_invalid";
         case ErrorCode::tag_invalid: return "tag_invalid";
         case ErrorCode::field_too_long: return "field_too_long";
         case ErrorCode::record_too_long: return "record_too_long";
@@ -46,6 +47,7 @@ std::string_view error_description(ErrorCode code) noexcept {
         case ErrorCode::indicator_not_ascii: return "indicators are not ASCII";
         case ErrorCode::invalid_utf8: return "field data is not valid UTF-8";
         case ErrorCode::invalid_marc8: return "MARC-8 text ends inside an escape sequence";
+        case ErrorCode::subfield_code_invalid: return "a subfield code that is not ASCII folds to no ASCII character";
         case ErrorCode::tag_invalid: return "tag is not exactly three bytes";
         case ErrorCode::field_too_long: return "field longer than 9,999 bytes cannot be written as ISO 2709";
         case ErrorCode::record_too_long: return "record longer than 99,999 bytes cannot be written as ISO 2709";

@@ -79,3 +79,168 @@ TEST(BatchReader, FramingErrorsTravelWithTheBatch) {
     EXPECT_EQ(batch->record(1), "abcde");
     EXPECT_FALSE(reader.next());
 }
+
+// ---- Batch::readable, Batch::error and drain(): one notion of a readable record ----------------
+
+namespace {
+
+// × then ÷ (valid UTF-8): a subfield code byte 0xC3 whose piece folds to no ASCII character, so
+// pymarc raises IndexError for the record.
+const std::string kUnfoldable = "\xc3\x97\xc3\xb7";
+
+std::string unreadable_code_record() {
+    return make_record({{"001", "odd"}, {"245", "10\x1f" "aTitle\x1f" + kUnfoldable}});
+}
+
+std::unique_ptr<Batch> one_batch(const std::string& data, ReaderOptions ro = {}) {
+    BatchReader reader(std::make_unique<MemorySource>(data), ro, {}, {});
+    auto batch = reader.next();
+    EXPECT_TRUE(batch);
+    EXPECT_FALSE(reader.next());
+    return batch;
+}
+
+}  // namespace
+
+TEST(BatchReadable, ReadableIsFramedParsedAndFoldableCodes) {
+    const std::string good = make_record({{"001", "a"}, {"245", "10\x1f" "aT"}});
+    const std::string folding = make_record({{"245", "10\x1f\xc3\xa9" "abc"}});  // é folds to 'e'
+    const std::string bad_utf8 = make_record({{"245", "10\x1f" "a\xff"}});
+    ReaderOptions ro;
+    ro.recover = true;
+    const auto batch = one_batch(good + folding + unreadable_code_record() + bad_utf8 + "abcde" + good, ro);
+    ASSERT_EQ(batch->size(), 6u);
+    EXPECT_TRUE(batch->readable(0));
+    EXPECT_TRUE(batch->readable(1));
+    EXPECT_TRUE(batch->parsed[1].bad_subfield_code);
+    EXPECT_FALSE(batch->readable(2));  // parses, but a code folds to nothing
+    EXPECT_EQ(batch->parsed[2].error, ErrorCode::ok);
+    EXPECT_FALSE(batch->readable(3));  // parse error
+    EXPECT_FALSE(batch->readable(4));  // framing error
+    EXPECT_TRUE(batch->readable(5));
+    EXPECT_FALSE(batch->error(0));
+    EXPECT_FALSE(batch->error(1));
+    EXPECT_FALSE(batch->error(5));
+}
+
+TEST(BatchReadable, ErrorsSayWhereAndWhat) {
+    const std::string good = make_record({{"001", "a"}});
+    const std::string bad_utf8 = make_record({{"001", "b"}, {"245", "10\x1f" "aok\x1f" "bx\xff"}});
+    const std::string odd = unreadable_code_record();
+    ReaderOptions ro;
+    ro.recover = true;
+    const std::string data = good + odd + bad_utf8 + "abcde" + good;
+    const auto batch = one_batch(data, ro);
+    ASSERT_EQ(batch->size(), 5u);
+
+    const Error code = batch->error(1);
+    EXPECT_EQ(code.code, ErrorCode::subfield_code_invalid);
+    EXPECT_EQ(code.record_index, 1u);
+    EXPECT_EQ(code.byte_offset, good.size());
+    EXPECT_EQ(code.culprit, kUnfoldable);  // the code byte and the value
+    EXPECT_NE(code.detail.find("field 245 (directory entry 1)"), std::string::npos) << code.detail;
+    EXPECT_NE(code.detail.find("\\xc3"), std::string::npos) << code.detail;
+    EXPECT_EQ(error_name(code.code), "subfield_code_invalid");
+    EXPECT_NE(code.message().find("subfield_code_invalid at record 1"), std::string::npos);
+
+    const Error text = batch->error(2);
+    EXPECT_EQ(text.code, ErrorCode::invalid_utf8);
+    EXPECT_EQ(text.record_index, 2u);
+    EXPECT_EQ(text.byte_offset, good.size() + odd.size());
+    EXPECT_EQ(text.culprit, "x\xff");  // the failing value, as pymarc's UnicodeDecodeError quotes it
+    EXPECT_EQ(text.detail, batch->parsed[2].detail);
+
+    const Error framing = batch->error(3);
+    EXPECT_EQ(framing.code, ErrorCode::record_length_invalid);
+    EXPECT_EQ(framing.record_index, 3u);
+    EXPECT_EQ(framing.byte_offset, good.size() + odd.size() + bad_utf8.size());
+    EXPECT_EQ(framing.detail, batch->frames[3].detail);
+    EXPECT_TRUE(framing.culprit.empty());
+}
+
+TEST(BatchReadable, StructuralErrorsHaveNoCulprit) {
+    std::string rec = make_record({{"001", "a"}, {"245", "10\x1f" "aT"}});
+    rec.replace(24 + 12 + 3, 4, "00x1");  // the second directory entry, after the first field was checked
+    const auto batch = one_batch(rec);
+    const Error e = batch->error(0);
+    EXPECT_EQ(e.code, ErrorCode::directory_entry_not_numeric);
+    EXPECT_TRUE(e.culprit.empty());
+}
+
+namespace {
+
+// Records seen by drain(), by their 001.
+std::vector<std::string> drained(const std::string& data, bool strict, std::size_t max_records, Error* error) {
+    BatchOptions bo;
+    bo.max_records = max_records;
+    ReaderOptions ro;
+    ro.recover = true;
+    BatchReader reader(std::make_unique<MemorySource>(data), ro, {}, bo);
+    std::vector<std::string> seen;
+    try {
+        drain(reader, strict, [&](Batch& batch) {
+            for (std::size_t i = 0; i < batch.size(); ++i)
+                seen.emplace_back(batch.readable(i) ? RecordView(batch.record(i), batch.parsed[i].entries).field(0).data()
+                                                    : "bad");
+        });
+    } catch (const ParseError& e) {
+        *error = e.error();
+    }
+    return seen;
+}
+
+}  // namespace
+
+TEST(Drain, PermissiveHandsOutEverything) {
+    const std::string data = many_records(5) + unreadable_code_record() + many_records(2);
+    Error error;
+    const auto seen = drained(data, false, 2, &error);
+    EXPECT_EQ(seen, (std::vector<std::string>{"0", "1", "2", "3", "4", "bad", "0", "1"}));
+    EXPECT_FALSE(error);
+}
+
+TEST(Drain, StrictStopsBeforeTheBatchOfTheFirstUnreadableRecord) {
+    // Batches of two: {0,1} {2,3} {4,odd} ... the third batch is never handed out.
+    const std::string data = many_records(5) + unreadable_code_record() + many_records(2);
+    Error error;
+    const auto seen = drained(data, true, 2, &error);
+    EXPECT_EQ(seen, (std::vector<std::string>{"0", "1", "2", "3"}));
+    EXPECT_EQ(error.code, ErrorCode::subfield_code_invalid);
+    EXPECT_EQ(error.record_index, 5u);
+
+    // A framing error is found the same way.
+    const auto framing = drained(many_records(3) + "abcde" + many_records(1), true, 10, &error);
+    EXPECT_TRUE(framing.empty());
+    EXPECT_EQ(error.code, ErrorCode::record_length_invalid);
+    EXPECT_EQ(error.record_index, 3u);
+}
+
+TEST(Drain, RecyclesEveryBatchAndPropagatesExceptions) {
+    // A stream that counts what comes back.
+    struct Counting final : BatchStream {
+        int left = 3, out = 0, back = 0;
+        std::unique_ptr<Batch> next() override {
+            if (left == 0) return nullptr;
+            --left;
+            ++out;
+            auto b = std::make_unique<Batch>();
+            const std::string rec = make_record({{"001", "x"}});
+            FramedRecord frame;
+            frame.size = rec.size();
+            b->append(std::move(frame), rec);
+            b->parse({});
+            return b;
+        }
+        void recycle(std::unique_ptr<Batch> batch) override { back += batch != nullptr; }
+    };
+    Counting all;
+    int calls = 0;
+    drain(all, true, [&](Batch&) { ++calls; });
+    EXPECT_EQ(calls, 3);
+    EXPECT_EQ(all.back, 3);
+
+    Counting failing;
+    EXPECT_THROW(drain(failing, false, [&](Batch&) { throw std::runtime_error("consumer failed"); }),
+                 std::runtime_error);
+    EXPECT_EQ(failing.out, 1);  // nothing more is read after the consumer's exception
+}

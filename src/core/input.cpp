@@ -1,0 +1,58 @@
+#include "rapidmarc/input.hpp"
+
+#include <utility>
+
+#include "rapidmarc/parallel.hpp"
+
+namespace rapidmarc {
+
+namespace {
+
+// The choice every front door makes the same way: byte ranges on a pool for workers > 1 (or < 0:
+// one per hardware thread), else one stream, parsed ahead on a worker thread unless workers == 0
+// (what a pool of readers wants: no second thread per reader).
+bool wants_parallel(const ReadOptions& options) noexcept { return options.workers < 0 || options.workers > 1; }
+
+BatchOptions batch_options(bool background, std::function<void(Batch&)> process) {
+    BatchOptions bo;
+    bo.background = background;
+    bo.process = std::move(process);
+    return bo;
+}
+
+ParallelOptions parallel_options(const ReadOptions& options, std::function<void(Batch&)> process) {
+    ParallelOptions pa;
+    pa.workers = options.workers < 0 ? 0u : static_cast<unsigned>(options.workers);
+    pa.reader = options.framing;
+    pa.parse = options.parse;
+    pa.process = std::move(process);
+    return pa;
+}
+
+}  // namespace
+
+std::unique_ptr<BatchStream> open_batches(const std::filesystem::path& path, const ReadOptions& options,
+                                          std::function<void(Batch&)> process) {
+    if (wants_parallel(options))
+        return std::make_unique<ParallelReader>(RangeInput::file(path), parallel_options(options, std::move(process)));
+    return std::make_unique<BatchReader>(std::make_unique<FileSource>(path), options.framing, options.parse,
+                                         batch_options(options.workers != 0, std::move(process)));
+}
+
+std::unique_ptr<BatchStream> open_batches_memory(std::string_view bytes, const ReadOptions& options,
+                                                 std::function<void(Batch&)> process) {
+    if (wants_parallel(options))
+        return std::make_unique<ParallelReader>(RangeInput::memory(bytes), parallel_options(options, std::move(process)));
+    return std::make_unique<BatchReader>(std::make_unique<MemorySource>(bytes), options.framing, options.parse,
+                                         batch_options(options.workers != 0, std::move(process)));
+}
+
+std::unique_ptr<BatchStream> open_batches(std::unique_ptr<ByteSource> source, const ReadOptions& options,
+                                          std::function<void(Batch&)> process) {
+    // The worker thread of a background reader would call the source; a source that enters a
+    // language runtime must only be called from the consumer's thread.
+    return std::make_unique<BatchReader>(std::move(source), options.framing, options.parse,
+                                         batch_options(false, std::move(process)));
+}
+
+}  // namespace rapidmarc
