@@ -53,7 +53,7 @@ def _instructions(cmd: list[str], out_dir: Path, tag: str) -> int:
     return int(m.group(1))
 
 
-def measure(records: int, native_bin: Path | None) -> dict[str, Any]:
+def measure(records: int, native_bin: Path | None, libraries: tuple[str, ...] = PYTHON_LIBRARIES) -> dict[str, Any]:
     """Instructions per record for each Python library (read and extract) and native."""
     if not shutil.which("valgrind"):
         return {"error": "valgrind not installed"}
@@ -63,7 +63,7 @@ def measure(records: int, native_bin: Path | None) -> dict[str, Any]:
         out_dir = Path(tmp)
         empty = out_dir / "empty.mrc"
         empty.write_bytes(b"")
-        for lib in PYTHON_LIBRARIES:
+        for lib in libraries:
             for workload in ("read", "extract"):
                 try:
                     counts = [
@@ -104,8 +104,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=2000)
     ap.add_argument("--native", type=Path, default=None, help="path of native_bench")
+    ap.add_argument(
+        "--libraries",
+        default=",".join(PYTHON_LIBRARIES),
+        help="comma-separated Python libraries to measure (A/B two builds: --libraries rapidmarc with PYTHONPATH set)",
+    )
     args = ap.parse_args()
-    print(json.dumps(measure(args.records, args.native), indent=1))
+    libraries = tuple(name for name in args.libraries.split(",") if name)
+    unknown = sorted(set(libraries) - set(PYTHON_LIBRARIES))
+    if unknown:
+        ap.error(f"unknown libraries {unknown}; choose from {PYTHON_LIBRARIES}")
+    print(json.dumps(measure(args.records, args.native, libraries), indent=1))
     return 0
 
 
