@@ -51,7 +51,7 @@ from .exceptions import (
     WriteNeedsRecord,
     _make_error,
 )
-from .field import Field, Indicators, Subfield, _normalize_subfield_code
+from .field import Field, Indicators, Subfield
 from .leader import Leader
 from .marcjson import JSONHandler, parse_json_to_array
 from .marcxml import (
@@ -65,11 +65,12 @@ from .marcxml import (
     record_to_xml,
     record_to_xml_node,
 )
+from .options import ReadOptions
 from .reader import JSONReader, MARCMakerReader, MARCReader, Reader, map_records
 from .record import Record
 from .writer import JSONWriter, MARCWriter, TextWriter, Writer, XMLWriter
 
-_core._register(Subfield, Indicators, Leader, _make_error, _normalize_subfield_code)
+_core._register(Subfield, Indicators, Leader, _make_error, BadSubfieldCodeWarning)
 atexit.register(_core._unregister)
 
 __version__ = "0.1.0"
@@ -122,6 +123,7 @@ __all__ = [
     "NoFieldsFound",
     "PymarcException",
     "RangeResult",
+    "ReadOptions",
     "Reader",
     "Record",
     "RecordDirectoryInvalid",

@@ -7,6 +7,7 @@ from typing import Any
 
 from .field import Indicators, Subfield
 from .leader import Leader
+from .options import ReadOptions
 
 class Field:
     tag: str
@@ -112,19 +113,7 @@ class Record:
     def _is_lazy(self) -> bool: ...
 
 class Reader:
-    def __init__(
-        self,
-        source: object,
-        kind: int,
-        to_unicode: bool,
-        force_utf8: bool,
-        utf8_handling: str,
-        file_encoding: str,
-        strict: bool,
-        recover: bool,
-        workers: int = 1,
-        detect_encoding: bool = False,
-    ) -> None: ...
+    def __init__(self, source: object, kind: int, options: ReadOptions) -> None: ...
     def __iter__(self) -> Reader: ...
     @property
     def corrected_records(self) -> list[int]: ...
@@ -137,43 +126,15 @@ class Reader:
     def current_offset(self) -> int | None: ...
 
 def _register(
-    subfield: object, indicators: object, leader: object, make_error: object, subfield_code: object
+    subfield: object, indicators: object, leader: object, make_error: object, bad_code_warning: object
 ) -> None: ...
 def _unregister() -> None: ...
-
-def count(
-    source: object,
-    kind: int,
-    workers: int,
-    to_unicode: bool,
-    force_utf8: bool,
-    utf8_handling: str,
-    strict: bool,
-    recover: bool,
-) -> int: ...
-def extract(
-    source: object,
-    kind: int,
-    specs: list[str],
-    workers: int,
-    to_unicode: bool,
-    force_utf8: bool,
-    utf8_handling: str,
-    file_encoding: str,
-    strict: bool,
-    recover: bool,
-) -> dict[str, list[list[str]]]: ...
+def count(source: object, kind: int, options: ReadOptions) -> int: ...
+def extract(source: object, kind: int, specs: list[str], options: ReadOptions) -> dict[str, list[list[Any]]]: ...
 def convert(
-    source: object,
-    kind: int,
-    destination: object,
-    format: str,
-    workers: int,
-    force_utf8: bool,
-    strict: bool,
-    recover: bool,
-    progress: object = None,
+    source: object, kind: int, destination: object, format: str, options: ReadOptions, progress: object = None
 ) -> dict[str, int]: ...
+
 class ArrowColumns:
     def __arrow_c_stream__(self, requested_schema: object = None) -> object: ...
     @property
@@ -187,36 +148,11 @@ class ArrowColumns:
     def __len__(self) -> int: ...
 
 def extract_arrow(
-    source: object,
-    kind: int,
-    specs: list[str],
-    workers: int,
-    to_unicode: bool,
-    force_utf8: bool,
-    strict: bool,
-    recover: bool,
-    lazy: bool = False,
+    source: object, kind: int, specs: list[str], options: ReadOptions, lazy: bool = False
 ) -> ArrowColumns: ...
 def normalize_subfield_code(piece: bytes) -> tuple[str, int]: ...
-def read_range(
-    source: object,
-    kind: int,
-    start: int,
-    end: int,
-    to_unicode: bool,
-    force_utf8: bool,
-    utf8_handling: str,
-    file_encoding: str,
-) -> dict[str, Any]: ...
-def parse_records(
-    data: object,
-    workers: int,
-    to_unicode: bool,
-    force_utf8: bool,
-    utf8_handling: str,
-    file_encoding: str,
-    strict: bool,
-) -> list[Record | None]: ...
+def read_range(source: object, kind: int, start: int, end: int, options: ReadOptions) -> dict[str, Any]: ...
+def parse_records(data: object, options: ReadOptions) -> list[Record | None]: ...
 def marc8_to_unicode(marc8: bytes, hide_utf8_warnings: bool = False) -> str: ...
 def unicode_to_marc8(text: str, lossy: bool = False) -> bytes: ...
 def decode_ncr(text: str) -> str: ...

@@ -1,11 +1,12 @@
 """Bulk operations that create no Python object per record.
 
 The work (reading, framing, parsing, decoding, selecting values) runs on native threads with the
-GIL released; Python objects are made only for the results. ``workers`` is the number of native
-threads for a path or ``bytes`` (``None``: one per core, ``0``: the calling thread); a file object
-is read in the calling thread. Bad records are skipped, as ``if record is None: continue`` would skip them over a
-``MARCReader``; ``strict=True`` raises the first one's exception instead (with ``record_index``,
-``byte_offset`` and ``detail``). The other options mean what they mean for ``MARCReader``.
+GIL released; Python objects are made only for the results. Every function takes the same reading
+keywords as ``MARCReader`` (rapidmarc.options documents them; they are gathered into one
+``ReadOptions``), except that ``workers`` defaults to ``None``, one thread per core, for a path or
+``bytes`` (a file object is read in the calling thread). Bad records are skipped, as
+``if record is None: continue`` would skip them over a ``MARCReader``; ``strict=True`` raises the
+first one's exception instead (with ``record_index``, ``byte_offset`` and ``detail``).
 """
 
 from __future__ import annotations
@@ -15,40 +16,44 @@ from collections.abc import Callable, Sequence
 from typing import IO, NamedTuple
 
 from . import _core
-from .reader import _BYTES, Source, _classify, _workers
+from .options import _BYTES, ReadOptions, Source, _classify
 from .record import Record
 
 
 def count(
     source: Source,
     *,
-    workers: int | None = None,
     to_unicode: bool = True,
     force_utf8: bool = False,
     utf8_handling: str = "strict",
+    file_encoding: str = "iso8859-1",
+    encoding: str | None = None,
     strict: bool = False,
     recover: bool = False,
+    workers: int | None = None,
 ) -> int:
     """Number of good records in ``source``: those ``MARCReader`` would yield as a Record.
 
     >>> count("records.mrc", workers=2)  # doctest: +SKIP
     386
     """
+    options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
     kind, native = _classify(source)
-    return _core.count(native, kind, _workers(workers), to_unicode, force_utf8, utf8_handling, strict, recover)
+    return _core.count(native, kind, options)
 
 
 def extract(
     source: Source,
     specs: Sequence[str],
     *,
-    workers: int | None = None,
     to_unicode: bool = True,
     force_utf8: bool = False,
     utf8_handling: str = "strict",
     file_encoding: str = "iso8859-1",
+    encoding: str | None = None,
     strict: bool = False,
     recover: bool = False,
+    workers: int | None = None,
 ) -> dict[str, list[list[str]]]:
     """Columns of values: for each spec, one list per good record, of that record's values.
 
@@ -63,19 +68,9 @@ def extract(
     """
     if isinstance(specs, str):
         raise TypeError("specs must be a sequence of field specs such as ['001', '245$a'], not a str")
+    options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
     kind, native = _classify(source)
-    return _core.extract(
-        native,
-        kind,
-        list(specs),
-        _workers(workers),
-        to_unicode,
-        force_utf8,
-        utf8_handling,
-        file_encoding,
-        strict,
-        recover,
-    )
+    return _core.extract(native, kind, list(specs), options)
 
 
 class RangeResult(NamedTuple):
@@ -97,6 +92,10 @@ def read_range(
     force_utf8: bool = False,
     utf8_handling: str = "strict",
     file_encoding: str = "iso8859-1",
+    encoding: str | None = None,
+    strict: bool = False,
+    recover: bool = False,
+    workers: int | None = None,
 ) -> RangeResult:
     """The records that *start* in bytes ``[start, end)`` of a file or ``bytes``, read natively.
 
@@ -109,11 +108,17 @@ def read_range(
     the input exactly when every result is ``clean`` and each one with records ``start``s where
     the previous one with records ``end``ed (and the first starts at 0). Where that fails, read
     the affected span with ``MARCReader`` (and ``recover=True``) instead.
+
+    A range is read by one thread (``workers`` is accepted and changes nothing); framing stops at
+    the first framing error inside it whatever ``recover`` says, since a range's reader cannot know
+    what came before it (``clean`` is then False). ``strict=True`` raises the first bad record's
+    exception instead of listing it.
     """
+    options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
     kind, native = _classify(source)  # a file object is refused natively: it cannot be read at an offset
     if start < 0 or end < start:
         raise ValueError(f"need 0 <= start <= end, not start={start}, end={end}")
-    out = _core.read_range(native, kind, start, end, to_unicode, force_utf8, utf8_handling, file_encoding)
+    out = _core.read_range(native, kind, start, end, options)
     return RangeResult(out["records"], out["errors"], out["start"], out["end"], out["clean"])
 
 
@@ -131,11 +136,14 @@ def extract_arrow(
     source: Source,
     specs: Sequence[str],
     *,
-    workers: int | None = None,
     to_unicode: bool = True,
     force_utf8: bool = False,
+    utf8_handling: str = "strict",
+    file_encoding: str = "iso8859-1",
+    encoding: str | None = None,
     strict: bool = False,
     recover: bool = False,
+    workers: int | None = None,
     lazy: bool = False,
 ) -> _core.ArrowColumns:
     """The values ``extract`` selects, as Apache Arrow columns, without a Python object per value.
@@ -159,27 +167,30 @@ def extract_arrow(
     """
     if isinstance(specs, str):
         raise TypeError("specs must be a sequence of field specs such as ['001', '245$a'], not a str")
+    options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
     kind, native = _classify(source)
-    return _core.extract_arrow(
-        native, kind, list(specs), _workers(workers), to_unicode, force_utf8, strict, recover, lazy
-    )
+    return _core.extract_arrow(native, kind, list(specs), options, lazy)
 
 
 def parse_records(
     data: bytes | bytearray | memoryview | Sequence[bytes],
     *,
-    workers: int | None = None,
     to_unicode: bool = True,
     force_utf8: bool = False,
     utf8_handling: str = "strict",
     file_encoding: str = "iso8859-1",
+    encoding: str | None = None,
     strict: bool = False,
+    recover: bool = False,
+    workers: int | None = None,
 ) -> list[Record | None]:
     """Parse raw MARC on native threads into a list of Records (``None`` for a bad record).
 
     ``data`` is either a stream of records (``bytes``), split as ``MARCReader`` splits it, or a
-    list of ``bytes`` holding one record each (as ``Record(data=...)`` takes them).
+    list of ``bytes`` holding one record each (as ``Record(data=...)`` takes them; ``recover`` then
+    changes nothing, since each item is framed by its caller).
     """
+    options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
     if isinstance(data, bytes | bytearray | memoryview):
         kind, native = _classify(data)
         assert kind == _BYTES
@@ -187,7 +198,7 @@ def parse_records(
         native = data
     else:
         raise TypeError(f"parse_records() needs bytes or a list of bytes, not {type(data).__name__}")
-    return _core.parse_records(native, _workers(workers), to_unicode, force_utf8, utf8_handling, file_encoding, strict)
+    return _core.parse_records(native, options)
 
 
 class ConvertResult(NamedTuple):
@@ -206,10 +217,14 @@ def convert(
     destination: str | os.PathLike[str] | IO[bytes],
     to: str = "json",
     *,
-    workers: int | None = None,
+    to_unicode: bool = True,
     force_utf8: bool = False,
+    utf8_handling: str = "strict",
+    file_encoding: str = "iso8859-1",
+    encoding: str | None = None,
     strict: bool = False,
     recover: bool = False,
+    workers: int | None = None,
     progress: Callable[[int], object] | None = None,
 ) -> ConvertResult:
     """Write every good record of ``source`` to ``destination`` in another format, natively.
@@ -230,6 +245,7 @@ def convert(
     """
     if to not in FORMATS:
         raise ValueError(f"convert() writes one of {FORMATS}, not {to!r}")
+    options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
     kind, native = _classify(source)
     target: object
     if isinstance(destination, str | os.PathLike):
@@ -240,7 +256,7 @@ def convert(
         target = destination
     else:
         raise TypeError(f"destination must be a path or a binary file object, not {type(destination).__name__}")
-    result = _core.convert(native, kind, target, to, _workers(workers), force_utf8, strict, recover, progress)
+    result = _core.convert(native, kind, target, to, options, progress)
     return ConvertResult(result["records"], result["bad"], result["unconvertible"])
 
 

@@ -130,7 +130,9 @@ def _make_error(code: str, detail: str, index: int, offset: int, culprit: bytes)
     those the location is attached as the same attributes.
     """
     exc: BaseException
-    if code == "invalid_marc8":  # pymarc's marc8_to_unicode raises exactly this
+    if code == "subfield_code_invalid":  # pymarc's normalize_subfield_code finds no code: IndexError
+        exc = IndexError("string index out of range")
+    elif code == "invalid_marc8":  # pymarc's marc8_to_unicode raises exactly this
         exc = UnicodeDecodeError("marc8_to_unicode", culprit, 0, len(culprit), "invalid multibyte character encoding")
     elif code in _UNICODE:
         encoding = _UNICODE[code]

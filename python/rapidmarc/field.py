@@ -124,17 +124,6 @@ def _text(value: str | bytes, encoding: str) -> bytes:
     return value if isinstance(value, bytes) else value.encode(encoding)
 
 
-def _normalize_subfield_code(piece: bytes) -> tuple[str, int]:
-    """pymarc's rule for a subfield whose code byte is not ASCII: warn, then use the first ASCII
-    letter left after Unicode decomposition; returns (code, bytes the code occupies)."""
-    import warnings
-
-    from .exceptions import BadSubfieldCodeWarning
-
-    warnings.warn(BadSubfieldCodeWarning(piece), stacklevel=4)
-    return _core.normalize_subfield_code(piece)  # the core's rule (record_view.hpp), IndexError if none
-
-
 def _attach(native: type, methods: type) -> None:
     for name, value in vars(methods).items():
         if name in ("__module__", "__dict__", "__weakref__", "__doc__", "__qualname__"):

@@ -11,37 +11,14 @@ import io
 import json
 import os
 from collections.abc import Callable, Iterator
-from typing import IO, TYPE_CHECKING, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any
 
 from . import _core
 from .exceptions import PymarcException
 from .field import Field, Indicators, Subfield
 from .leader import Leader
+from .options import _FILE, ReadOptions, Source, _classify
 from .record import Record
-
-_PATH, _BYTES, _FILE = 0, 1, 2
-
-Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO | IO[bytes]
-
-
-def _classify(source: object) -> tuple[int, object]:
-    """(kind, native source) for a path, a bytes-like object or a binary file object."""
-    if isinstance(source, str | os.PathLike):
-        return _PATH, os.fsdecode(source)
-    if isinstance(source, bytes | bytearray | memoryview):
-        return _BYTES, source
-    if hasattr(source, "read"):
-        return _FILE, source
-    raise TypeError(f"expected a path, bytes or a binary file object, not {type(source).__name__}")
-
-
-def _workers(workers: int | None) -> int:
-    """Native worker count: None means one per core (-1 natively), 0 the calling thread."""
-    if workers is None:
-        return -1
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 0:
-        raise ValueError(f"workers must be an int >= 0 or None, not {workers!r}")
-    return workers
 
 
 class Reader:
@@ -96,8 +73,16 @@ class MARCReader(_core.Reader, Reader):
         workers: int | None = 1,
         encoding: str | None = None,
     ) -> None:
-        if encoding not in (None, "auto"):
-            raise ValueError(f"encoding must be None (follow leader/09) or 'auto', not {encoding!r}")
+        options = ReadOptions(
+            to_unicode=to_unicode,
+            force_utf8=force_utf8,
+            utf8_handling=utf8_handling,
+            file_encoding=file_encoding,
+            encoding=encoding,
+            strict=strict,
+            recover=recover,
+            workers=workers,
+        )
         try:
             kind, source = _classify(marc_target)
         except TypeError:
@@ -105,18 +90,8 @@ class MARCReader(_core.Reader, Reader):
                 f"MARCReader needs a path, bytes or a binary file object, not {type(marc_target).__name__}"
             ) from None
         self.file_handle: Any = marc_target if kind == _FILE else None
-        super().__init__(
-            source,
-            kind,
-            to_unicode,
-            force_utf8,
-            utf8_handling,
-            file_encoding,
-            strict,
-            recover,
-            _workers(workers),
-            encoding == "auto",
-        )
+        super().__init__(source, kind, options)
+        self.options = options
         self.to_unicode = to_unicode
         self.force_utf8 = force_utf8
         self.hide_utf8_warnings = hide_utf8_warnings

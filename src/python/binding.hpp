@@ -1,0 +1,69 @@
+// What the files of the rapidmarc._core binding share: the Python classes registered at import,
+// the error path from native errors to pymarc's exceptions, and the bind_* entry points that the
+// module file calls. Private to src/python/.
+//
+// The binding is split by concept, one file each:
+//   text.hpp/.cpp      bytes to Python text (pymarc's decoding rules), MARC-8 functions
+//   field.hpp/.cpp     PyField: a field as a view of its record's bytes, and its pymarc semantics
+//   field_type.cpp     the Field type itself, written against the C API (cheap to create and call)
+//   record.hpp/.cpp    PyRecord: fields created lazily, title, native JSON/XML export
+//   as_marc.cpp        Record.as_marc(): writing a record back to ISO 2709
+//   options.hpp/.cpp   PyReadOptions: the one reading-options object, from Python's ReadOptions
+//   input.hpp/.cpp     sources (paths, bytes-like objects, file objects) as native batch streams
+//   reader.cpp         PyReader: MARCReader's native iteration
+//   bulk.cpp           count, read_range, parse_records, convert
+//   columns.cpp        extract and extract_arrow: selected values as columns (lists, or Arrow
+//                      through the PyCapsule interface)
+//   module.cpp         NB_MODULE: registration, and one bind_* call per file
+#pragma once
+
+#include <Python.h>
+#include <nanobind/nanobind.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "rapidmarc/rapidmarc.hpp"
+
+namespace rapidmarc::binding {
+
+namespace nb = nanobind;
+
+// Python-side classes, registered once at import by the package (_register).
+struct PyTypes {
+    nb::object subfield;       // rapidmarc.Subfield (namedtuple)
+    nb::object indicators;     // rapidmarc.Indicators (namedtuple)
+    nb::object leader;         // rapidmarc.Leader
+    nb::object make_error;     // rapidmarc.exceptions._make_error(code, detail, index, offset, culprit)
+    nb::object bad_code_warning;  // rapidmarc.BadSubfieldCodeWarning
+    nb::object warn;           // warnings.warn (its C implementation)
+    nb::object field_type;     // rapidmarc._core.Field (a C-API type, created at import)
+    nb::object record_type;    // rapidmarc._core.Record (bound at import; cached to skip nanobind's type lookup)
+    bool ready = false;
+};
+
+// Written once by _register, under the GIL, before any use.
+PyTypes& py_types();
+// The registered types; throws if the package has not been imported.
+const PyTypes& types();
+
+// ---- errors: one path from a native error to the exception pymarc raises
+// The exception object (not raised) for a native error, built by rapidmarc.exceptions._make_error.
+nb::object make_error(ErrorCode code, const std::string& detail, std::uint64_t index, std::uint64_t offset,
+                      std::string_view culprit);
+nb::object make_error(const Error& error);
+// Raises an exception object.
+[[noreturn]] void raise_error_object(nb::handle err);
+// Sets the Python error for the C++ exception being handled (for C-API entry points).
+void set_python_error() noexcept;
+
+// ---- the bind_* entry points, one per file, called by NB_MODULE in module.cpp
+void bind_text(nb::module_& m);
+void bind_field(nb::module_& m);
+void bind_record(nb::module_& m);
+void bind_reader(nb::module_& m);
+void bind_bulk(nb::module_& m);
+void bind_columns(nb::module_& m);
+
+}  // namespace rapidmarc::binding

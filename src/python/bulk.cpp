@@ -1,0 +1,261 @@
+// Bulk operations: records are read and parsed (and converted) on native threads with the GIL
+// released; Python objects are made only for the results. count, read_range, parse_records and
+// convert; extract and extract_arrow are in columns.cpp.
+#include <cerrno>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <nanobind/stl/string.h>
+
+#include "input.hpp"
+#include "record.hpp"
+
+namespace rapidmarc::binding {
+
+using namespace nb::literals;
+
+namespace {
+
+// Good records: those MARCReader yields as a Record. Only a Python codec (file_encoding) can fail
+// on a record the core finds readable, so only then are records decoded, exactly as MARCReader does.
+std::uint64_t bulk_count(nb::object source, int kind, nb::handle py_options) {
+    const PyReadOptions o = read_options(py_options);
+    NativeInput in = open_input(std::move(source), kind, o);
+    std::uint64_t good = 0;
+    if (!o.to_unicode || o.latin1_encoding) {
+        drain_batches(in, o.core.strict, [&](const Batch& batch) {
+            for (std::size_t i = 0; i < batch.size(); ++i) good += batch.readable(i);
+        });
+        return good;
+    }
+    for (;;) {
+        std::unique_ptr<Batch> batch;
+        {
+            nb::gil_scoped_release release;
+            batch = in.stream->next();
+        }
+        if (!batch) return good;
+        for (std::size_t i = 0; i < batch->size(); ++i) {
+            if (!batch->readable(i)) {
+                if (o.core.strict) raise_error_object(make_error(batch->error(i)));
+                continue;
+            }
+            if (!o.python_codec(batch->parsed[i].utf8)) {
+                ++good;
+                continue;
+            }
+            RecordOrError built = record_or_error(*batch, i, o);
+            if (built.record.is_valid()) ++good;
+            else if (o.core.strict) raise_error_object(built.error);
+        }
+        nb::gil_scoped_release release;
+        in.stream->recycle(std::move(batch));
+    }
+}
+
+// read_range(): the records that start in bytes [start, end) of a path or bytes object
+// (parallel.hpp's byte-range seam), for partitioned readers such as Dask's. Bad records are None
+// with their exception in "errors" (strict: the first one is raised); "start" / "end" / "clean"
+// let a coordinator check that the ranges it read chain into the whole input.
+nb::dict bulk_read_range(nb::object source, int kind, std::uint64_t start, std::uint64_t end, nb::handle py_options) {
+    const PyReadOptions o = read_options(py_options);
+    Batch batch;
+    RangeInfo info;
+    std::string owned;
+    if (kind == kPath) {
+        const std::string path = nb::cast<std::string>(source);
+        try {
+            nb::gil_scoped_release release;
+            info = read_range(RangeInput::file(path), start, end, o.core.framing, o.core.parse, batch);
+        } catch (const std::system_error& e) {
+            raise_os_error(e, path);
+        }
+    } else if (kind == kBytes) {
+        const std::string_view bytes = borrow_bytes(source, owned);  // `source` keeps a bytes object alive
+        nb::gil_scoped_release release;
+        info = read_range(RangeInput::memory(bytes), start, end, o.core.framing, o.core.parse, batch);
+    } else {
+        throw nb::type_error("read_range() needs a path or a bytes-like object (file objects cannot seek natively)");
+    }
+    nb::list records, errors;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        RecordOrError built = record_or_error(batch, i, o);
+        if (!built.record.is_valid() && o.core.strict) raise_error_object(built.error);
+        records.append(built.record.is_valid() ? built.record : nb::none());
+        if (built.error.is_valid()) errors.append(built.error);
+    }
+    nb::dict out;
+    out["records"] = records;
+    out["errors"] = errors;
+    out["start"] = info.start == RangeInfo::none ? nb::object(nb::none()) : nb::object(nb::int_(info.start));
+    out["end"] = info.end;
+    out["clean"] = info.clean;
+    return out;
+}
+
+// Records of raw data: one stream of records (bytes) or one record per item (a list of bytes).
+nb::list bulk_parse(nb::object data, nb::handle py_options) {
+    const PyReadOptions o = read_options(py_options);
+    nb::list out;
+    auto emit = [&](RecordOrError built) {
+        if (!built.record.is_valid() && o.core.strict) raise_error_object(built.error);
+        out.append(built.record.is_valid() ? built.record : nb::none());
+    };
+    if (!nb::isinstance<nb::list>(data) && !nb::isinstance<nb::tuple>(data)) {
+        NativeInput in = open_input(std::move(data), kBytes, o);
+        for (;;) {
+            std::unique_ptr<Batch> batch;
+            {
+                nb::gil_scoped_release release;
+                batch = in.stream->next();
+            }
+            if (!batch) break;
+            for (std::size_t i = 0; i < batch->size(); ++i) emit(record_or_error(*batch, i, o));
+        }
+        return out;
+    }
+    // A sequence of records: each item is one record (as pymarc's Record(data=...)).
+    nb::sequence items = nb::borrow<nb::sequence>(data);
+    const std::size_t n = nb::len(items);
+    std::vector<nb::object> keep(n);
+    std::vector<std::string_view> views(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        nb::object item = items[i];
+        if (!PyBytes_Check(item.ptr())) {
+            if (!PyObject_CheckBuffer(item.ptr()))
+                throw nb::type_error("parse_records() needs bytes, or a list of bytes with one record each");
+            item = nb::steal(PyBytes_FromObject(item.ptr()));
+            if (!item.is_valid()) throw nb::python_error();
+        }
+        views[i] = {PyBytes_AS_STRING(item.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(item.ptr()))};
+        keep[i] = std::move(item);
+    }
+    std::vector<ParsedRecord> parsed(n);
+    const ParseOptions& po = o.core.parse;
+    {
+        nb::gil_scoped_release release;
+        const int workers = o.core.workers;
+        const unsigned threads = workers < 0 ? 0u : std::max(1u, static_cast<unsigned>(workers));  // 0: per core
+        parallel_for(n, threads, [&](std::size_t b, std::size_t e) {
+            for (std::size_t i = b; i < e; ++i) parse_record(views[i], po, parsed[i]);
+        });
+    }
+    std::uint64_t offset = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        emit(record_or_error(views[i], parsed[i], i, offset, o));
+        offset += views[i].size();
+    }
+    return out;
+}
+
+struct FileCloser {
+    void operator()(std::FILE* f) const noexcept { std::fclose(f); }
+};
+
+// convert(): the core's converter (convert.hpp) over a Python source, writing to a path (through
+// "<path>.partial", renamed into place once complete) or to a binary file object, with progress.
+nb::dict bulk_convert(nb::object source, int kind, nb::object destination, std::string format, nb::handle py_options,
+                      nb::object progress) {
+    const std::optional<ConvertFormat> fmt = parse_convert_format(format);
+    if (!fmt) throw nb::value_error("convert() writes 'json', 'xml' or 'marc'");
+    const PyReadOptions o = read_options(py_options);
+    if (*fmt != ConvertFormat::marc && !o.to_unicode)
+        throw nb::value_error("convert() writes text for 'json' and 'xml': to_unicode must be True");
+    o.require_native_text("convert()");
+    // The input is opened first: a missing input leaves no output behind.
+    NativeInput in = open_input(std::move(source), kind, o, convert_hook(*fmt));
+
+    // A path is written to "<path>.partial" and renamed over the destination only once everything
+    // is written: an error, a strict-mode exception or an interrupt never leaves half a document
+    // (or a truncated input, when someone converts a file onto itself) under the real name.
+    std::unique_ptr<std::FILE, FileCloser> file;
+    std::string path, partial;
+    bool committed = false;
+    struct RemovePartial {
+        const std::string& name;
+        const bool& committed;
+        ~RemovePartial() {
+            if (!name.empty() && !committed) std::remove(name.c_str());
+        }
+    } remove_partial{partial, committed};
+    nb::object write_method;
+    if (PyUnicode_Check(destination.ptr())) {
+        path = nb::cast<std::string>(destination);
+        partial = path + ".partial";
+        file.reset(std::fopen(partial.c_str(), "wb"));
+        if (!file) {
+            PyErr_SetFromErrnoWithFilename(PyExc_OSError, partial.c_str());
+            partial.clear();
+            throw nb::python_error();
+        }
+    } else {
+        write_method = destination.attr("write");
+    }
+    int write_errno = 0;
+    // Runs without the GIL. A file object's write() may take less than it is given (raw files,
+    // pipes): the rest is offered again.
+    auto write = [&](std::string_view text) {
+        if (write_errno) return;
+        if (file) {
+            if (std::fwrite(text.data(), 1, text.size(), file.get()) != text.size()) write_errno = errno ? errno : EIO;
+            return;
+        }
+        nb::gil_scoped_acquire acquire;
+        while (!text.empty()) {
+            nb::object n = write_method(nb::bytes(text.data(), text.size()));
+            if (n.is_none()) break;  // file objects that do not report a count write everything
+            const auto done = nb::cast<std::size_t>(n);
+            if (done == 0) throw nb::value_error("convert(): the destination's write() accepted nothing");
+            text.remove_prefix(std::min(done, text.size()));
+        }
+    };
+    std::function<void(std::uint64_t)> report;
+    if (!progress.is_none()) {
+        report = [&progress](std::uint64_t consumed) {
+            nb::gil_scoped_acquire acquire;
+            progress(consumed);
+        };
+    }
+    ConvertResult result;
+    std::optional<Error> bad;
+    {
+        nb::gil_scoped_release release;
+        try {
+            result = convert_stream(*in.stream, *fmt, o.core.strict, write, report);
+        } catch (const ParseError& e) {
+            bad = e.error();
+        }
+        if (!bad && file) {
+            if (std::fflush(file.get()) != 0 && !write_errno) write_errno = errno ? errno : EIO;
+            if (std::fclose(file.release()) != 0 && !write_errno) write_errno = errno ? errno : EIO;
+            if (!write_errno && std::rename(partial.c_str(), path.c_str()) != 0) write_errno = errno ? errno : EIO;
+            committed = write_errno == 0;
+        }
+    }
+    if (bad) raise_error_object(make_error(*bad));
+    if (write_errno) {
+        errno = write_errno;
+        PyErr_SetFromErrnoWithFilename(PyExc_OSError, path.c_str());
+        throw nb::python_error();
+    }
+    nb::dict out;
+    out["records"] = result.records;
+    out["bad"] = result.bad;
+    out["unconvertible"] = result.unconvertible;
+    return out;
+}
+
+}  // namespace
+
+void bind_bulk(nb::module_& m) {
+    m.def("count", &bulk_count, "source"_a, "kind"_a, "options"_a);
+    m.def("read_range", &bulk_read_range, "source"_a, "kind"_a, "start"_a, "end"_a, "options"_a);
+    m.def("parse_records", &bulk_parse, "data"_a, "options"_a);
+    m.def("convert", &bulk_convert, "source"_a, "kind"_a, "destination"_a, "format"_a, "options"_a,
+          "progress"_a = nb::none());
+}
+
+}  // namespace rapidmarc::binding

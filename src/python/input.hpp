@@ -1,0 +1,55 @@
+// A Python source (a path, a bytes-like object or a binary file object) as a native batch stream
+// (input.hpp of the core), opened with the reading options.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "binding.hpp"
+#include "options.hpp"
+
+namespace rapidmarc::binding {
+
+// How rapidmarc.options classifies a source (its _PATH, _BYTES, _FILE).
+enum SourceKind { kPath = 0, kBytes = 1, kFile = 2 };
+
+struct NativeInput {
+    nb::object keep;                     // the bytes object or file object the stream reads
+    std::unique_ptr<std::string> owned;  // a copy of a mutable buffer
+    std::unique_ptr<BatchStream> stream;
+};
+
+// Raises OSError for a system error about `path`.
+[[noreturn]] void raise_os_error(const std::system_error& e, const std::string& path);
+
+// The bytes of a bytes-like object, to be read without the GIL: a bytes object's own buffer (it
+// is immutable; the caller keeps the object alive), or a copy in `owned` of a mutable buffer,
+// taken while the buffer is still exported, since other threads could resize it once the GIL goes.
+std::string_view borrow_bytes(nb::handle source, std::string& owned);
+
+// Opens `source` as options.core.workers says (input.hpp): a path or bytes on worker threads, a
+// file object always in the caller's thread (read with readinto() under the GIL, parsed without).
+// `process` runs on every batch on the thread that parsed it.
+NativeInput open_input(nb::object source, int kind, const PyReadOptions& options,
+                       std::function<void(Batch&)> process = {});
+
+// Hands every batch of `in` to on_batch(batch) in order, without the GIL (the core's drain). In
+// strict mode the first unreadable record stops it before its batch is handed out, and its
+// exception is raised; on_batch may acquire the GIL and throw.
+template <typename OnBatch>
+void drain_batches(NativeInput& in, bool strict, OnBatch&& on_batch) {
+    std::optional<Error> bad;
+    {
+        nb::gil_scoped_release release;
+        try {
+            drain(*in.stream, strict, on_batch);
+        } catch (const ParseError& e) {
+            bad = e.error();
+        }
+    }
+    if (bad) raise_error_object(make_error(*bad));
+}
+
+}  // namespace rapidmarc::binding

@@ -1,0 +1,51 @@
+// rapidmarc._core: the native Record, Field and Reader types and the bulk operations behind the
+// pymarc-compatible package. Each concept is bound by its own file (binding.hpp lists them);
+// this file registers the package's Python classes and calls the bind_* functions.
+#include "binding.hpp"
+
+namespace nb = nanobind;
+using namespace rapidmarc::binding;
+
+namespace {
+
+// The package's Python classes the binding creates objects of, registered once at import.
+void register_types(nb::object subfield, nb::object indicators, nb::object leader, nb::object make_error_fn,
+                    nb::object bad_code_warning) {
+    PyTypes& t = py_types();
+    t.subfield = std::move(subfield);
+    t.indicators = std::move(indicators);
+    t.leader = std::move(leader);
+    t.make_error = std::move(make_error_fn);
+    t.bad_code_warning = std::move(bad_code_warning);
+    t.warn = nb::module_::import_("warnings").attr("warn");
+    t.ready = true;
+}
+
+// Drops the registered classes at interpreter exit so that nothing outlives the module.
+void unregister_types() {
+    PyTypes& t = py_types();
+    t.ready = false;
+    t.subfield.reset();
+    t.indicators.reset();
+    t.leader.reset();
+    t.make_error.reset();
+    t.bad_code_warning.reset();
+    t.warn.reset();
+}
+
+}  // namespace
+
+NB_MODULE(_core, m) {
+    m.doc() = "Native core of rapidmarc (see the rapidmarc package for the public API).";
+    // Records that user code leaves in reference cycles at interpreter exit are not collected by
+    // CPython; nanobind would report them as leaks although nothing is wrong.
+    nb::set_leak_warnings(false);
+    m.def("_register", &register_types);
+    m.def("_unregister", &unregister_types);
+    bind_text(m);
+    bind_field(m);
+    bind_record(m);
+    bind_reader(m);
+    bind_bulk(m);
+    bind_columns(m);
+}

@@ -1,0 +1,125 @@
+// PyReader: the native iteration behind MARCReader. Records are read in batches with the GIL
+// released (input.hpp) and handed out one by one; a bad record yields None with its exception in
+// current_exception (or raises it in strict mode).
+#include <pthread.h>
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+
+#include <nanobind/stl/string.h>
+
+#include "input.hpp"
+#include "record.hpp"
+
+namespace rapidmarc::binding {
+
+using namespace nb::literals;
+
+namespace {
+
+// Fork detection without a system call per record: the child side of every fork bumps a
+// counter (registered once with pthread_atfork at import). It is process-wide by nature: a fork
+// duplicates the whole process and only the calling thread survives.
+std::atomic<unsigned> g_fork_generation{0};
+
+void note_fork_in_child() noexcept { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
+class PyReader {
+public:
+    PyReader(nb::object source, int kind, nb::handle options)
+        : options_(read_options(options)), input_(open_input(std::move(source), kind, options_)) {}
+
+    ~PyReader() {
+        if (forked()) {
+            // In a forked child the worker thread does not exist: joining it would hang. The
+            // parent's reader state is abandoned in the child instead.
+            (void)input_.stream.release();
+            return;
+        }
+        // Stopping the workers never needs the GIL, so joining them here cannot deadlock.
+        input_.stream.reset();
+    }
+
+    nb::object next() {
+        if (forked())
+            throw std::runtime_error(
+                "this MARCReader was opened before os.fork(); open a new reader in the child process");
+        std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
+        if (!lock.owns_lock()) {
+            // Another thread is reading (possibly without the GIL): wait without holding it.
+            nb::gil_scoped_release release;
+            lock.lock();
+        }
+        if (!batch_ || pos_ >= batch_->size()) {
+            if (finished_ || !refill()) {
+                finished_ = true;
+                throw nb::stop_iteration();
+            }
+        }
+        const std::size_t i = pos_++;
+        const FramedRecord& fr = batch_->frames[i];
+        current_offset_ = fr.offset;
+        RecordOrError built = record_or_error(*batch_, i, options_);
+        if (built.record.is_valid()) {
+            if (batch_->parsed[i].encoding_corrected) corrected_.append(fr.index);
+            current_chunk_ = nb::inst_ptr<PyRecord>(built.record)->raw;
+            current_exception_ = nb::none();
+            return built.record;
+        }
+        const std::string_view bytes = batch_->record(i);
+        current_chunk_ = nb::bytes(bytes.data(), bytes.size());
+        current_exception_ = built.error;
+        if (options_.core.strict) raise_error_object(built.error);
+        return nb::none();
+    }
+
+    nb::list corrected() const {
+        PyObject* copy = PySequence_List(corrected_.ptr());
+        if (!copy) throw nb::python_error();
+        return nb::steal<nb::list>(copy);
+    }
+    nb::object current_chunk() const { return current_chunk_.is_valid() ? current_chunk_ : nb::none(); }
+    nb::object current_exception() const { return current_exception_.is_valid() ? current_exception_ : nb::none(); }
+    nb::object current_offset() const { return current_offset_ ? nb::object(nb::int_(*current_offset_)) : nb::none(); }
+
+private:
+    bool refill() {
+        pos_ = 0;
+        nb::gil_scoped_release release;
+        input_.stream->recycle(std::move(batch_));
+        batch_ = input_.stream->next();
+        return batch_ != nullptr;
+    }
+    bool forked() const noexcept { return g_fork_generation.load(std::memory_order_relaxed) != fork_generation_; }
+
+    PyReadOptions options_;
+    NativeInput input_;
+    unsigned fork_generation_ = g_fork_generation.load(std::memory_order_relaxed);
+    std::unique_ptr<Batch> batch_;
+    std::size_t pos_ = 0;
+    bool finished_ = false;
+    std::mutex mutex_;
+    nb::object current_chunk_;
+    nb::object current_exception_;
+    std::optional<std::uint64_t> current_offset_;  // stream offset of the item last returned
+    nb::list corrected_;  // indexes of records whose leader/09 encoding="auto" overruled
+};
+
+}  // namespace
+
+void bind_reader(nb::module_& m) {
+    static const int atfork_registered = ::pthread_atfork(nullptr, nullptr, &note_fork_in_child);
+    (void)atfork_registered;
+    nb::class_<PyReader>(m, "Reader")
+        .def(nb::init<nb::object, int, nb::handle>(), "source"_a, "kind"_a, "options"_a)
+        .def_prop_ro("corrected_records", &PyReader::corrected,
+                     "Indexes of the records whose leader/09 encoding='auto' overruled (a copy).")
+        .def("__iter__", [](nb::handle self) { return nb::borrow(self); })
+        .def("__next__", &PyReader::next)
+        .def_prop_ro("current_chunk", &PyReader::current_chunk)
+        .def_prop_ro("current_exception", &PyReader::current_exception)
+        .def_prop_ro("current_offset", &PyReader::current_offset);
+}
+
+}  // namespace rapidmarc::binding

@@ -1,0 +1,54 @@
+// PyRecord: a record as pymarc's Record. A record read from a file keeps its raw bytes (a Python
+// bytes object) and the parser's directory entries; its Field objects are created only when
+// Python first touches its fields. Building one (build_record) and turning a record that cannot be
+// built into its exception (record_or_error) are the one way every reader makes records.
+#pragma once
+
+#include <vector>
+
+#include "binding.hpp"
+#include "options.hpp"
+#include "text.hpp"
+
+namespace rapidmarc::binding {
+
+struct PyRecord {
+    nb::object raw;                  // original bytes (None for records built in Python)
+    std::vector<FieldEntry> entries; // parsed directory, used until fields are materialised
+    Text text = Text::utf8_strict;
+    Text control_text = Text::utf8_strict;
+    bool to_unicode = true;
+    bool force_utf8 = false;
+    nb::object fields;               // list of Field, once materialised
+    nb::object leader;               // Leader object (or whatever the user assigned)
+
+    // The field list, creating the Field objects on first use.
+    nb::object& field_list();
+    // The Leader object, created from the bytes on first use.
+    nb::object& leader_obj();
+    // The record's bytes (raw must be valid).
+    std::string_view bytes() const noexcept {
+        return {PyBytes_AS_STRING(raw.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(raw.ptr()))};
+    }
+};
+
+// A Record object from a parsed record. Records whose bytes need Python's help (a codec other than
+// UTF-8/Latin-1, or non-ASCII subfield codes) are decoded eagerly here, so that any decoding error
+// surfaces while reading, as in pymarc (it is raised as a Python exception).
+nb::object build_record(std::string_view bytes, const ParsedRecord& parsed, const PyReadOptions& options);
+
+// A record as MARCReader yields it, or the exception it yields None for: exactly one is valid.
+struct RecordOrError {
+    nb::object record;
+    nb::object error;  // with record_index and byte_offset
+};
+// Record i of a batch (its framing and parse errors; building it finds the rest).
+RecordOrError record_or_error(const Batch& batch, std::size_t i, const PyReadOptions& options);
+// A record parsed on its own, at stream position `index`, `offset`.
+RecordOrError record_or_error(std::string_view bytes, const ParsedRecord& parsed, std::uint64_t index,
+                              std::uint64_t offset, const PyReadOptions& options);
+
+// pymarc's as_marc(), with rapidmarc's encoding="utf-8" / "marc8" (as_marc.cpp).
+nb::bytes record_as_marc(PyRecord& r, nb::object encoding);
+
+}  // namespace rapidmarc::binding

@@ -1,0 +1,102 @@
+// Bytes to Python text, and the text functions of the module (MARC-8 both ways, NCRs, pymarc's
+// subfield code rule).
+#include "text.hpp"
+
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/string_view.h>
+
+#include "rapidmarc/marc8.hpp"
+
+namespace rapidmarc::binding {
+
+using namespace nb::literals;
+
+[[noreturn]] void raise_marc8_error(std::string_view s) {
+    PyObject* exc = PyUnicodeDecodeError_Create("marc8_to_unicode", s.data(), static_cast<Py_ssize_t>(s.size()), 0,
+                                                static_cast<Py_ssize_t>(s.size()),
+                                                "invalid multibyte character encoding");
+    if (!exc) throw nb::python_error();
+    PyErr_SetObject(PyExc_UnicodeDecodeError, exc);
+    Py_DECREF(exc);
+    throw nb::python_error();
+}
+
+nb::object decode(std::string_view s, Text text) {
+    PyObject* o = nullptr;
+    const auto n = static_cast<Py_ssize_t>(s.size());
+    switch (text) {
+        case Text::utf8_strict: o = PyUnicode_DecodeUTF8(s.data(), n, "strict"); break;
+        case Text::utf8_replace: o = PyUnicode_DecodeUTF8(s.data(), n, "replace"); break;
+        case Text::utf8_ignore: o = PyUnicode_DecodeUTF8(s.data(), n, "ignore"); break;
+        case Text::latin1: o = PyUnicode_DecodeLatin1(s.data(), n, "strict"); break;
+        case Text::bytes: o = PyBytes_FromStringAndSize(s.data(), n); break;
+        case Text::marc8: {
+            std::string utf8;
+            append_marc8(s, utf8);
+            o = PyUnicode_DecodeUTF8(utf8.data(), static_cast<Py_ssize_t>(utf8.size()), "strict");
+            break;
+        }
+    }
+    if (!o) throw nb::python_error();
+    return nb::steal(o);
+}
+
+nb::str make_str(std::string_view s) {
+    PyObject* o = PyUnicode_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size()));
+    if (!o) throw nb::python_error();
+    return nb::steal<nb::str>(o);
+}
+
+nb::object py_slice(nb::handle seq, Py_ssize_t a, Py_ssize_t b) {
+    PyObject* o = PySequence_GetSlice(seq.ptr(), a, b);
+    if (!o) throw nb::python_error();
+    return nb::steal(o);
+}
+
+std::string_view utf8_of(nb::handle str) {
+    Py_ssize_t n = 0;
+    const char* p = PyUnicode_AsUTF8AndSize(str.ptr(), &n);
+    if (!p) throw nb::python_error();
+    return {p, static_cast<std::size_t>(n)};
+}
+
+namespace {
+
+nb::object marc8_to_unicode(nb::bytes data, bool /*hide_utf8_warnings*/) {
+    return decode(std::string_view(data.c_str(), data.size()), Text::marc8);
+}
+
+nb::bytes unicode_to_marc8(std::string_view text, bool lossy) {
+    marc8::EncodeOptions eo;
+    eo.unmappable = lossy ? marc8::Unmappable::lossy : marc8::Unmappable::ncr;
+    std::string out;
+    marc8::encode(text, out, eo);
+    return nb::bytes(out.data(), out.size());
+}
+
+nb::object decode_ncr(nb::str text) {
+    std::string_view in = utf8_of(text);
+    if (!marc8::contains_ncr(in)) return text;
+    std::string out;
+    marc8::decode_ncr(in, out);
+    return make_str(out);
+}
+
+// pymarc's normalize_subfield_code: (code, bytes the code occupies), IndexError when none is found.
+nb::tuple normalize_code(nb::bytes piece) {
+    NormalizedCode n;
+    if (!normalize_subfield_code(std::string_view(piece.c_str(), piece.size()), n))
+        throw nb::index_error("string index out of range");  // what pymarc's rule raises
+    return nb::make_tuple(make_str({&n.code, 1}), n.skip);
+}
+
+}  // namespace
+
+void bind_text(nb::module_& m) {
+    m.def("marc8_to_unicode", &marc8_to_unicode, "marc8"_a, "hide_utf8_warnings"_a = false);
+    m.def("unicode_to_marc8", &unicode_to_marc8, "text"_a, "lossy"_a = false);
+    m.def("decode_ncr", &decode_ncr, "text"_a);
+    m.def("normalize_subfield_code", &normalize_code, "piece"_a);
+}
+
+}  // namespace rapidmarc::binding
