@@ -46,9 +46,12 @@ fuzz:
 	cd $(FUZZ_BUILD) && ./fuzz_reader -max_total_time=$(FUZZ_SECONDS) -max_len=20000 -timeout=10 -print_final_stats=1 corpus/reader seeds/reader
 	cd $(FUZZ_BUILD) && ./fuzz_marc8 -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -print_final_stats=1 corpus/marc8 seeds/marc8
 
+# stubtest checks python/rapidmarc/_core.pyi against the installed extension (run after install);
+# tests/python/test_stub.py checks the nanobind signatures stubtest cannot read.
 lint:
 	$(PYTHON) -m ruff check python tests bench examples tools
 	$(PYTHON) -m mypy python/rapidmarc
+	cd /tmp && $(PYTHON) -m mypy.stubtest rapidmarc._core --allowlist $(CURDIR)/tools/stubtest_allowlist.txt
 
 # The benchmark suite (bench/README.md): report, plots and JSON in bench/results/.
 bench: install

@@ -12,6 +12,7 @@
 
 #include "input.hpp"
 #include "record.hpp"
+#include "rapidmarc/detail/parallel_for.hpp"
 
 namespace rapidmarc::binding {
 
@@ -139,7 +140,7 @@ nb::list bulk_parse(nb::object data, nb::handle py_options) {
         nb::gil_scoped_release release;
         const int workers = o.core.workers;
         const unsigned threads = workers < 0 ? 0u : std::max(1u, static_cast<unsigned>(workers));  // 0: per core
-        parallel_for(n, threads, [&](std::size_t b, std::size_t e) {
+        detail::parallel_for(n, threads, [&](std::size_t b, std::size_t e) {
             for (std::size_t i = b; i < e; ++i) parse_record(views[i], po, parsed[i]);
         });
     }

@@ -4,6 +4,7 @@
 #include "binding.hpp"
 
 namespace nb = nanobind;
+using namespace nb::literals;
 using namespace rapidmarc::binding;
 
 namespace {
@@ -40,7 +41,7 @@ NB_MODULE(_core, m) {
     // Records that user code leaves in reference cycles at interpreter exit are not collected by
     // CPython; nanobind would report them as leaks although nothing is wrong.
     nb::set_leak_warnings(false);
-    m.def("_register", &register_types);
+    m.def("_register", &register_types, "subfield"_a, "indicators"_a, "leader"_a, "make_error"_a, "bad_code_warning"_a);
     m.def("_unregister", &unregister_types);
     bind_text(m);
     bind_field(m);
