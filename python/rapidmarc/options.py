@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import codecs
 import os
-from dataclasses import dataclass
 from typing import IO, BinaryIO
 
 _PATH, _BYTES, _FILE = 0, 1, 2
@@ -35,32 +34,81 @@ Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO | IO
 UTF8_HANDLING = ("strict", "replace", "ignore")
 
 
-@dataclass(frozen=True)
 class ReadOptions:
-    """Every setting of how records are read (see the module documentation for each one)."""
+    """Every setting of how records are read (see the module documentation for each one).
 
-    to_unicode: bool = True
-    force_utf8: bool = False
-    utf8_handling: str = "strict"
-    file_encoding: str = "iso8859-1"
-    encoding: str | None = None
-    strict: bool = False
-    recover: bool = False
-    workers: int | None = 1
+    Immutable and validated on creation. (A plain class rather than a dataclass: importing
+    dataclasses costs a dozen modules, and every ``import rapidmarc`` would pay for them.)
+    """
 
-    def __post_init__(self) -> None:
-        for name in ("to_unicode", "force_utf8", "strict", "recover"):  # truth values, as pymarc takes them
-            object.__setattr__(self, name, bool(getattr(self, name)))
-        if self.utf8_handling not in UTF8_HANDLING:
-            raise ValueError(f"utf8_handling must be one of {UTF8_HANDLING}, not {self.utf8_handling!r}")
-        if not isinstance(self.file_encoding, str):
-            raise TypeError(f"file_encoding must be a codec name, not {self.file_encoding!r}")
-        codecs.lookup(self.file_encoding)  # LookupError for an unknown codec, as decoding would raise
-        if self.encoding not in (None, "auto"):
-            raise ValueError(f"encoding must be None (follow leader/09) or 'auto', not {self.encoding!r}")
-        workers = self.workers
+    __slots__ = (
+        "to_unicode", "force_utf8", "utf8_handling", "file_encoding", "encoding", "strict", "recover", "workers",
+    )  # fmt: skip
+
+    to_unicode: bool
+    force_utf8: bool
+    utf8_handling: str
+    file_encoding: str
+    encoding: str | None
+    strict: bool
+    recover: bool
+    workers: int | None
+
+    def __init__(
+        self,
+        to_unicode: bool = True,
+        force_utf8: bool = False,
+        utf8_handling: str = "strict",
+        file_encoding: str = "iso8859-1",
+        encoding: str | None = None,
+        strict: bool = False,
+        recover: bool = False,
+        workers: int | None = 1,
+    ) -> None:
+        if utf8_handling not in UTF8_HANDLING:
+            raise ValueError(f"utf8_handling must be one of {UTF8_HANDLING}, not {utf8_handling!r}")
+        if not isinstance(file_encoding, str):
+            raise TypeError(f"file_encoding must be a codec name, not {file_encoding!r}")
+        codecs.lookup(file_encoding)  # LookupError for an unknown codec, as decoding would raise
+        if encoding not in (None, "auto"):
+            raise ValueError(f"encoding must be None (follow leader/09) or 'auto', not {encoding!r}")
         if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 0):
             raise ValueError(f"workers must be an int >= 0 or None, not {workers!r}")
+        values = {
+            # Truth values, as pymarc takes them.
+            "to_unicode": bool(to_unicode),
+            "force_utf8": bool(force_utf8),
+            "utf8_handling": utf8_handling,
+            "file_encoding": file_encoding,
+            "encoding": encoding,
+            "strict": bool(strict),
+            "recover": bool(recover),
+            "workers": workers,
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"ReadOptions is immutable; make a new one instead of setting {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"ReadOptions is immutable; cannot delete {name!r}")
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ReadOptions) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __reduce__(self) -> tuple[type[ReadOptions], tuple[object, ...]]:
+        return (ReadOptions, self._values())  # pickles by its constructor arguments, in __slots__ order
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"ReadOptions({fields})"
 
 
 def _classify(source: object) -> tuple[int, object]:
