@@ -2,7 +2,18 @@
 
 ``Field`` is the native ``rapidmarc._core.Field``: it starts as a view of the record's bytes and
 turns into Python objects (``Subfield`` tuples, ``Indicators``) only when those are asked for.
-The less frequently used methods are written here in Python and attached to it.
+What lives where:
+
+* native (src/python/field.cpp for the semantics, field_type.cpp for the C-API type): the
+  constructor, ``tag``, ``control_field``, ``data``, ``subfields``, ``indicators``,
+  ``indicator1``, ``indicator2``, ``is_control_field``, ``value``, ``format_field``, ``get``,
+  ``get_subfields``, ``str()``, ``[]``, ``in`` and iteration;
+* Python (this file, attached to the native class): ``[]=``, ``add_subfield``,
+  ``delete_subfield``, ``subfields_as_dict``, ``is_subject_field``, ``linkage_occurrence_num``,
+  ``as_marc``/``as_marc21``, ``convert_legacy_subfields``, ``repr()`` and pickling.
+
+A non-ASCII subfield code is normalised natively by pymarc's rule, with pymarc's
+``BadSubfieldCodeWarning``.
 """
 
 from __future__ import annotations

@@ -1,9 +1,21 @@
 """Records, as in pymarc.
 
-``Record`` is the native ``rapidmarc._core.Record``. A record read from a file keeps its bytes;
-its ``fields`` list (of lazy ``Field`` views) is built the first time it is used. The methods
-and convenience properties that are not on hot paths are written here in Python and attached;
-``title`` and ``issn_title`` are native (bindings.cpp) because nearly every script reads them.
+``Record`` is the native ``rapidmarc._core.Record`` (src/python/record.cpp). A record read from a
+file keeps its bytes; its ``fields`` list (of lazy ``Field`` views) is built the first time it is
+used. What lives where:
+
+* native (record.cpp, as_marc.cpp): the constructor, ``fields``, ``leader``, ``to_unicode``,
+  ``force_utf8``, ``get``, ``[]``, ``in``, iteration, ``get_fields``, ``add_field``, ``title``,
+  ``issn_title``, ``as_marc``/``as_marc21``, and the native JSON/MARCXML export
+  (``_export_json``, ``_export_xml``) that as_json, record_to_xml and the writers use;
+* Python (this file, attached to the native class): ``str()``, ``repr()``,
+  ``add_grouped_field``, ``add_ordered_field``, ``remove_field``, ``remove_fields``,
+  ``get_linked_fields``, ``as_dict``, ``as_json``, pickling, and the convenience properties
+  ``isbn``, ``issn``, ``issnl``, ``sudoc``, ``author``, ``uniformtitle``, ``series``,
+  ``subjects``, ``addedentries``, ``location``, ``notes``, ``physicaldescription``,
+  ``publisher`` and ``pubyear``.
+
+``title`` is native because nearly every script reads it; the rest is not on hot paths.
 """
 
 from __future__ import annotations

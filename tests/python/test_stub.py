@@ -79,3 +79,51 @@ def test_every_native_function_is_in_the_stub():
             for attr, member in vars(obj).items():
                 if _native_signature(member) is not None and not attr.startswith("__"):
                     assert (name, attr) in stubbed, f"_core.{name}.{attr} is missing from the stub"
+
+
+_OPERATORS = {"str()": "__str__", "repr()": "__repr__", "[]": "__getitem__", "[]=": "__setitem__", "in": "__contains__"}
+_ITERATION = "__iter__"
+
+
+def _documented_names(doc: str, kind: str) -> list[str]:
+    """The ``names`` of the "* native" or "* Python" bullet of a module docstring."""
+    bullet = re.search(rf"^\* {kind}.*?(?=^\* |^\S|\Z)", doc, re.M | re.S)
+    assert bullet, f"no '* {kind}' bullet"
+    text = bullet.group(0)
+    names = [_OPERATORS.get(n, n) for n in re.findall(r"``([^`]+)``", text)]
+    names = [n for part in names for n in part.split("/")]  # as_marc/as_marc21
+    if "iteration" in text:
+        names.append(_ITERATION)
+    if "pickling" in text:
+        names.append("__reduce__")
+    if "constructor" in text:
+        names.append("__init__")
+    return [n for n in names if n.isidentifier()]
+
+
+@pytest.mark.parametrize("module_name", ["record", "field"])
+def test_the_map_of_native_and_python_methods_is_true(module_name):
+    """record.py and field.py say at the top which methods are native and which are Python."""
+    import importlib
+    import types
+
+    module = importlib.import_module(f"rapidmarc.{module_name}")
+    cls = getattr(module, module_name.capitalize())
+    doc = module.__doc__ or ""
+
+    def python_defined(name: str) -> bool:
+        attr = next((k.__dict__[name] for k in type.mro(cls) if name in k.__dict__), None)
+        assert attr is not None, f"{cls.__name__}.{name} does not exist"
+        if isinstance(attr, property):
+            attr = attr.fget
+        if isinstance(attr, classmethod | staticmethod):
+            attr = attr.__func__
+        return isinstance(attr, types.FunctionType)
+
+    native = _documented_names(doc, "native")
+    python = _documented_names(doc, "Python")
+    assert len(native) > 10 and len(python) > 5
+    for name in native:
+        assert not python_defined(name), f"{cls.__name__}.{name} is documented native but written in Python"
+    for name in python:
+        assert python_defined(name), f"{cls.__name__}.{name} is documented as Python but is native"
