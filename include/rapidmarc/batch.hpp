@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "rapidmarc/detail/batch_pool.hpp"
 #include "rapidmarc/parser.hpp"
 #include "rapidmarc/reader.hpp"
 
@@ -62,22 +63,6 @@ struct Batch {
     // bytes of a text error as `culprit`), else ErrorCode::subfield_code_invalid (culprit: the
     // subfield's code byte and value). A default (ok) Error for a readable record.
     Error error(std::size_t i) const;
-};
-
-// Consumed batches kept for reuse, so that their buffers are allocated once. Thread-safe.
-class BatchPool {
-public:
-    explicit BatchPool(std::size_t capacity = 0) noexcept : capacity_(capacity) {}
-    void set_capacity(std::size_t capacity) noexcept { capacity_ = capacity; }
-    // A spare batch, or a new one.
-    std::unique_ptr<Batch> take();
-    // Keeps `batch` unless `capacity` batches are already kept.
-    void give(std::unique_ptr<Batch> batch);
-
-private:
-    std::mutex mutex_;
-    std::vector<std::unique_ptr<Batch>> spare_;
-    std::size_t capacity_;
 };
 
 // Anything that hands out batches in stream order: BatchReader (one stream, optionally parsed one
@@ -127,7 +112,7 @@ private:
     std::condition_variable ready_cv_;  // a batch was queued, or the worker finished
     std::condition_variable space_cv_;  // the queue has room, or stop was requested
     std::deque<std::unique_ptr<Batch>> ready_;
-    BatchPool pool_;
+    detail::BatchPool pool_;
     std::exception_ptr error_;
     bool finished_ = false;
     bool stop_ = false;

@@ -7,7 +7,7 @@
 //   append_marcxml(..., XmlCharset::ascii) == record_to_xml(record)       (ET.tostring: us-ascii)
 //   append_marcxml(..., XmlCharset::utf8)  == one record of XMLWriter     (ET.tostring: utf-8)
 // Text is decoded as pymarc's reader decodes it: subfields in the record's encoding, control
-// fields of MARC-8 records as ISO 8859-1 (see select.hpp, append_text).
+// fields of MARC-8 records as ISO 8859-1 (see text.hpp, append_text).
 #pragma once
 
 #include <cstdint>
@@ -16,7 +16,7 @@
 
 #include "rapidmarc/error.hpp"
 #include "rapidmarc/record_view.hpp"
-#include "rapidmarc/select.hpp"
+#include "rapidmarc/text.hpp"
 
 namespace rapidmarc {
 

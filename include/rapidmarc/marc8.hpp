@@ -1,4 +1,3 @@
-#pragma once
 // MARC-8 <-> UTF-8 conversion.
 //
 // The character tables are generated from the Library of Congress MARC-8 code tables
@@ -6,6 +5,7 @@
 // marc8_to_unicode() control flow exactly (escape handling, combining-mark reordering, dropped
 // bytes, recovery from unknown characters, the cases where pymarc raises); see docs/marc8.md for the
 // few mapping differences of the default LC profile and for the pymarc profile that removes them.
+#pragma once
 
 #include <cstddef>
 #include <optional>

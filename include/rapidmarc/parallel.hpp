@@ -133,7 +133,7 @@ private:
     std::condition_variable work_cv_;  // a slot opened up, or stop was requested
     std::vector<RangeResult> slots_;   // ring of max_pending results, indexed by range % size
     std::vector<bool> slot_ready_;
-    BatchPool pool_;
+    detail::BatchPool pool_;
     std::uint64_t next_range_ = 0;     // next range a worker will take
     std::uint64_t consumed_ = 0;       // ranges handed to the consumer (or skipped)
     bool stop_ = false;
@@ -145,9 +145,5 @@ private:
     std::unique_ptr<BatchReader> fallback_;
     std::uint64_t fallback_base_ = 0;
 };
-
-// Runs fn(begin, end) over [0, n) cut into about `workers` * 4 contiguous slices on `workers`
-// threads (the caller's thread is one of them). Rethrows the first exception after all finished.
-void parallel_for(std::size_t n, unsigned workers, const std::function<void(std::size_t, std::size_t)>& fn);
 
 }  // namespace rapidmarc

@@ -17,6 +17,7 @@
 
 #include "rapidmarc/error.hpp"
 #include "rapidmarc/record_view.hpp"
+#include "rapidmarc/text.hpp"  // is_valid_utf8: the rule text validation applies
 
 namespace rapidmarc {
 
@@ -66,12 +67,5 @@ struct ParsedRecord {
 
 // Parses `record` (leader through record terminator). Returns out.error.
 ErrorCode parse_record(std::string_view record, const ParseOptions& options, ParsedRecord& out);
-
-// Parses an integer the way Python's int() parses ASCII bytes: surrounding whitespace, an optional
-// sign and single underscores between digits are accepted. Returns false if it is not a number.
-bool parse_python_int(std::string_view text, std::int64_t& value) noexcept;
-
-// True if `text` is well-formed UTF-8 by Python's rules (no surrogates, no overlongs, <= U+10FFFF).
-bool is_valid_utf8(std::string_view text) noexcept;
 
 }  // namespace rapidmarc

@@ -1,9 +1,9 @@
-#pragma once
 // Unicode normalisation (NFC / NFD) for UTF-8 text, without ICU.
 //
 // The data tables (src/core/unicode_tables.inc) are generated from Python's unicodedata by
 // tools/gen_unicode_tables.py, so results match unicodedata.normalize() of that Unicode version
 // exactly (see unicode_version()).  Hangul syllables are handled algorithmically.
+#pragma once
 
 #include <cstddef>
 #include <cstdint>

@@ -108,6 +108,11 @@ Error Batch::error(std::size_t i) const {
     return e;
 }
 
+namespace detail {
+
+BatchPool::BatchPool(std::size_t capacity) noexcept : capacity_(capacity) {}
+BatchPool::~BatchPool() = default;
+
 std::unique_ptr<Batch> BatchPool::take() {
     std::lock_guard<std::mutex> lock(mutex_);
     if (spare_.empty()) return std::make_unique<Batch>();
@@ -121,6 +126,8 @@ void BatchPool::give(std::unique_ptr<Batch> batch) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (spare_.size() < capacity_) spare_.push_back(std::move(batch));
 }
+
+}  // namespace detail
 
 void BatchReader::recycle(std::unique_ptr<Batch> batch) { pool_.give(std::move(batch)); }
 

@@ -5,6 +5,9 @@
 #include <exception>
 #include <utility>
 
+#include "python_int.hpp"
+#include "rapidmarc/detail/parallel_for.hpp"
+
 namespace rapidmarc {
 
 namespace {
@@ -76,7 +79,7 @@ std::uint64_t locate_record_start(const RangeInput& input, std::uint64_t begin, 
             // find_record_start has checked five digits in the window, and the terminator where
             // they say when the record lies in the window (except for a length of 99999).
             std::int64_t length = 0;
-            if (parse_python_int(view.substr(c, 5), length) && length > 0) {
+            if (detail::parse_python_int(view.substr(c, 5), length) && length > 0) {
                 const auto len = static_cast<std::uint64_t>(length);
                 if (len == kMaxRecordLength && read_oversize) return at;
                 if (len != kMaxRecordLength && c + len <= window.size()) return at;
@@ -247,7 +250,7 @@ std::unique_ptr<Batch> ParallelReader::next() {
     }
 }
 
-void parallel_for(std::size_t n, unsigned workers, const std::function<void(std::size_t, std::size_t)>& fn) {
+void detail::parallel_for(std::size_t n, unsigned workers, const std::function<void(std::size_t, std::size_t)>& fn) {
     if (n == 0) return;
     workers = static_cast<unsigned>(std::min<std::size_t>(resolve_workers(workers), n));
     const std::size_t pieces = std::min<std::size_t>(n, std::size_t{workers} * 4);

@@ -1,5 +1,6 @@
 #include "rapidmarc/parser.hpp"
 
+#include "python_int.hpp"
 #include "rapidmarc/marc8.hpp"
 #include "rapidmarc/unicode.hpp"
 
@@ -219,7 +220,7 @@ ErrorCode parse_resequenced(std::string_view record, const ParseOptions& options
 
 }  // namespace
 
-bool parse_python_int(std::string_view text, std::int64_t& value) noexcept {
+bool detail::parse_python_int(std::string_view text, std::int64_t& value) noexcept {
     // Fast path: the fixed-width digit strings of every well-formed leader and directory.
     if (!text.empty() && text.size() <= 9) {
         std::int64_t v = 0;
@@ -261,6 +262,8 @@ bool parse_python_int(std::string_view text, std::int64_t& value) noexcept {
     return true;
 }
 
+// Declared in text.hpp; defined here, next to its hottest caller (check_field), so that the
+// compiler can inline it there.
 bool is_valid_utf8(std::string_view text) noexcept {
     const auto* s = reinterpret_cast<const unsigned char*>(text.data());
     const std::size_t n = text.size();
@@ -315,7 +318,7 @@ ErrorCode parse_record(std::string_view record, const ParseOptions& options, Par
     if (record.size() > kMaxRecordLength) return parse_resequenced(record, options, out);
 
     std::int64_t base = 0;
-    if (!parse_python_int(leader.substr(12, 5), base))
+    if (!detail::parse_python_int(leader.substr(12, 5), base))
         return fail(out, ErrorCode::base_address_not_numeric, "base address " + quote(leader.substr(12, 5)) + " is not a number");
     const auto size = static_cast<std::int64_t>(record.size());
     if (base <= 0) return fail(out, ErrorCode::base_address_not_found, "base address is " + std::to_string(base));
@@ -323,7 +326,7 @@ ErrorCode parse_record(std::string_view record, const ParseOptions& options, Par
         return fail(out, ErrorCode::base_address_invalid,
                     "base address " + std::to_string(base) + " is beyond the record's " + std::to_string(size) + " bytes");
     std::int64_t declared = 0;
-    if (!parse_python_int(leader.substr(0, 5), declared))
+    if (!detail::parse_python_int(leader.substr(0, 5), declared))
         return fail(out, ErrorCode::record_length_invalid, "record length " + quote(leader.substr(0, 5)) + " is not a number");
     if (size < declared)
         return fail(out, ErrorCode::truncated_record,
@@ -342,8 +345,8 @@ ErrorCode parse_record(std::string_view record, const ParseOptions& options, Par
     for (std::size_t i = 0; i < count; ++i) {
         std::string_view raw = directory.substr(i * kDirectoryEntryLength, kDirectoryEntryLength);
         std::int64_t length = 0, offset = 0;
-        const bool numbers = (fixed_digits<4>(raw.data() + 3, length) || parse_python_int(raw.substr(3, 4), length)) &&
-                             (fixed_digits<5>(raw.data() + 7, offset) || parse_python_int(raw.substr(7, 5), offset));
+        const bool numbers = (fixed_digits<4>(raw.data() + 3, length) || detail::parse_python_int(raw.substr(3, 4), length)) &&
+                             (fixed_digits<5>(raw.data() + 7, offset) || detail::parse_python_int(raw.substr(7, 5), offset));
         if (!numbers)
             return fail(out, ErrorCode::directory_entry_not_numeric,
                         "directory entry " + std::to_string(i) + " " + quote(raw) + " has a non-numeric length or position");

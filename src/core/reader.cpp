@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "python_int.hpp"
 #include "rapidmarc/parser.hpp"
 #include "rapidmarc/record_view.hpp"
 
@@ -146,7 +147,7 @@ bool RecordReader::frame_one(FramedRecord& out) {
                     "input ends after " + std::to_string(avail) + " bytes, inside a record length");
     }
     std::int64_t length = 0;
-    if (!parse_python_int(std::string_view(buf_.data() + begin_, 5), length)) {
+    if (!detail::parse_python_int(std::string_view(buf_.data() + begin_, 5), length)) {
         return fail(ErrorCode::record_length_invalid, 5, 5,
                     "record length '" + std::string(buf_.data() + begin_, 5) + "' is not a number");
     }

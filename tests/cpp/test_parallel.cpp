@@ -6,6 +6,8 @@
 
 #include "test_support.hpp"
 
+#include <rapidmarc/detail/parallel_for.hpp>
+
 using namespace rapidmarc;
 using rapidmarc::test::make_record;
 using rapidmarc::test::read_file;
@@ -211,13 +213,13 @@ TEST(ByteRanges, ARealFileCutIntoManyRanges) {
 
 TEST(ParallelFor, CoversTheRangeOnceAndRethrows) {
     std::vector<std::atomic<int>> hits(1000);
-    parallel_for(hits.size(), 3, [&](std::size_t b, std::size_t e) {
+    detail::parallel_for(hits.size(), 3, [&](std::size_t b, std::size_t e) {
         for (std::size_t i = b; i < e; ++i) hits[i]++;
     });
     for (auto& h : hits) ASSERT_EQ(h.load(), 1);
-    EXPECT_THROW(parallel_for(10, 2, [](std::size_t b, std::size_t) {
+    EXPECT_THROW(detail::parallel_for(10, 2, [](std::size_t b, std::size_t) {
                      if (b == 0) throw std::runtime_error("boom");
                  }),
                  std::runtime_error);
-    parallel_for(0, 2, [](std::size_t, std::size_t) { FAIL(); });
+    detail::parallel_for(0, 2, [](std::size_t, std::size_t) { FAIL(); });
 }

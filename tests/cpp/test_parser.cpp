@@ -2,6 +2,9 @@
 
 #include "test_support.hpp"
 
+// A private helper of the core, tested on its own (the reader and parser rely on its exact rules).
+#include "../../src/core/python_int.hpp"
+
 using namespace rapidmarc;
 using rapidmarc::test::make_record;
 
@@ -93,18 +96,18 @@ TEST(Parser, NonAsciiIndicatorsAndCodes) {
 
 TEST(Parser, PythonIntRules) {
     std::int64_t v = 0;
-    EXPECT_TRUE(parse_python_int("00123", v));
+    EXPECT_TRUE(detail::parse_python_int("00123", v));
     EXPECT_EQ(v, 123);
-    EXPECT_TRUE(parse_python_int(" 12 ", v));
+    EXPECT_TRUE(detail::parse_python_int(" 12 ", v));
     EXPECT_EQ(v, 12);
-    EXPECT_TRUE(parse_python_int("1_2", v));
+    EXPECT_TRUE(detail::parse_python_int("1_2", v));
     EXPECT_EQ(v, 12);
-    EXPECT_TRUE(parse_python_int("-001", v));
+    EXPECT_TRUE(detail::parse_python_int("-001", v));
     EXPECT_EQ(v, -1);
-    EXPECT_FALSE(parse_python_int("1__2", v));
-    EXPECT_FALSE(parse_python_int("12a", v));
-    EXPECT_FALSE(parse_python_int("", v));
-    EXPECT_FALSE(parse_python_int("_1", v));
+    EXPECT_FALSE(detail::parse_python_int("1__2", v));
+    EXPECT_FALSE(detail::parse_python_int("12a", v));
+    EXPECT_FALSE(detail::parse_python_int("", v));
+    EXPECT_FALSE(detail::parse_python_int("_1", v));
 }
 
 TEST(Parser, Utf8ValidatorFollowsPython) {

@@ -3,7 +3,9 @@
 //   * framing, parsing, views, selection, JSON/MARCXML export and Arrow columns never crash,
 //     hang or read out of bounds (ASan + UBSan);
 //   * the parallel reader yields exactly the sequential reader's records and errors (offsets,
-//     sizes, error codes), with and without recovery;
+//     sizes, error codes), with and without recovery, and converts them (convert.hpp) to the same
+//     document with the same counts;
+//   * Batch::error explains exactly the records Batch::readable rejects;
 //   * exported JSON and ASCII MARCXML are pure ASCII; UTF-8 MARCXML and Arrow text are valid UTF-8;
 //   * a parsed record rebuilt field by field parses again to the same fields.
 //
@@ -122,6 +124,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 {batch->frames[i].offset, batch->frames[i].size, batch->frames[i].error, batch->parsed[i].error});
             if (batch->frames[i].error == ErrorCode::ok && batch->parsed[i].error == ErrorCode::ok)
                 exercise_record(batch->record(i), batch->parsed[i]);
+            const Error error = batch->error(i);
+            check(batch->readable(i) == !error, "Batch::error explains exactly the unreadable records");
+            if (error) check(error.record_index == batch->frames[i].index, "an error names its record");
         }
         sequential.recycle(std::move(batch));
     }
@@ -135,5 +140,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     pa.parse = po;
     ParallelReader parallel(RangeInput::memory(input), pa);
     check(drain(parallel) == expected, "parallel reader == sequential reader");
+
+    // Conversion, sequential and parallel: the same document, the same counts.
+    const ConvertFormat format = static_cast<ConvertFormat>((flags >> 4) % 3);
+    const auto convert = [&](BatchStream& stream, std::string& text) {
+        return convert_stream(stream, format, false, [&](std::string_view piece) { text += piece; });
+    };
+    BatchOptions bo;
+    bo.process = convert_hook(format);
+    BatchReader sequential_convert(std::make_unique<MemorySource>(input), ro, po, bo);
+    pa.process = convert_hook(format);
+    ParallelReader parallel_convert(RangeInput::memory(input), pa);
+    std::string a, b;
+    const ConvertResult ra = convert(sequential_convert, a), rb = convert(parallel_convert, b);
+    check(a == b, "parallel conversion == sequential conversion");
+    check(ra.records == rb.records && ra.bad == rb.bad && ra.unconvertible == rb.unconvertible,
+          "parallel conversion counts == sequential counts");
     return 0;
 }
