@@ -38,9 +38,12 @@ struct ConvertResult {
 };
 
 // The BatchOptions::process / ParallelOptions::process hook: converts each batch on the thread
-// that parsed it, into a payload convert_stream() writes. Text is decoded as UTF-8 or MARC-8 by
-// each record (ParsedRecord::utf8).
-std::function<void(Batch&)> convert_hook(ConvertFormat format);
+// that parsed it, into a payload convert_stream() writes. Text is read as text_encoding(parsed,
+// parse) says (parser.hpp: UTF-8 with parse.utf8_handling, or MARC-8); a record whose leader/09
+// ParseOptions::detect_encoding overruled carries the corrected leader (Batch::parse), as
+// pymarc's writers write what its reader yields. JSON and MARCXML need text: without
+// parse.validate_text (to_unicode=False) they throw std::invalid_argument here.
+std::function<void(Batch&)> convert_hook(ConvertFormat format, const ParseOptions& parse = {});
 
 // Writes the whole document from a stream opened with convert_hook(format): the header, each
 // batch's text in order, the trailer. write(text) is called on the caller's thread for every

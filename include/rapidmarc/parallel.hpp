@@ -68,6 +68,7 @@ struct RangeInfo {
     std::uint64_t start = none;  // offset of the range's first record, or `none` if no record starts in it
     std::uint64_t end = 0;       // offset just after its last record
     bool clean = true;           // false: framing stopped at an error inside the range
+    Error stop;                  // when not clean: that framing error (index within the range, offset in the input)
 };
 
 // First plausible record start in [begin, end), or RangeInfo::none. Offset 0 always starts a record.

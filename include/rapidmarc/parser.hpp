@@ -65,6 +65,20 @@ struct ParsedRecord {
     }
 };
 
+// The encoding a parsed record's subfield text is read in, as pymarc's reader decodes it (with its
+// default file_encoding): bytes when text is not decoded (to_unicode=False), UTF-8 with the
+// options' error handling, or MARC-8. Every native text writer (selection, export, conversion,
+// Arrow columns) and the Python binding choose a record's encoding here.
+constexpr TextEncoding text_encoding(const ParsedRecord& parsed, const ParseOptions& options) noexcept {
+    if (!options.validate_text) return TextEncoding::bytes;
+    if (!parsed.utf8) return TextEncoding::marc8;
+    switch (options.utf8_handling) {
+        case Utf8Handling::replace: return TextEncoding::utf8_replace;
+        case Utf8Handling::ignore: return TextEncoding::utf8_ignore;
+        default: return TextEncoding::utf8;
+    }
+}
+
 // Parses `record` (leader through record terminator). Returns out.error.
 ErrorCode parse_record(std::string_view record, const ParseOptions& options, ParsedRecord& out);
 

@@ -51,8 +51,8 @@ void for_each_value(const RecordView& record, const FieldSpec& spec, TextEncodin
         if (f.is_control()) {
             if (!spec.codes.empty()) continue;  // control fields have no subfields
             scratch.clear();
-            // pymarc decodes control fields of MARC-8 records as ISO 8859-1, not as MARC-8.
-            append_text(f.data(), encoding == TextEncoding::marc8 ? TextEncoding::latin1 : encoding, scratch);
+            // pymarc decodes control fields of MARC-8 records as ISO 8859-1, not as MARC-8 (text.hpp).
+            append_text(f.data(), control_encoding(encoding), scratch);
             emit(std::string_view(scratch));
             continue;
         }

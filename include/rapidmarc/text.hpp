@@ -17,11 +17,25 @@ namespace rapidmarc {
 
 // How a record's raw text becomes output text.
 enum class TextEncoding : std::uint8_t {
-    utf8,    // UTF-8 already: copied
-    latin1,  // ISO 8859-1: converted to UTF-8
-    marc8,   // MARC-8: converted to UTF-8 and NFC-normalised, as pymarc's marc8_to_unicode
-    bytes,   // no conversion (to_unicode=False)
+    utf8,          // UTF-8 already (validated when parsed): copied
+    utf8_replace,  // UTF-8 decoded with CPython's errors="replace": each invalid sequence becomes U+FFFD
+    utf8_ignore,   // UTF-8 decoded with CPython's errors="ignore": invalid sequences are dropped
+    latin1,        // ISO 8859-1: converted to UTF-8
+    marc8,         // MARC-8: converted to UTF-8 and NFC-normalised, as pymarc's marc8_to_unicode
+    bytes,         // no conversion (to_unicode=False)
 };
+
+// The encoding of a record's control fields when its subfields are in `encoding`: pymarc decodes
+// the control fields of MARC-8 records as ISO 8859-1, and those of UTF-8 records strictly (the
+// parser validates them whatever utf8_handling says).
+constexpr TextEncoding control_encoding(TextEncoding encoding) noexcept {
+    switch (encoding) {
+        case TextEncoding::marc8: return TextEncoding::latin1;
+        case TextEncoding::utf8_replace:
+        case TextEncoding::utf8_ignore: return TextEncoding::utf8;
+        default: return encoding;
+    }
+}
 
 // Appends the text of `raw` in `encoding` to `out` as UTF-8 (or unchanged for bytes). Returns false
 // only for MARC-8 that pymarc refuses (an escape sequence cut off by the end; `out` then holds the

@@ -112,7 +112,7 @@ def read_range(
     A range is read by one thread (``workers`` is accepted and changes nothing); framing stops at
     the first framing error inside it whatever ``recover`` says, since a range's reader cannot know
     what came before it (``clean`` is then False). ``strict=True`` raises the first bad record's
-    exception instead of listing it.
+    exception instead of listing it, and the framing error that made a range unclean.
     """
     options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
     kind, native = _classify(source)  # a file object is refused natively: it cannot be read at an offset

@@ -65,6 +65,9 @@ void Batch::parse(const ParseOptions& options) {
     for (std::size_t i = 0; i < n; ++i) {
         if (frames[i].error == ErrorCode::ok) {
             parse_record(record(i), options, parsed[i]);
+            // detect_encoding overruled leader/09: from here on the record says what it really
+            // is, to every consumer (reader, selection, conversion), as pymarc's reader would.
+            if (parsed[i].encoding_corrected) bytes[frames[i].begin + 9] = parsed[i].utf8 ? 'a' : ' ';
         } else {
             parsed[i].clear();
         }

@@ -22,7 +22,7 @@ struct ConvertPayload final : BatchPayload {
     std::uint64_t unconvertible = 0;  // readable records whose text did not convert (skipped)
 };
 
-void convert_batch(ConvertFormat format, Batch& batch) {
+void convert_batch(ConvertFormat format, const ParseOptions& parse, Batch& batch) {
     auto payload = std::make_unique<ConvertPayload>();
     payload->format = format;
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -38,7 +38,7 @@ void convert_batch(ConvertFormat format, Batch& batch) {
             continue;
         }
         ExportOptions options;
-        options.encoding = parsed.utf8 ? TextEncoding::utf8 : TextEncoding::marc8;
+        options.encoding = text_encoding(parsed, parse);
         const RecordView view(bytes, parsed.entries);
         const std::size_t mark = payload->text.size();
         ErrorCode rc;
@@ -85,8 +85,10 @@ std::optional<ConvertFormat> parse_convert_format(std::string_view name) noexcep
     return std::nullopt;
 }
 
-std::function<void(Batch&)> convert_hook(ConvertFormat format) {
-    return [format](Batch& batch) { convert_batch(format, batch); };
+std::function<void(Batch&)> convert_hook(ConvertFormat format, const ParseOptions& parse) {
+    if (format != ConvertFormat::marc && !parse.validate_text)
+        throw std::invalid_argument("MARC-in-JSON and MARCXML need text: convert with ParseOptions::validate_text");
+    return [format, parse](Batch& batch) { convert_batch(format, parse, batch); };
 }
 
 ConvertResult convert_stream(BatchStream& stream, ConvertFormat format, bool strict,
@@ -124,7 +126,7 @@ ConvertResult convert_file(const std::filesystem::path& input, std::FILE* out, C
     const auto fail = [] {
         throw std::system_error(errno != 0 ? errno : EIO, std::generic_category(), "cannot write the converted output");
     };
-    std::unique_ptr<BatchStream> stream = open_batches(input, options, convert_hook(format));
+    std::unique_ptr<BatchStream> stream = open_batches(input, options, convert_hook(format, options.parse));
     const ConvertResult result = convert_stream(*stream, format, options.strict, [&](std::string_view text) {
         errno = 0;
         if (std::fwrite(text.data(), 1, text.size(), out) != text.size()) fail();

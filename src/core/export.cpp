@@ -61,6 +61,16 @@ ErrorCode as_utf8(std::string_view raw, TextEncoding encoding, bool ascii, std::
             if (!ascii && !is_valid_utf8(raw)) return ErrorCode::invalid_utf8;
             text = raw;
             return ErrorCode::ok;
+        case TextEncoding::utf8_replace:
+        case TextEncoding::utf8_ignore:
+            if (ascii || is_valid_utf8(raw)) {
+                text = raw;
+                return ErrorCode::ok;
+            }
+            scratch.clear();
+            append_text(raw, encoding, scratch);
+            text = scratch;
+            return ErrorCode::ok;
         case TextEncoding::latin1:
         case TextEncoding::marc8:
             if (ascii && encoding == TextEncoding::latin1) {
@@ -74,11 +84,6 @@ ErrorCode as_utf8(std::string_view raw, TextEncoding encoding, bool ascii, std::
         case TextEncoding::bytes: break;
     }
     throw std::invalid_argument("MARC-in-JSON and MARCXML need text: TextEncoding::bytes cannot be exported");
-}
-
-TextEncoding control_encoding(TextEncoding encoding) noexcept {
-    // pymarc decodes control fields of MARC-8 records as ISO 8859-1.
-    return encoding == TextEncoding::marc8 ? TextEncoding::latin1 : encoding;
 }
 
 // The leader as text: the caller's override, or the record's bytes as ISO 8859-1.

@@ -115,6 +115,7 @@ RangeInfo read_range(const RangeInput& input, std::uint64_t begin, std::uint64_t
         if (at >= end) break;
         if (frame.error != ErrorCode::ok) {
             info.clean = false;
+            info.stop = {frame.error, frame.index, at, frame.detail};
             break;
         }
         const std::string_view bytes = reader.bytes(frame);

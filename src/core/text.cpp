@@ -2,6 +2,7 @@
 
 #include "rapidmarc/marc8.hpp"
 #include "rapidmarc/unicode.hpp"
+#include "rapidmarc/utf8.hpp"
 
 namespace rapidmarc {
 
@@ -32,6 +33,10 @@ bool append_text(std::string_view raw, TextEncoding encoding, std::string& out) 
         case TextEncoding::utf8:
         case TextEncoding::bytes:
             out.append(raw);
+            return true;
+        case TextEncoding::utf8_replace:
+        case TextEncoding::utf8_ignore:
+            append_utf8_lossy(raw, encoding == TextEncoding::utf8_replace ? Utf8Errors::replace : Utf8Errors::ignore, out);
             return true;
         case TextEncoding::latin1:
             append_latin1(raw, out);

@@ -52,18 +52,18 @@ void encode_field(RecordBuilder& b, PyField& f, Out out) {
     if (f.is_raw()) {
         bool same = false;
         switch (f.text) {
-            case Text::bytes: same = true; break;
-            case Text::utf8_strict: same = out == Out::utf8; break;
-            case Text::utf8_replace:
-            case Text::utf8_ignore: same = out == Out::utf8 && is_valid_utf8(f.raw()); break;
-            case Text::latin1: same = out != Out::utf8; break;  // control fields of MARC-8 records
-            case Text::marc8: same = out == Out::marc8; break;
+            case TextEncoding::bytes: same = true; break;
+            case TextEncoding::utf8: same = out == Out::utf8; break;
+            case TextEncoding::utf8_replace:
+            case TextEncoding::utf8_ignore: same = out == Out::utf8 && is_valid_utf8(f.raw()); break;
+            case TextEncoding::latin1: same = out != Out::utf8; break;  // control fields of MARC-8 records
+            case TextEncoding::marc8: same = out == Out::marc8; break;
         }
         if (same && (f.control || canonical_data_field(f))) {
             b.append(f.raw());
             return;
         }
-        if (f.text == Text::marc8 && out == Out::utf8 && canonical_data_field(f)) {
+        if (f.text == TextEncoding::marc8 && out == Out::utf8 && canonical_data_field(f)) {
             // MARC-8 to UTF-8 natively, subfield by subfield, without Python objects.
             const auto v = f.view();
             std::string utf8(v.indicator_bytes());

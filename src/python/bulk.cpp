@@ -88,6 +88,8 @@ nb::dict bulk_read_range(nb::object source, int kind, std::uint64_t start, std::
         records.append(built.record.is_valid() ? built.record : nb::none());
         if (built.error.is_valid()) errors.append(built.error);
     }
+    // Framing stopped inside the range: strict mode raises that error, as MARCReader would.
+    if (!info.clean && o.core.strict) raise_error_object(make_error(info.stop));
     nb::dict out;
     out["records"] = records;
     out["errors"] = errors;
@@ -167,7 +169,7 @@ nb::dict bulk_convert(nb::object source, int kind, nb::object destination, std::
         throw nb::value_error("convert() writes text for 'json' and 'xml': to_unicode must be True");
     o.require_native_text("convert()");
     // The input is opened first: a missing input leaves no output behind.
-    NativeInput in = open_input(std::move(source), kind, o, convert_hook(*fmt));
+    NativeInput in = open_input(std::move(source), kind, o, convert_hook(*fmt, o.core.parse));
 
     // A path is written to "<path>.partial" and renamed over the destination only once everything
     // is written: an error, a strict-mode exception or an interrupt never leaves half a document

@@ -53,7 +53,7 @@ std::function<void(Batch&)> columns_hook(std::shared_ptr<const ColumnsRecipe> r)
             if (!batch.readable(i)) continue;
             const ParsedRecord& pr = batch.parsed[i];
             payload->columns->append_row(RecordView(batch.record(i), pr.entries), r->specs,
-                                         r->options.native_text(pr.utf8), scratch);
+                                         text_encoding(pr, r->options.core.parse), scratch);
         }
         batch.payload = std::move(payload);
     };
@@ -80,12 +80,12 @@ ColumnBatches read_columns(nb::object source, int kind, const std::shared_ptr<co
 }
 
 // extract(): for each spec, one list per good record of that record's values (str, or bytes
-// without to_unicode).
+// without to_unicode). The columns hold valid UTF-8 (utf8_handling applied natively), so decoding
+// them cannot fail.
 nb::dict bulk_extract(nb::object source, int kind, std::vector<std::string> spec_texts, nb::handle py_options) {
     auto recipe = make_recipe(spec_texts, py_options, "extract()");
     const ColumnBatches batches = read_columns(std::move(source), kind, recipe);
     const PyReadOptions& o = recipe->options;
-    const char* errors = o.utf8_errors();
     std::size_t records = 0;
     for (const auto& b : batches) records += b->rows();
     nb::dict result;
@@ -104,7 +104,7 @@ nb::dict bulk_extract(nb::object source, int kind, std::vector<std::string> spec
                 for (std::int32_t k = first; k < last; ++k) {
                     const char* data = c.data.data() + c.value_offsets[k];
                     const Py_ssize_t len = c.value_offsets[k + 1] - c.value_offsets[k];
-                    PyObject* v = o.to_unicode ? PyUnicode_DecodeUTF8(data, len, errors) : PyBytes_FromStringAndSize(data, len);
+                    PyObject* v = o.to_unicode ? PyUnicode_DecodeUTF8(data, len, nullptr) : PyBytes_FromStringAndSize(data, len);
                     if (!v) throw nb::python_error();
                     PyList_SET_ITEM(cell, k - first, v);
                 }

@@ -47,7 +47,7 @@ nb::object field_value(PyField& f) {
         if (f.is_raw()) return decode_known(f.raw(), f.text, f.ascii);
         return f.data.is_none() ? nb::object(make_str("")) : f.data;
     }
-    if (f.is_raw() && f.ascii && f.text != Text::marc8 && f.text != Text::bytes) {
+    if (f.is_raw() && f.ascii && f.text != TextEncoding::marc8 && f.text != TextEncoding::bytes) {
         // All ASCII (the parser said so): text is bytes, str.strip() strips ASCII whitespace only,
         // and the str is written in place, sized from the stripped pieces.
         // Uninitialised on purpose: only the first `count` entries are ever read.
@@ -78,7 +78,7 @@ nb::object field_value(PyField& f) {
             return nb::steal(o);
         }
     }
-    if (f.is_raw() && f.text == Text::marc8) {
+    if (f.is_raw() && f.text == TextEncoding::marc8) {
         // Each subfield is its own MARC-8 string (fresh escape state), as pymarc decodes them.
         std::string joined, piece;
         bool first = true;
@@ -89,9 +89,9 @@ nb::object field_value(PyField& f) {
             first = false;
             joined.append(rapidmarc::strip_python_whitespace(piece));
         }
-        return decode(joined, Text::utf8_strict);
+        return decode(joined, TextEncoding::utf8);
     }
-    if (f.is_raw() && f.text != Text::bytes) {
+    if (f.is_raw() && f.text != TextEncoding::bytes) {
         // The first piece is only copied once a second one appears: a single subfield (the common
         // case) is decoded straight from the record's bytes.
         Scratch buf;
@@ -101,9 +101,9 @@ nb::object field_value(PyField& f) {
         for (const auto& sf : f.view().subfields()) {
             // Validated UTF-8 is stripped exactly as str.strip() would; other text only of ASCII
             // whitespace, leaving non-ASCII edges to the Python path.
-            std::string_view v = f.text == Text::utf8_strict ? rapidmarc::strip_python_whitespace(sf.value)
+            std::string_view v = f.text == TextEncoding::utf8 ? rapidmarc::strip_python_whitespace(sf.value)
                                                              : strip_ascii(sf.value);
-            if (f.text != Text::utf8_strict && edges_uncertain(v, f.text)) {
+            if (f.text != TextEncoding::utf8 && edges_uncertain(v, f.text)) {
                 exact = false;
                 break;
             }
@@ -130,7 +130,7 @@ nb::object field_format(PyField& f) {
     if (f.control) return field_value(f);
     const bool subject = !f.tag.empty() && f.tag[0] == '6';
     auto is_subdivision = [](std::string_view c) { return c == "v" || c == "x" || c == "y" || c == "z"; };
-    if (f.is_raw() && f.text == Text::marc8) {
+    if (f.is_raw() && f.text == TextEncoding::marc8) {
         std::string buf;
         for (const auto& sf : f.view().subfields()) {
             std::string_view c(&sf.code, 1);
@@ -138,9 +138,9 @@ nb::object field_format(PyField& f) {
             buf.append(subject && is_subdivision(c) ? " -- " : " ");
             append_marc8(sf.value, buf);
         }
-        return decode(rapidmarc::strip_python_whitespace(buf), Text::utf8_strict);
+        return decode(rapidmarc::strip_python_whitespace(buf), TextEncoding::utf8);
     }
-    if (f.is_raw() && f.text != Text::bytes) {
+    if (f.is_raw() && f.text != TextEncoding::bytes) {
         Scratch buf;
         for (const auto& sf : f.view().subfields()) {
             std::string_view c(&sf.code, 1);
@@ -148,7 +148,7 @@ nb::object field_format(PyField& f) {
             buf.append(subject && is_subdivision(c) ? " -- " : " ");
             buf.append(sf.value);
         }
-        if (f.text == Text::utf8_strict) return decode_known(rapidmarc::strip_python_whitespace(buf.view()), f.text, f.ascii);
+        if (f.text == TextEncoding::utf8) return decode_known(rapidmarc::strip_python_whitespace(buf.view()), f.text, f.ascii);
         std::string_view s = strip_ascii(buf.view());
         if (!edges_uncertain(s, f.text)) return decode(s, f.text);
     }
@@ -166,7 +166,7 @@ nb::object field_format(PyField& f) {
 
 // str(field): MARCMaker-style text, blanks shown as backslashes.
 nb::object field_str(PyField& f) {
-    if (f.is_raw() && f.text != Text::bytes) {
+    if (f.is_raw() && f.text != TextEncoding::bytes) {
         Scratch buf;
         buf.append("=");
         buf.append(f.tag);
@@ -179,7 +179,7 @@ nb::object field_str(PyField& f) {
             for (const auto& sf : v.subfields()) {
                 buf.push_back('$');
                 buf.push_back(sf.code);
-                if (f.text == Text::marc8) {
+                if (f.text == TextEncoding::marc8) {
                     std::string piece;
                     append_marc8(sf.value, piece);
                     buf.append(piece);
@@ -189,7 +189,7 @@ nb::object field_str(PyField& f) {
             }
         }
         // The prefix is ASCII, so decoding the whole text equals decoding the data alone.
-        return decode(buf.view(), f.text == Text::marc8 ? Text::utf8_strict : f.text);
+        return decode(buf.view(), f.text == TextEncoding::marc8 ? TextEncoding::utf8 : f.text);
     }
     f.materialize();
     nb::object tag = f.tag_str();

@@ -23,7 +23,7 @@ struct PyField {
     nb::object owner;   // bytes object; null once materialised
     std::uint32_t off = 0, len = 0;
     bool ascii = false;  // the raw bytes are all ASCII (from the parser)
-    Text text = Text::utf8_strict;
+    TextEncoding text = TextEncoding::utf8;
 
     // Materialised state (pymarc's attributes).
     nb::object subfields;   // list of Subfield
@@ -33,7 +33,7 @@ struct PyField {
     PyField() = default;
     // A raw field: `len` bytes at `off` in the record's bytes `owner`.
     PyField(std::string_view tag_bytes, nb::handle owner_bytes, std::uint32_t offset, std::uint32_t length,
-            bool all_ascii, Text record_text, Text control_text)
+            bool all_ascii, TextEncoding record_text, TextEncoding control_text)
         : tag(tag_bytes),
           control(is_control_tag(tag_bytes)),
           owner(nb::borrow(owner_bytes)),

@@ -19,21 +19,11 @@ struct PyReadOptions {
     std::string file_encoding = "iso8859-1";  // a Python codec name
     bool latin1_encoding = true;            // file_encoding is iso8859-1: MARC-8 records are converted as MARC-8
 
-    // Text of the subfields of a parsed record, as MARCReader decodes it.
-    Text subfield_text(bool utf8) const noexcept {
-        if (!to_unicode) return Text::bytes;
-        if (utf8) {
-            return utf8_handling == Utf8Handling::strict    ? Text::utf8_strict
-                   : utf8_handling == Utf8Handling::replace ? Text::utf8_replace
-                                                            : Text::utf8_ignore;
-        }
-        return latin1_encoding ? Text::marc8 : Text::latin1;  // latin1 here: decoded by the Python codec
-    }
-    // How the native converters (columns, convert) decode a record's text, as MARCReader does
-    // with the default file_encoding: bytes as they are without to_unicode, else UTF-8 or MARC-8.
-    TextEncoding native_text(bool utf8) const noexcept {
-        if (!to_unicode) return TextEncoding::bytes;
-        return utf8 ? TextEncoding::utf8 : TextEncoding::marc8;
+    // The encoding of a parsed record's subfield text, as MARCReader decodes it (text.hpp). Records
+    // only a Python codec can decode (file_encoding) are marked latin1 and decoded eagerly by
+    // build_record through that codec.
+    TextEncoding subfield_text(const ParsedRecord& parsed) const noexcept {
+        return python_codec(parsed.utf8) ? TextEncoding::latin1 : text_encoding(parsed, core.parse);
     }
     // Records whose text only a Python codec can decode (file_encoding other than ISO 8859-1).
     bool python_codec(bool utf8) const noexcept { return to_unicode && !utf8 && !latin1_encoding; }

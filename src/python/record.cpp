@@ -42,7 +42,7 @@ nb::object& PyRecord::field_list() {
 nb::object& PyRecord::leader_obj() {
     if (!leader.is_valid()) {
         std::string_view bytes(PyBytes_AS_STRING(raw.ptr()), kLeaderLength);
-        leader = types().leader(decode(bytes, Text::latin1));
+        leader = types().leader(decode(bytes, TextEncoding::latin1));
     }
     return leader;
 }
@@ -77,7 +77,7 @@ nb::object title_of(PyRecord& r, std::string_view tag) {
                 else if (sf.code == 'b' && !b) b = sf.value;
             }
             if (!a) return nb::none();
-            if (r.text == Text::utf8_strict || r.text == Text::latin1) {
+            if (r.text == TextEncoding::utf8 || r.text == TextEncoding::latin1) {
                 // Here a value is empty exactly when its bytes are: join the bytes, decode once.
                 if (a->empty() || !b || b->empty()) return decode_known(*a, r.text, e.ascii);
                 Scratch joined;
@@ -119,18 +119,9 @@ nb::object title_of(PyRecord& r, std::string_view tag) {
 template <typename Write>
 nb::object record_export(PyRecord& r, bool as_bytes, Write&& write) {
     if (!r.raw.is_valid() || r.fields.is_valid()) return nb::none();
+    if (r.text == TextEncoding::bytes) return nb::none();
     ExportOptions options;
-    switch (r.text) {
-        case Text::utf8_strict:
-        case Text::utf8_replace:
-        case Text::utf8_ignore: options.encoding = TextEncoding::utf8; break;
-        case Text::marc8: options.encoding = TextEncoding::marc8; break;
-        case Text::latin1: options.encoding = TextEncoding::latin1; break;
-        case Text::bytes: return nb::none();
-    }
-    // export.hpp decodes control fields of UTF-8 records as UTF-8 and all others as ISO 8859-1.
-    const Text control = options.encoding == TextEncoding::utf8 ? Text::utf8_strict : Text::latin1;
-    if (r.control_text != control) return nb::none();
+    options.encoding = r.text;  // control fields by control_encoding(r.text), which is r.control_text
     nb::object leader;  // keeps the leader text alive while it is written
     if (r.leader.is_valid()) {  // the Leader object exists and may have been changed
         leader = nb::str(r.leader);
@@ -181,8 +172,8 @@ nb::object build_record(std::string_view bytes, const ParsedRecord& parsed, cons
     r.to_unicode = o.to_unicode;
     r.force_utf8 = o.force_utf8;
     // pymarc: subfields of MARC-8 records through marc8_to_unicode, their control fields as ISO 8859-1.
-    r.text = o.subfield_text(parsed.utf8);
-    r.control_text = !o.to_unicode ? Text::bytes : parsed.utf8 ? Text::utf8_strict : Text::latin1;
+    r.text = o.subfield_text(parsed);
+    r.control_text = control_encoding(r.text);
     // Copied, not moved: the parsed slot keeps its capacity for the next batch, and the allocation
     // happens (and is later freed) on this thread rather than the parse-ahead worker.
     r.entries.assign(parsed.entries.begin(), parsed.entries.end());
@@ -192,8 +183,8 @@ nb::object build_record(std::string_view bytes, const ParsedRecord& parsed, cons
     nb::str encoding = make_str(parsed.utf8 ? "utf-8" : o.file_encoding);
     const char* errors = o.utf8_errors();
     auto decode_value = [&](std::string_view v, bool control) -> nb::object {
-        if (!o.to_unicode) return decode(v, Text::bytes);
-        if (!control && r.text == Text::marc8) return decode(v, Text::marc8);
+        if (!o.to_unicode) return decode(v, TextEncoding::bytes);
+        if (!control && r.text == TextEncoding::marc8) return decode(v, TextEncoding::marc8);
         nb::bytes b(v.data(), v.size());
         return b.attr("decode")(encoding, control ? "strict" : errors);
     };

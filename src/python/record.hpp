@@ -15,8 +15,8 @@ namespace rapidmarc::binding {
 struct PyRecord {
     nb::object raw;                  // original bytes (None for records built in Python)
     std::vector<FieldEntry> entries; // parsed directory, used until fields are materialised
-    Text text = Text::utf8_strict;
-    Text control_text = Text::utf8_strict;
+    TextEncoding text = TextEncoding::utf8;
+    TextEncoding control_text = TextEncoding::utf8;
     bool to_unicode = true;
     bool force_utf8 = false;
     nb::object fields;               // list of Field, once materialised

@@ -21,16 +21,16 @@ using namespace nb::literals;
     throw nb::python_error();
 }
 
-nb::object decode(std::string_view s, Text text) {
+nb::object decode(std::string_view s, TextEncoding text) {
     PyObject* o = nullptr;
     const auto n = static_cast<Py_ssize_t>(s.size());
     switch (text) {
-        case Text::utf8_strict: o = PyUnicode_DecodeUTF8(s.data(), n, "strict"); break;
-        case Text::utf8_replace: o = PyUnicode_DecodeUTF8(s.data(), n, "replace"); break;
-        case Text::utf8_ignore: o = PyUnicode_DecodeUTF8(s.data(), n, "ignore"); break;
-        case Text::latin1: o = PyUnicode_DecodeLatin1(s.data(), n, "strict"); break;
-        case Text::bytes: o = PyBytes_FromStringAndSize(s.data(), n); break;
-        case Text::marc8: {
+        case TextEncoding::utf8: o = PyUnicode_DecodeUTF8(s.data(), n, "strict"); break;
+        case TextEncoding::utf8_replace: o = PyUnicode_DecodeUTF8(s.data(), n, "replace"); break;
+        case TextEncoding::utf8_ignore: o = PyUnicode_DecodeUTF8(s.data(), n, "ignore"); break;
+        case TextEncoding::latin1: o = PyUnicode_DecodeLatin1(s.data(), n, "strict"); break;
+        case TextEncoding::bytes: o = PyBytes_FromStringAndSize(s.data(), n); break;
+        case TextEncoding::marc8: {
             std::string utf8;
             append_marc8(s, utf8);
             o = PyUnicode_DecodeUTF8(utf8.data(), static_cast<Py_ssize_t>(utf8.size()), "strict");
@@ -63,7 +63,7 @@ std::string_view utf8_of(nb::handle str) {
 namespace {
 
 nb::object marc8_to_unicode(nb::bytes data, bool /*hide_utf8_warnings*/) {
-    return decode(std::string_view(data.c_str(), data.size()), Text::marc8);
+    return decode(std::string_view(data.c_str(), data.size()), TextEncoding::marc8);
 }
 
 nb::bytes unicode_to_marc8(std::string_view text, bool lossy) {

@@ -10,15 +10,8 @@
 
 namespace rapidmarc::binding {
 
-// How a field's bytes become Python values (pymarc's decode_marc rules).
-enum class Text : std::uint8_t {
-    utf8_strict,   // validated at parse time, cannot fail
-    utf8_replace,
-    utf8_ignore,
-    latin1,        // ISO 8859-1: control fields of MARC-8 records, as pymarc decodes them
-    marc8,         // MARC-8 subfield text: converted natively and NFC-normalised, as pymarc does
-    bytes,         // to_unicode=False
-};
+// How bytes become Python values is the core's TextEncoding (text.hpp): pymarc's decode_marc rules,
+// with bytes for to_unicode=False and, for UTF-8, Python's error handling.
 
 // pymarc's exception for MARC-8 it cannot convert (marc8_to_unicode turns its IndexError into this).
 [[noreturn]] void raise_marc8_error(std::string_view s);
@@ -37,12 +30,12 @@ inline nb::object ascii_str(std::string_view s) {
 }
 
 // The Python value of `s` decoded as `text`.
-nb::object decode(std::string_view s, Text text);
+nb::object decode(std::string_view s, TextEncoding text);
 
 // decode() for bytes of a field the parser found to be ASCII (UTF-8 and Latin-1 text are then
 // the bytes themselves; MARC-8 may still hold escapes and controls).
-inline nb::object decode_known(std::string_view s, Text text, bool ascii) {
-    if (ascii && text != Text::marc8 && text != Text::bytes) return ascii_str(s);
+inline nb::object decode_known(std::string_view s, TextEncoding text, bool ascii) {
+    if (ascii && text != TextEncoding::marc8 && text != TextEncoding::bytes) return ascii_str(s);
     return decode(s, text);
 }
 
@@ -65,10 +58,10 @@ RAPIDMARC_ALWAYS_INLINE std::string_view strip_ascii(std::string_view s) noexcep
 }
 
 // After ASCII stripping, may a non-ASCII whitespace character sit at an edge?
-inline bool edges_uncertain(std::string_view s, Text text) noexcept {
+inline bool edges_uncertain(std::string_view s, TextEncoding text) noexcept {
     if (s.empty()) return false;
     const auto f = static_cast<unsigned char>(s.front()), b = static_cast<unsigned char>(s.back());
-    if (text == Text::latin1) return f == 0x85 || f == 0xa0 || b == 0x85 || b == 0xa0;
+    if (text == TextEncoding::latin1) return f == 0x85 || f == 0xa0 || b == 0x85 || b == 0xa0;
     return f >= 0x80 || b >= 0x80;
 }
 
