@@ -6,7 +6,20 @@ FUZZ_BUILD ?= build/fuzz
 FUZZ_SECONDS ?= 60
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: demo deps install test test-python test-cpp test-asan fuzz lint bench bench-full clean
+.PHONY: demo sysdeps deps install test test-python test-cpp test-asan fuzz lint bench bench-full clean
+
+# System packages (Debian): a compiler, make, GoogleTest for the C++ tests, clang for the fuzzers.
+# Installed with apt when missing and running as root; otherwise a message says what to install.
+SYSTEM_PACKAGES ?= g++ make libgtest-dev clang
+sysdeps:
+	@missing=""; for pkg in $(SYSTEM_PACKAGES); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing system packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else \
+	  echo "missing system packages:$$missing (as root: apt-get install$$missing)" >&2; exit 1; \
+	fi
 
 deps:
 	$(PYTHON) -m pip install -q "scikit-build-core>=0.10" "nanobind>=2.4" cmake ninja "pytest>=7" "pymarc==5.4.0" pyarrow polars duckdb ruff mypy
@@ -17,7 +30,7 @@ install: deps
 demo: install
 	$(PYTHON) examples/titles.py examples/sample.mrc
 
-test: install lint test-cpp test-python
+test: sysdeps install lint test-cpp test-python
 
 test-python:
 	$(PYTHON) -m pytest tests/python -q
@@ -31,14 +44,14 @@ test-cpp:
 	$(PYTHON) -m rapidmarc convert examples/sample.mrc $(BUILD)/sample-python.xml --no-progress
 	cmp $(BUILD)/sample.xml $(BUILD)/sample-python.xml
 
-test-asan:
+test-asan: sysdeps
 	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DRAPIDMARC_BUILD_TESTS=ON -DRAPIDMARC_SANITIZE=ON
 	cmake --build $(ASAN_BUILD) -j2
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure
 
 # libFuzzer + ASan + UBSan on the core (needs clang: apt-get install clang). Each target runs for
 # FUZZ_SECONDS on seeds cut from the sample and the shared data; findings land in $(FUZZ_BUILD).
-fuzz:
+fuzz: sysdeps
 	cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRAPIDMARC_BUILD_FUZZERS=ON
 	cmake --build $(FUZZ_BUILD) -j2 --target fuzz_reader fuzz_marc8
 	$(PYTHON) tools/fuzz_seeds.py $(FUZZ_BUILD)/seeds examples/sample.mrc $(wildcard ../shared/data/real/*.mrc) $(wildcard ../shared/data/edge/*.mrc)

@@ -6,7 +6,8 @@ runs ``valgrind --tool=callgrind`` twice on the same small UTF-8 corpus: once
 reading all records and once reading none (interpreter start-up, imports and
 opening the reader), and reports ``(I_all - I_none) / records``. Threads are
 included: callgrind counts instructions on every thread (rapidmarc parses on a
-worker thread), so this is total work, not elapsed time.
+worker thread), so this is total work, not elapsed time. PYTHONHASHSEED is fixed,
+so that two runs of the same build give the same count.
 
 Usage: ``python bench/callgrind.py --records 2000`` (slow: a minute or two).
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -40,11 +42,15 @@ if {path!r}:
 def _instructions(cmd: list[str], out_dir: Path, tag: str) -> int:
     """Total instructions (Ir) of ``cmd`` under callgrind, all threads."""
     out = out_dir / f"{tag}.out"
+    # A fixed hash seed: string hashing decides dict layouts, which otherwise move the count by
+    # tens of instructions per record from run to run.
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
     subprocess.run(
         ["valgrind", "--tool=callgrind", "--separate-threads=no", f"--callgrind-out-file={out}", *cmd],
         check=True,
         capture_output=True,
         timeout=1800,
+        env=env,
     )
     text = out.read_text(errors="replace")
     m = re.search(r"^(?:summary|totals):\s*(\d+)", text, re.M)
