@@ -69,7 +69,8 @@ class ReadOptions:
             raise ValueError(f"utf8_handling must be one of {UTF8_HANDLING}, not {utf8_handling!r}")
         if not isinstance(file_encoding, str):
             raise TypeError(f"file_encoding must be a codec name, not {file_encoding!r}")
-        codecs.lookup(file_encoding)  # LookupError for an unknown codec, as decoding would raise
+        if file_encoding != "iso8859-1":  # the default needs no look-up (which would import its codec module)
+            codecs.lookup(file_encoding)  # LookupError for an unknown codec, as decoding would raise
         if encoding not in (None, "auto"):
             raise ValueError(f"encoding must be None (follow leader/09) or 'auto', not {encoding!r}")
         if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 0):
