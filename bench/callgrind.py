@@ -3,8 +3,8 @@
 Wall-clock times on a shared 2-core machine move by tens of percent from run to
 run; the number of instructions executed barely moves. For every library this
 runs ``valgrind --tool=callgrind`` twice on the same small UTF-8 corpus: once
-reading all records and once reading none (interpreter start-up, imports and
-opening the reader), and reports ``(I_all - I_none) / records``. Threads are
+reading all records and once reading an empty file (interpreter start-up, imports
+and opening the reader), and reports ``(I_all - I_none) / records``. Threads are
 included: callgrind counts instructions on every thread (rapidmarc parses on a
 worker thread), so this is total work, not elapsed time. PYTHONHASHSEED is fixed,
 so that two runs of the same build give the same count.
@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,11 +32,10 @@ from corpus import build_corpus
 BENCH = Path(__file__).resolve().parent
 TARGET = """
 import sys
-sys.path.insert(0, {bench!r})
+sys.path.insert(0, str({bench!r}))
 from contestants import run_file, library
 library({lib!r})
-if {path!r}:
-    run_file({lib!r}, {workload!r}, False, {path!r})
+run_file({lib!r}, {workload!r}, False, {path!r})
 """
 
 
@@ -59,7 +59,9 @@ def _instructions(cmd: list[str], out_dir: Path, tag: str) -> int:
     return int(m.group(1))
 
 
-def measure(records: int, native_bin: Path | None, libraries: tuple[str, ...] = PYTHON_LIBRARIES) -> dict[str, Any]:
+def measure(
+    records: int, native_bin: Path | None, libraries: tuple[str, ...] = PYTHON_LIBRARIES, repeat: int = 1
+) -> dict[str, Any]:
     """Instructions per record for each Python library (read and extract) and native."""
     if not shutil.which("valgrind"):
         return {"error": "valgrind not installed"}
@@ -72,24 +74,32 @@ def measure(records: int, native_bin: Path | None, libraries: tuple[str, ...] = 
         for lib in libraries:
             for workload in ("read", "extract"):
                 try:
-                    counts = [
-                        _instructions(
-                            [sys.executable, "-c", TARGET.format(bench=str(BENCH), lib=lib, workload=workload, path=p)],
-                            out_dir,
-                            f"{lib}-{workload}-{i}",
-                        )
-                        for i, p in enumerate(("", path))
+                    # The same program over an empty file and over the corpus: start-up, imports and
+                    # opening a reader cancel out. Each pair is repeated and the median kept, since
+                    # address-space layout still moves a run by a few instructions per record.
+                    pairs = [
+                        [
+                            _instructions(
+                                [sys.executable, "-c", TARGET.format(bench=BENCH, lib=lib, workload=workload, path=p)],
+                                out_dir,
+                                f"{lib}-{workload}-{r}-{i}",
+                            )
+                            for i, p in enumerate((str(empty), path))
+                        ]
+                        for r in range(repeat)
                     ]
                 except (subprocess.SubprocessError, RuntimeError, OSError) as exc:
                     result["per_record"][f"{lib} {workload}"] = {"error": str(exc)[-300:]}
                     continue
+                per_record = sorted((full - none) / records for none, full in pairs)
                 result["per_record"][f"{lib} {workload}"] = {
-                    "instructions": (counts[1] - counts[0]) / records,
-                    "baseline": counts[0],
-                    "total": counts[1],
+                    "instructions": statistics.median(per_record),
+                    "runs": per_record,
                 }
                 print(
-                    f"callgrind {lib} {workload}: {(counts[1] - counts[0]) / records:,.0f} per record", file=sys.stderr
+                    f"callgrind {lib} {workload}: {statistics.median(per_record):,.0f} per record "
+                    f"(runs: {', '.join(f'{x:,.0f}' for x in per_record)})",
+                    file=sys.stderr,
                 )
         if native_bin is not None and native_bin.exists():
             for workload in ("read", "title"):
@@ -110,6 +120,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=2000)
     ap.add_argument("--native", type=Path, default=None, help="path of native_bench")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per measurement; the median is reported")
     ap.add_argument(
         "--libraries",
         default=",".join(PYTHON_LIBRARIES),
@@ -120,7 +131,7 @@ def main() -> int:
     unknown = sorted(set(libraries) - set(PYTHON_LIBRARIES))
     if unknown:
         ap.error(f"unknown libraries {unknown}; choose from {PYTHON_LIBRARIES}")
-    print(json.dumps(measure(args.records, args.native, libraries), indent=1))
+    print(json.dumps(measure(args.records, args.native, libraries, args.repeat), indent=1))
     return 0
 
 

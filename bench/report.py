@@ -161,7 +161,7 @@ def callgrind_section(report: dict[str, Any]) -> list[str]:
         return [f"Not measured: {cg['error']}."]
     lines = [
         f"{cg['records']:,} UTF-8 records; (instructions reading them − instructions "
-        "with no records) / records, all threads counted.",
+        "reading an empty file) / records, all threads counted.",
         "",
         "| library | workload | instructions / record | vs pymarc |",
         "|---|---|---:|---:|",

@@ -52,8 +52,8 @@ struct Batch {
     }
     // Appends a framed record with a copy of its bytes (frame.begin is set to where they go).
     void append(FramedRecord&& frame, std::string_view record_bytes);
-    // Parses every framed record into `parsed` (cleared for framing errors). A record whose
-    // leader/09 ParseOptions::detect_encoding overruled gets the corrected leader/09 in `bytes`.
+    // Parses every framed record into `parsed` (cleared for framing errors). A readable record
+    // whose leader/09 ParseOptions::detect_encoding overruled gets the corrected leader/09 in `bytes`.
     void parse(const ParseOptions& options);
 
     // True for a record pymarc's MARCReader yields as a Record: framed, parsed, and every subfield

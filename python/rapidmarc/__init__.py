@@ -11,6 +11,7 @@ Switch from pymarc by changing the import::
 """
 
 import atexit
+import os
 
 from . import _core
 from ._core import decode_ncr, marc8_to_unicode, unicode_to_marc8
@@ -70,7 +71,9 @@ from .reader import JSONReader, MARCMakerReader, MARCReader, Reader, map_records
 from .record import Record
 from .writer import JSONWriter, MARCWriter, TextWriter, Writer, XMLWriter
 
-_core._register(Subfield, Indicators, Leader, _make_error, BadSubfieldCodeWarning)
+_core._register(
+    Subfield, Indicators, Leader, _make_error, BadSubfieldCodeWarning, os.path.join(os.path.dirname(__file__), "")
+)
 atexit.register(_core._unregister)
 
 __version__ = "0.1.0"

@@ -131,7 +131,12 @@ class Reader:
     def current_offset(self) -> int | None: ...
 
 def _register(
-    subfield: object, indicators: object, leader: object, make_error: object, bad_code_warning: object
+    subfield: object,
+    indicators: object,
+    leader: object,
+    make_error: object,
+    bad_code_warning: object,
+    package_dir: str,
 ) -> None: ...
 def _unregister() -> None: ...
 def count(source: object, kind: int, options: ReadOptions) -> int: ...

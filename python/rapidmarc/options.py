@@ -23,7 +23,6 @@ to the native core, which reads it in one place. An option means the same thing 
 
 from __future__ import annotations
 
-import codecs
 import os
 from typing import IO, BinaryIO
 
@@ -32,6 +31,7 @@ _PATH, _BYTES, _FILE = 0, 1, 2
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO | IO[bytes]
 
 UTF8_HANDLING = ("strict", "replace", "ignore")
+MAX_WORKERS = 1024  # threads per reader; more only costs memory
 
 
 class ReadOptions:
@@ -69,12 +69,14 @@ class ReadOptions:
             raise ValueError(f"utf8_handling must be one of {UTF8_HANDLING}, not {utf8_handling!r}")
         if not isinstance(file_encoding, str):
             raise TypeError(f"file_encoding must be a codec name, not {file_encoding!r}")
-        if file_encoding != "iso8859-1":  # the default needs no look-up (which would import its codec module)
-            codecs.lookup(file_encoding)  # LookupError for an unknown codec, as decoding would raise
+        # An unknown codec is not refused here: as in pymarc, it fails (LookupError) only when a
+        # record needs it, and a file of UTF-8 records never does.
         if encoding not in (None, "auto"):
             raise ValueError(f"encoding must be None (follow leader/09) or 'auto', not {encoding!r}")
-        if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 0):
-            raise ValueError(f"workers must be an int >= 0 or None, not {workers!r}")
+        if workers is not None and (
+            not isinstance(workers, int) or isinstance(workers, bool) or not 0 <= workers <= MAX_WORKERS
+        ):
+            raise ValueError(f"workers must be an int from 0 to {MAX_WORKERS} or None, not {workers!r}")
         values = {
             # Truth values, as pymarc takes them.
             "to_unicode": bool(to_unicode),

@@ -67,7 +67,8 @@ void Batch::parse(const ParseOptions& options) {
             parse_record(record(i), options, parsed[i]);
             // detect_encoding overruled leader/09: from here on the record says what it really
             // is, to every consumer (reader, selection, conversion), as pymarc's reader would.
-            if (parsed[i].encoding_corrected) bytes[frames[i].begin + 9] = parsed[i].utf8 ? 'a' : ' ';
+            // A record that is not readable keeps its bytes: they are what a reader reports for it.
+            if (parsed[i].encoding_corrected && readable(i)) bytes[frames[i].begin + 9] = parsed[i].utf8 ? 'a' : ' ';
         } else {
             parsed[i].clear();
         }

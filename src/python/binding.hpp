@@ -38,6 +38,7 @@ struct PyTypes {
     nb::object make_error;     // rapidmarc.exceptions._make_error(code, detail, index, offset, culprit)
     nb::object bad_code_warning;  // rapidmarc.BadSubfieldCodeWarning
     nb::object warn;           // warnings.warn (its C implementation)
+    std::string package_dir;   // the rapidmarc package's directory, with a trailing separator
     nb::object field_type;     // rapidmarc._core.Field (a C-API type, created at import)
     nb::object record_type;    // rapidmarc._core.Record (bound at import; cached to skip nanobind's type lookup)
     bool ready = false;

@@ -6,13 +6,36 @@
 
 namespace rapidmarc::binding {
 
+namespace {
+
+// The stacklevel that attributes a warning to the user's line: warnings.warn counts from the
+// innermost Python frame, and frames of rapidmarc's own Python code (bulk.py calling the native
+// parse_records, say) lie between the user and the native code that warns.
+int user_stacklevel() {
+    const std::string& package = types().package_dir;
+    int level = 1;
+    nb::object held;  // keeps the frame being looked at alive
+    PyFrameObject* frame = PyEval_GetFrame();  // borrowed
+    while (frame && !package.empty()) {
+        nb::object code = nb::steal(reinterpret_cast<PyObject*>(PyFrame_GetCode(frame)));
+        nb::object file = code.attr("co_filename");
+        if (!nb::isinstance<nb::str>(file) || !utf8_of(file).starts_with(package)) break;
+        ++level;
+        frame = PyFrame_GetBack(frame);  // a new reference, or null
+        held = nb::steal(reinterpret_cast<PyObject*>(frame));
+    }
+    return level;
+}
+
+}  // namespace
+
 std::pair<nb::object, std::string_view> normalized_subfield(const SubfieldView& sf) {
     // pymarc warns for every such code (BadSubfieldCodeWarning(piece)), then applies its rule
     // (which the subfield iterator has applied already), raising IndexError when it finds no code.
-    // Warned through warnings.warn's C implementation: the warning points at the user's line.
+    // Warned through warnings.warn's C implementation, at the user's line.
     const PyTypes& t = types();
     const std::string_view piece = sf.piece();
-    t.warn(t.bad_code_warning(nb::bytes(piece.data(), piece.size())), nb::arg("stacklevel") = 1);
+    t.warn(t.bad_code_warning(nb::bytes(piece.data(), piece.size())), nb::arg("stacklevel") = user_stacklevel());
     if (!sf.normalized) {  // what pymarc's rule raises; a Python error, so that readers report it per record
         PyErr_SetString(PyExc_IndexError, "string index out of range");
         throw nb::python_error();

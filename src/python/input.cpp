@@ -29,6 +29,30 @@ std::string_view borrow_bytes(nb::handle source, std::string& owned) {
 
 namespace {
 
+[[noreturn]] void raise_python(PyObject* type, const std::string& message) {
+    PyErr_SetString(type, message.c_str());
+    throw nb::python_error();
+}
+
+// The byte count a file object's readinto(buffer of n bytes) returned, checked as CPython's
+// BufferedReader checks a raw stream's: an int from 0 to n. Anything else would make the reader
+// trust bytes that were never written, or lose data without a word.
+std::size_t checked_count(nb::handle got, std::size_t n) {
+    if (got.is_none())  // a non-blocking stream with no data ready: not the end of the input
+        raise_python(PyExc_BlockingIOError,
+                     "the file object's readinto() returned None (no data ready on a non-blocking stream); "
+                     "rapidmarc reads blocking streams");
+    if (!PyLong_Check(got.ptr()))
+        raise_python(PyExc_TypeError, std::string("the file object's readinto() returned ") +
+                                          Py_TYPE(got.ptr())->tp_name + ", not int");
+    const long long count = PyLong_AsLongLong(got.ptr());
+    if (count == -1 && PyErr_Occurred()) throw nb::python_error();
+    if (count < 0 || static_cast<unsigned long long>(count) > n)
+        raise_python(PyExc_OSError, "the file object's readinto() returned invalid length " + std::to_string(count) +
+                                        " (should have been between 0 and " + std::to_string(n) + ")");
+    return static_cast<std::size_t>(count);
+}
+
 // Reads a binary file object into native buffers: readinto() when it has one, else read().
 std::unique_ptr<ByteSource> file_object_source(nb::handle file) {
     nb::object readinto = nb::getattr(file, "readinto", nb::none());
@@ -41,14 +65,25 @@ std::unique_ptr<ByteSource> file_object_source(nb::handle file) {
             nb::object view = nb::steal(mv);
             nb::object got = readinto(view);
             view.attr("release")();
-            return got.is_none() ? 0 : nb::cast<std::size_t>(got);
+            return checked_count(got, n);
         }
         nb::object chunk = read(n);
+        if (chunk.is_none())
+            raise_python(PyExc_BlockingIOError,
+                         "the file object's read() returned None (no data ready on a non-blocking stream); "
+                         "rapidmarc reads blocking streams");
         Py_buffer buf;
-        if (PyObject_GetBuffer(chunk.ptr(), &buf, PyBUF_SIMPLE) != 0) throw nb::python_error();
-        std::size_t got = std::min(static_cast<std::size_t>(buf.len), n);
-        std::memcpy(dst, buf.buf, got);
+        if (PyObject_GetBuffer(chunk.ptr(), &buf, PyBUF_SIMPLE) != 0) {
+            PyErr_Clear();
+            raise_python(PyExc_TypeError, std::string("the file object's read() returned ") +
+                                              Py_TYPE(chunk.ptr())->tp_name + ", not bytes (open the file in binary mode)");
+        }
+        const auto got = static_cast<std::size_t>(buf.len);
+        if (got <= n) std::memcpy(dst, buf.buf, got);
         PyBuffer_Release(&buf);
+        if (got > n)
+            raise_python(PyExc_OSError, "the file object's read(" + std::to_string(n) + ") returned " +
+                                            std::to_string(got) + " bytes");
         return got;
     });
 }

@@ -1,6 +1,8 @@
 // rapidmarc._core: the native Record, Field and Reader types and the bulk operations behind the
 // pymarc-compatible package. Each concept is bound by its own file (binding.hpp lists them);
 // this file registers the package's Python classes and calls the bind_* functions.
+#include <nanobind/stl/string.h>
+
 #include "binding.hpp"
 
 namespace nb = nanobind;
@@ -11,7 +13,7 @@ namespace {
 
 // The package's Python classes the binding creates objects of, registered once at import.
 void register_types(nb::object subfield, nb::object indicators, nb::object leader, nb::object make_error_fn,
-                    nb::object bad_code_warning) {
+                    nb::object bad_code_warning, std::string package_dir) {
     PyTypes& t = py_types();
     t.subfield = std::move(subfield);
     t.indicators = std::move(indicators);
@@ -19,6 +21,7 @@ void register_types(nb::object subfield, nb::object indicators, nb::object leade
     t.make_error = std::move(make_error_fn);
     t.bad_code_warning = std::move(bad_code_warning);
     t.warn = nb::module_::import_("warnings").attr("warn");
+    t.package_dir = std::move(package_dir);
     t.ready = true;
 }
 
@@ -41,7 +44,8 @@ NB_MODULE(_core, m) {
     // Records that user code leaves in reference cycles at interpreter exit are not collected by
     // CPython; nanobind would report them as leaks although nothing is wrong.
     nb::set_leak_warnings(false);
-    m.def("_register", &register_types, "subfield"_a, "indicators"_a, "leader"_a, "make_error"_a, "bad_code_warning"_a);
+    m.def("_register", &register_types, "subfield"_a, "indicators"_a, "leader"_a, "make_error"_a, "bad_code_warning"_a,
+          "package_dir"_a);
     m.def("_unregister", &unregister_types);
     bind_text(m);
     bind_field(m);

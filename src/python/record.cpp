@@ -181,7 +181,8 @@ nb::object build_record(std::string_view bytes, const ParsedRecord& parsed, cons
 
     // Slow path: decode every field now with Python's codecs.
     nb::str encoding = make_str(parsed.utf8 ? "utf-8" : o.file_encoding);
-    const char* errors = o.utf8_errors();
+    // utf8_handling is for UTF-8 text only: a file_encoding codec decodes strictly, as in pymarc.
+    const char* errors = parsed.utf8 ? o.utf8_errors() : "strict";
     auto decode_value = [&](std::string_view v, bool control) -> nb::object {
         if (!o.to_unicode) return decode(v, TextEncoding::bytes);
         if (!control && r.text == TextEncoding::marc8) return decode(v, TextEncoding::marc8);

@@ -358,3 +358,68 @@ def test_an_option_changes_every_entry_point_as_it_changes_the_reader(inputs, se
         assert got.clean == (not framing_stopped)
     elif entry == "parse_records":
         assert _first_difference(_views(got), views) is None
+
+
+# ---- regressions found by an adversarial review of the options change (each failed before its fix)
+
+
+def test_utf8_handling_does_not_loosen_a_file_encoding_codec(pymarc_ref):
+    """pymarc decodes records that are not UTF-8 with file_encoding strictly, whatever
+    utf8_handling says: the bad record is None with UnicodeDecodeError, not text with U+FFFD."""
+    from marc_testlib import build_record, df
+
+    raw = build_record([("001", b"x"), ("245", df("10", ("a", b"caf\xe9")))], leader=b"00000nam  2200000 a 4500")
+    for handling in ("replace", "ignore"):
+        for module in (rapidmarc, pymarc_ref):
+            reader = module.MARCReader(raw, file_encoding="utf-8", utf8_handling=handling)
+            assert next(iter(reader)) is None, (module.__name__, handling)
+            assert isinstance(reader.current_exception, UnicodeDecodeError)
+        assert rapidmarc.count(raw, file_encoding="utf-8", utf8_handling=handling) == 0
+
+
+def test_an_unknown_file_encoding_fails_only_when_a_record_needs_it(data_dir, pymarc_ref):
+    path = data_dir / "real" / "loc_386.mrc"  # UTF-8 records: the codec is never used
+    for module in (rapidmarc, pymarc_ref):
+        assert sum(r is not None for r in module.MARCReader(path.read_bytes(), file_encoding="no-such-codec")) == 386
+    assert rapidmarc.count(path, file_encoding="no-such-codec") == 386
+    marc8 = (data_dir / "real" / "uva_2000.mrc").read_bytes()
+    reader = rapidmarc.MARCReader(marc8, file_encoding="no-such-codec")
+    assert next(iter(reader)) is None and isinstance(reader.current_exception, LookupError)
+
+
+def test_encoding_auto_leaves_a_bad_records_chunk_as_read():
+    from marc_testlib import build_record
+
+    # leader/09 says UTF-8, the bytes are not; the indicator is not ASCII, so the record is bad.
+    bad = build_record([("001", b"x"), ("245", b"\xe9 \x1faCaf\xe9")])
+    reader = rapidmarc.MARCReader(bad, encoding="auto")
+    assert next(iter(reader)) is None
+    assert reader.current_chunk == bad
+    assert reader.corrected_records == []
+
+
+def test_bad_subfield_code_warnings_point_at_the_callers_line():
+    from marc_testlib import build_record
+
+    raw = build_record([("245", b"10\x1f\xc3\xa9abc")])
+    calls = {
+        "MARCReader": lambda: list(rapidmarc.MARCReader(raw)),
+        "Record": lambda: rapidmarc.Record(data=raw),
+        "parse_records": lambda: rapidmarc.parse_records(raw),
+        "read_range": lambda: rapidmarc.read_range(raw, 0, len(raw)),
+    }
+    for name, call in calls.items():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        found = [w for w in caught if issubclass(w.category, rapidmarc.BadSubfieldCodeWarning)]
+        assert len(found) == 1, name
+        assert found[0].filename == __file__, (name, found[0].filename)
+
+
+@pytest.mark.parametrize("workers", [2**31, 2**40, -1, True, 1.5, "2"])
+def test_workers_out_of_range_or_of_the_wrong_type_is_a_value_error(workers, loc_bytes):
+    with pytest.raises(ValueError, match="workers"):
+        rapidmarc.count(loc_bytes, workers=workers)
+    with pytest.raises(ValueError, match="workers"):
+        rapidmarc.MARCReader(loc_bytes, workers=workers)
