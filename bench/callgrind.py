@@ -32,7 +32,7 @@ from corpus import build_corpus
 BENCH = Path(__file__).resolve().parent
 TARGET = """
 import sys
-sys.path.insert(0, str({bench!r}))
+sys.path.insert(0, {bench!r})
 from contestants import run_file, library
 library({lib!r})
 run_file({lib!r}, {workload!r}, False, {path!r})
@@ -71,6 +71,7 @@ def measure(
         out_dir = Path(tmp)
         empty = out_dir / "empty.mrc"
         empty.write_bytes(b"")
+        bench = str(BENCH)
         for lib in libraries:
             for workload in ("read", "extract"):
                 try:
@@ -80,7 +81,7 @@ def measure(
                     pairs = [
                         [
                             _instructions(
-                                [sys.executable, "-c", TARGET.format(bench=BENCH, lib=lib, workload=workload, path=p)],
+                                [sys.executable, "-c", TARGET.format(bench=bench, lib=lib, workload=workload, path=p)],
                                 out_dir,
                                 f"{lib}-{workload}-{r}-{i}",
                             )
