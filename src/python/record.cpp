@@ -201,6 +201,9 @@ RecordOrError record_or_error(std::string_view bytes, const ParsedRecord& parsed
     try {
         return {build_record(bytes, parsed, options), {}};
     } catch (nb::python_error& e) {  // a decoding error, as pymarc raises it while reading
+        // KeyboardInterrupt, SystemExit and their kind (say, from a warning handler) are not
+        // about the record: they stop the reader instead of becoming its current_exception.
+        if (!e.matches(PyExc_Exception)) throw;
         nb::object err = nb::borrow(e.value());
         err.attr("record_index") = index;
         err.attr("byte_offset") = offset;

@@ -423,3 +423,25 @@ def test_workers_out_of_range_or_of_the_wrong_type_is_a_value_error(workers, loc
         rapidmarc.count(loc_bytes, workers=workers)
     with pytest.raises(ValueError, match="workers"):
         rapidmarc.MARCReader(loc_bytes, workers=workers)
+
+
+def test_an_interrupt_while_building_a_record_stops_the_reader():
+    """KeyboardInterrupt raised from a warning handler is not the record's error: it propagates."""
+    from marc_testlib import build_record
+
+    raw = build_record([("245", b"10\x1f\xc3\xa9abc")]) * 2
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    calls = {
+        "MARCReader": lambda: list(rapidmarc.MARCReader(raw)),
+        "parse_records": lambda: rapidmarc.parse_records(raw),
+        "read_range": lambda: rapidmarc.read_range(raw, 0, len(raw)),
+    }
+    for call in calls.values():
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.showwarning = interrupt
+            with pytest.raises(KeyboardInterrupt):
+                call()
