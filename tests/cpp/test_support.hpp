@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +28,18 @@ inline std::string make_record(const std::vector<std::pair<std::string, std::str
     std::string out;
     b.finish(out);
     return out;
+}
+
+// Short random byte strings biased to the bytes where UTF-8 validity changes (continuation bytes,
+// C0/C1, the E0/ED/F0/F4 boundaries, F5-FF), for property tests of UTF-8 handling.
+inline std::string random_utf8_edge_bytes(std::mt19937& rng) {
+    static constexpr unsigned char edge[] = {0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1,
+                                             0xC2, 0xDF, 0xE0, 0xE1, 0xED, 0xEF, 0xF0, 0xF3, 0xF4, 0xF5, 0xFF};
+    std::uniform_int_distribution<int> len(0, 40), pick(0, 3), any(0, 255);
+    std::uniform_int_distribution<std::size_t> which(0, sizeof edge - 1);
+    std::string s(static_cast<std::size_t>(len(rng)), '\0');
+    for (char& c : s) c = static_cast<char>(pick(rng) == 0 ? any(rng) : edge[which(rng)]);
+    return s;
 }
 
 inline std::vector<std::string> split_on_terminator(const std::string& bytes) {

@@ -43,17 +43,6 @@ std::size_t count_of(std::string_view haystack, std::string_view needle) {
     return n;
 }
 
-// Inputs biased to the bytes where UTF-8 validity changes.
-std::string random_bytes(std::mt19937& rng) {
-    static constexpr unsigned char edge[] = {0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1,
-                                             0xC2, 0xDF, 0xE0, 0xE1, 0xED, 0xEF, 0xF0, 0xF3, 0xF4, 0xF5, 0xFF};
-    std::uniform_int_distribution<int> len(0, 40), pick(0, 3), any(0, 255);
-    std::uniform_int_distribution<std::size_t> which(0, sizeof edge - 1);
-    std::string s(static_cast<std::size_t>(len(rng)), '\0');
-    for (char& c : s) c = static_cast<char>(pick(rng) == 0 ? any(rng) : edge[which(rng)]);
-    return s;
-}
-
 const std::filesystem::path kInvalidUtf8 = shared_data() / "edge" / "invalid_utf8_383.mrc";
 const std::filesystem::path kMislabelled = shared_data() / "edge" / "mislabelled_utf8_as_marc8_52.mrc";
 
@@ -108,7 +97,7 @@ TEST(TextEncoding, LossyUtf8InAppendTextIsAppendUtf8Lossy) {
     std::mt19937 rng(2026);
     std::size_t changed = 0;
     for (int i = 0; i < 5000; ++i) {
-        const std::string in = random_bytes(rng);
+        const std::string in = test::random_utf8_edge_bytes(rng);
         const std::string rep = text_of(in, TextEncoding::utf8_replace);
         const std::string ign = text_of(in, TextEncoding::utf8_ignore);
         ASSERT_EQ(rep, lossy(in, Utf8Errors::replace));

@@ -12,7 +12,10 @@
 #include <string>
 #include <string_view>
 
+#include "test_support.hpp"
+
 using namespace std::literals;
+namespace test = rapidmarc::test;
 using rapidmarc::append_utf8_lossy;
 using rapidmarc::Utf8Errors;
 
@@ -114,17 +117,6 @@ constexpr Vector kGenerated[] = {
 #include "utf8_vectors.inc"
 };
 
-// Inputs biased to the bytes where UTF-8 validity changes, for the property tests.
-std::string random_bytes(std::mt19937& rng) {
-    static constexpr unsigned char edge[] = {0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1,
-                                             0xC2, 0xDF, 0xE0, 0xE1, 0xED, 0xEF, 0xF0, 0xF3, 0xF4, 0xF5, 0xFF};
-    std::uniform_int_distribution<int> len(0, 40), pick(0, 3), any(0, 255);
-    std::uniform_int_distribution<std::size_t> which(0, sizeof edge - 1);
-    std::string s(static_cast<std::size_t>(len(rng)), '\0');
-    for (char& c : s) c = static_cast<char>(pick(rng) == 0 ? any(rng) : edge[which(rng)]);
-    return s;
-}
-
 // Valid UTF-8 from random scalar values of every encoded length (surrogates skipped), with ASCII
 // runs long enough for the 8-byte fast path.
 std::string random_valid(std::mt19937& rng) {
@@ -193,7 +185,7 @@ TEST(Utf8Lossy, ValidInputNeedsNoAllocationBeyondOut) {
 TEST(Utf8Lossy, OutputIsAlwaysValidUtf8) {
     std::mt19937 rng(12345);
     for (int i = 0; i < 20000; ++i) {
-        const std::string in = random_bytes(rng);
+        const std::string in = test::random_utf8_edge_bytes(rng);
         const std::string rep = lossy(in, Utf8Errors::replace);
         const std::string ign = lossy(in, Utf8Errors::ignore);
         ASSERT_TRUE(rapidmarc::is_valid_utf8(rep)) << hex(in);
