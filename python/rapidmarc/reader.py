@@ -104,7 +104,9 @@ class MARCReader(_core.Reader, Reader):
         self.encoding = encoding
 
     def close(self) -> None:
-        """Close the file object given to the reader (a path's file is closed natively)."""
+        """Stop reading: the native file and threads are released at once, a file object given to
+        the reader is closed, and iterating afterwards raises ValueError (as pymarc's does)."""
+        self._close()
         if self.file_handle is not None:
             self.file_handle.close()
 

@@ -215,13 +215,14 @@ nb::dict bulk_convert(nb::object source, int kind, nb::object destination, std::
             text.remove_prefix(std::min(done, text.size()));
         }
     };
-    std::function<void(std::uint64_t)> report;
-    if (!progress.is_none()) {
-        report = [&progress](std::uint64_t consumed) {
-            nb::gil_scoped_acquire acquire;
-            progress(consumed);
-        };
-    }
+    // After each batch: Python's signal handlers (Ctrl-C stops the conversion, and the partial
+    // output is removed), then the caller's progress callback, if any.
+    const std::function<void(std::uint64_t)> report = [&progress](std::uint64_t consumed) {
+        check_signals();
+        if (progress.is_none()) return;
+        nb::gil_scoped_acquire acquire;
+        progress(consumed);
+    };
     ConvertResult result;
     std::optional<Error> bad;
     {

@@ -90,6 +90,11 @@ std::unique_ptr<ByteSource> file_object_source(nb::handle file) {
 
 }  // namespace
 
+void check_signals() {
+    nb::gil_scoped_acquire acquire;
+    if (PyErr_CheckSignals() != 0) throw nb::python_error();
+}
+
 NativeInput open_input(nb::object source, int kind, const PyReadOptions& options,
                        std::function<void(Batch&)> process) {
     NativeInput in;

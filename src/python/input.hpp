@@ -35,16 +35,24 @@ std::string_view borrow_bytes(nb::handle source, std::string& owned);
 NativeInput open_input(nb::object source, int kind, const PyReadOptions& options,
                        std::function<void(Batch&)> process = {});
 
-// Hands every batch of `in` to on_batch(batch) in order, without the GIL (the core's drain). In
-// strict mode the first unreadable record stops it before its batch is handed out, and its
-// exception is raised; on_batch may acquire the GIL and throw.
+// Runs the Python signal handlers (with the GIL, briefly), so that Ctrl-C stops a long native
+// loop between batches: raises what a handler raised (KeyboardInterrupt).
+void check_signals();
+
+// Hands every batch of `in` to on_batch(batch) in order, without the GIL (the core's drain), and
+// lets Python's signal handlers run before each batch. In strict mode the first unreadable record
+// stops it before its batch is handed out, and its exception is raised; on_batch may acquire the
+// GIL and throw.
 template <typename OnBatch>
 void drain_batches(NativeInput& in, bool strict, OnBatch&& on_batch) {
     std::optional<Error> bad;
     {
         nb::gil_scoped_release release;
         try {
-            drain(*in.stream, strict, on_batch);
+            drain(*in.stream, strict, [&](Batch& batch) {
+                check_signals();
+                on_batch(batch);
+            });
         } catch (const ParseError& e) {
             bad = e.error();
         }

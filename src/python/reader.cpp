@@ -45,12 +45,8 @@ public:
         if (forked())
             throw std::runtime_error(
                 "this MARCReader was opened before os.fork(); open a new reader in the child process");
-        std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
-        if (!lock.owns_lock()) {
-            // Another thread is reading (possibly without the GIL): wait without holding it.
-            nb::gil_scoped_release release;
-            lock.lock();
-        }
+        std::unique_lock<std::mutex> lock = locked();
+        if (!input_.stream) throw nb::value_error("I/O operation on a closed MARCReader");  // pymarc: ValueError
         if (!batch_ || pos_ >= batch_->size()) {
             if (finished_ || !refill()) {
                 finished_ = true;
@@ -74,6 +70,17 @@ public:
         return nb::none();
     }
 
+    // Stops reading at once: the worker threads are joined and the file is closed now, not when
+    // the reader is collected. Iterating afterwards raises ValueError, as pymarc's closed file does.
+    void close() {
+        if (forked()) return;  // the child abandons the parent's reader (see the destructor)
+        std::unique_lock<std::mutex> lock = locked();
+        // With the GIL held, as in the destructor: a file object's source holds Python objects,
+        // and joining the workers of a path or bytes reader never needs the GIL.
+        input_.stream.reset();
+        batch_.reset();
+    }
+
     nb::list corrected() const {
         PyObject* copy = PySequence_List(corrected_.ptr());
         if (!copy) throw nb::python_error();
@@ -84,6 +91,16 @@ public:
     nb::object current_offset() const { return current_offset_ ? nb::object(nb::int_(*current_offset_)) : nb::none(); }
 
 private:
+    // The reader's lock; another thread may be reading (possibly without the GIL): wait without it.
+    std::unique_lock<std::mutex> locked() {
+        std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
+        if (!lock.owns_lock()) {
+            nb::gil_scoped_release release;
+            lock.lock();
+        }
+        return lock;
+    }
+
     bool refill() {
         pos_ = 0;
         nb::gil_scoped_release release;
@@ -117,6 +134,7 @@ void bind_reader(nb::module_& m) {
                      "Indexes of the records whose leader/09 encoding='auto' overruled (a copy).")
         .def("__iter__", [](nb::handle self) { return nb::borrow(self); })
         .def("__next__", &PyReader::next)
+        .def("_close", &PyReader::close)
         .def_prop_ro("current_chunk", &PyReader::current_chunk)
         .def_prop_ro("current_exception", &PyReader::current_exception)
         .def_prop_ro("current_offset", &PyReader::current_offset);
