@@ -211,12 +211,6 @@ RecordOrError record_or_error(std::string_view bytes, const ParsedRecord& parsed
     }
 }
 
-RecordOrError record_or_error(const Batch& batch, std::size_t i, const PyReadOptions& options) {
-    const FramedRecord& fr = batch.frames[i];
-    if (fr.error != ErrorCode::ok) return {{}, make_error(batch.error(i))};
-    return record_or_error(batch.record(i), batch.parsed[i], fr.index, fr.offset, options);
-}
-
 namespace {
 
 // Record(data=..., fields=..., leader=...), as pymarc's constructor.

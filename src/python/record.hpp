@@ -42,11 +42,16 @@ struct RecordOrError {
     nb::object record;
     nb::object error;  // with record_index and byte_offset
 };
-// Record i of a batch (its framing and parse errors; building it finds the rest).
-RecordOrError record_or_error(const Batch& batch, std::size_t i, const PyReadOptions& options);
 // A record parsed on its own, at stream position `index`, `offset`.
 RecordOrError record_or_error(std::string_view bytes, const ParsedRecord& parsed, std::uint64_t index,
                               std::uint64_t offset, const PyReadOptions& options);
+// Record i of a batch (its framing and parse errors; building it finds the rest). Inline: it is
+// on the path of every record MARCReader yields.
+inline RecordOrError record_or_error(const Batch& batch, std::size_t i, const PyReadOptions& options) {
+    const FramedRecord& fr = batch.frames[i];
+    if (fr.error != ErrorCode::ok) return {{}, make_error(batch.error(i))};
+    return record_or_error(batch.record(i), batch.parsed[i], fr.index, fr.offset, options);
+}
 
 // pymarc's as_marc(), with rapidmarc's encoding="utf-8" / "marc8" (as_marc.cpp).
 nb::bytes record_as_marc(PyRecord& r, nb::object encoding);
