@@ -445,3 +445,30 @@ def test_an_interrupt_while_building_a_record_stops_the_reader():
             warnings.showwarning = interrupt
             with pytest.raises(KeyboardInterrupt):
                 call()
+
+
+def test_every_entry_point_rejects_a_code_that_folds_to_nothing_as_the_reader_does():
+    """Issue #11 item 5: a subfield code that is a non-ASCII character with nothing after it (the
+    UTF-8 of 树 after a delimiter): MARCReader(strict=True) raises pymarc's IndexError; every bulk
+    call must raise it too, at the same record, and skip the same record otherwise."""
+    from marc_testlib import build_record
+
+    good = build_record([("001", b"x"), ("245", b"10\x1faTitle")])
+    bad = build_record([("001", b"y"), ("245", b"10\x1faTitle\x1f" + "树".encode())])
+    data = good + bad + good
+    calls = {
+        "MARCReader": lambda **kw: sum(r is not None for r in rapidmarc.MARCReader(data, **kw)),
+        "count": lambda **kw: rapidmarc.count(data, **kw),
+        "extract": lambda **kw: len(rapidmarc.extract(data, ["001"], **kw)["001"]),
+        "extract_arrow": lambda **kw: len(rapidmarc.extract_arrow(data, ["001"], **kw)),
+        "convert": lambda **kw: rapidmarc.convert(data, io.BytesIO(), to="xml", **kw).records,
+        "parse_records": lambda **kw: sum(r is not None for r in rapidmarc.parse_records(data, **kw)),
+        "read_range": lambda **kw: sum(r is not None for r in rapidmarc.read_range(data, 0, len(data), **kw).records),
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rapidmarc.BadSubfieldCodeWarning)
+        for name, call in calls.items():
+            assert call() == 2, name
+            with pytest.raises(IndexError) as raised:
+                call(strict=True)
+            assert raised.value.record_index == 1, name
