@@ -342,8 +342,11 @@ public:
                 i += len;
                 continue;
             }
-            // Marks following the base: written first, in order.
+            // Marks following the base: written first, in order.  Should one of them (or the
+            // pending second half) be a G1 byte while G0 is EACC, G0 becomes the base's set at once
+            // when that is a single-byte G0 set, saving a second escape before the base.
             std::size_t j = i + len;
+            leave_eacc_to_ = cp == 0x20 ? kBasicLatin : single_byte_g0(base->set);
             std::uint32_t second_half = pending_second_half_;
             pending_second_half_ = 0;
             if (second_half) put_code(kAnsel, second_half);
@@ -358,14 +361,23 @@ public:
                     if (dd.ucs == mcp && !(m->flags & 2)) pending_second_half_ = dd.second_half;
                 j += mlen;
             }
+            leave_eacc_to_ = kBasicLatin;
             if (cp == 0x20)
                 put_space();
             else
                 put(*base);
             i = j;
         }
-        designate_g0(kBasicLatin);
-        designate_g1(kAnsel);
+        // Back to the default state.  A technique-1 set is left last: its ESC s must not be
+        // followed by another escape, since pymarc (and decode()) read the byte after ESC s as a
+        // character without checking for ESC ("ESC s ESC ) E" would give the text ")E").
+        if (is_technique1(g0_)) {
+            designate_g1(kAnsel);
+            designate_g0(kBasicLatin);
+        } else {
+            designate_g0(kBasicLatin);
+            designate_g1(kAnsel);
+        }
     }
 
     EncodeResult result() const { return result_; }
@@ -406,6 +418,18 @@ private:
         g1_ = f;
     }
 
+    // The set to designate as G0 for a G1 or C1 byte while G0 is EACC: a single-byte G0 set read
+    // as a graphic set (not technique 1, whose escape must be followed by its character).
+    static unsigned char single_byte_g0(unsigned char set) noexcept {
+        return set == kEacc || is_g1_set(set) || is_technique1(set) ? kBasicLatin : set;
+    }
+
+    // While G0 is EACC every byte is read as part of a 3-byte character, G1 and C1 bytes included
+    // (by decode() and pymarc alike): a single-byte G0 set must be designated before them.
+    void leave_eacc() {
+        if (g0_ == kEacc) designate_g0(leave_eacc_to_);
+    }
+
     void put_code(unsigned char set, std::uint32_t code) {
         if (set == kEacc) {
             designate_g0(kEacc);
@@ -413,8 +437,10 @@ private:
             out_ += static_cast<char>((code >> 8) & 0xFF);
             out_ += static_cast<char>(code & 0xFF);
         } else if (code >= 0x80) {
+            leave_eacc();
             out_ += static_cast<char>(code);  // C1 control, independent of G0/G1
         } else if (is_g1_set(set)) {
+            leave_eacc();
             designate_g1(set);
             out_ += static_cast<char>(code | 0x80);
         } else {
@@ -449,6 +475,7 @@ private:
     std::string& out_;
     const EncodeOptions& opts_;
     unsigned char g0_ = kBasicLatin, g1_ = kAnsel;
+    unsigned char leave_eacc_to_ = kBasicLatin;  // G0 set for leave_eacc(): the next base's, if usable
     std::uint32_t pending_second_half_ = 0;
     EncodeResult result_;
 };

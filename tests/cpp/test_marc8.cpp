@@ -3,6 +3,8 @@
 #include <rapidmarc/marc8.hpp>
 #include <rapidmarc/unicode.hpp>
 
+#include <cstdio>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -381,4 +383,248 @@ TEST(Marc8Corpus, RealRecordsDecode) {
     EXPECT_EQ(warnings, 1u);
     EXPECT_GT(values, 50000u);
     EXPECT_GT(non_ascii, 100u);
+}
+
+// ---- Mixed-set strings (issue #11, item 3) ------------------------------------------------------
+
+namespace {
+
+// Escape sequences the encoder wrote, in order, as (register, final): register '0' for G0 (ESC (,
+// ESC $ 1 and technique 1), '1' for G1 (ESC )).  Fails the test on an ESC s followed by an ESC
+// (pymarc and decode() read the byte after ESC s as a character), and on two designations of the
+// same register with nothing between them (an escape that was not needed).
+void check_escapes(const std::string& m, const std::string& context) {
+    char last_reg = 0;
+    std::size_t last_end = std::string::npos;
+    for (std::size_t i = 0; i < m.size(); ++i) {
+        if (m[i] != '\x1b') continue;
+        ASSERT_LT(i + 1, m.size()) << context;
+        char reg;
+        std::size_t len;
+        const char nb = m[i + 1];
+        if (nb == '(' || nb == ')') {
+            reg = nb == '(' ? '0' : '1';
+            len = 3;
+        } else if (nb == '$') {
+            reg = '0';
+            len = 3;
+        } else {
+            reg = '0';
+            len = 2;
+            if (nb == 's') {
+                EXPECT_FALSE(i + 2 < m.size() && m[i + 2] == '\x1b') << "ESC s ESC in " << context;
+            }
+        }
+        EXPECT_FALSE(last_end == i && last_reg == reg) << "redundant escape at " << i << " in " << context;
+        last_reg = reg;
+        last_end = i + len;
+        i += len - 1;
+    }
+}
+
+std::string ncr(char32_t cp) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "&#x%04X;", static_cast<unsigned>(cp));
+    return buf;
+}
+
+// One sample of each MARC-8 set, as a base alone and with marks; `expect` has NCRs for what
+// MARC-8 lacks; pymarc_same: false where the LC and pymarc mappings differ (docs/marc8.md:
+// ligature halves, C1 controls).
+struct Sample {
+    const char* name;
+    std::string text;
+    bool pymarc_same = true;
+    std::string expect = text;
+};
+
+const std::vector<Sample>& set_samples() {
+    static const std::vector<Sample> samples = {
+        {"EACC", u8(0x4E2D)},
+        {"EACC+mark", u8(0x6587) + u8(0x301)},
+        {"Hangul", u8(0xD55C)},
+        {"ANSEL letter", u8(0x141)},
+        {"ANSEL letter+mark", u8(0x1B0) + u8(0x301)},
+        {"precomposed", u8(0xE9)},
+        {"two marks", "a" + u8(0x323) + u8(0x302)},
+        {"ligature", "t" + u8(0x361) + "s", false, "t" + u8(0x361) + "s"},
+        {"ANSEL symbol", u8(0xA3)},
+        {"ASCII", "x"},
+        {"digit", "7"},
+        {"space", " "},
+        {"punctuation", "."},
+        {"ampersand", "&"},
+        {"Cyrillic", u8(0x431)},
+        {"Cyrillic+mark", u8(0x430) + u8(0x301)},
+        {"Extended Cyrillic", u8(0x491)},
+        {"Greek", u8(0x3B1)},
+        {"Greek+mark", u8(0x3B5) + u8(0x301)},
+        {"Hebrew", u8(0x5D0)},
+        {"Hebrew+point", u8(0x5D1) + u8(0x5B7)},
+        {"Arabic", u8(0x628)},
+        {"Arabic+mark", u8(0x628) + u8(0x64E)},
+        {"Extended Arabic", u8(0x67E)},
+        {"subscript", u8(0x2082)},
+        {"superscript", u8(0xB2)},
+        {"superscript+mark", u8(0x2075) + u8(0x301)},
+        {"C1 ZWJ", u8(0x200D), false, u8(0x200D)},
+        {"unmappable", u8(0x263A), true, ncr(0x263A)},
+        {"unmappable mark", "a" + u8(0x350), true, "a" + ncr(0x350)},
+    };
+    return samples;
+}
+
+// Checks decode(encode(s)) == NFC(expect) (s with NCRs for what MARC-8 lacks), also followed by
+// default-state text, and with pymarc's mappings when they are the same.
+void check_round_trip(const std::string& s, const std::string& expect, bool pymarc_same, std::size_t& failures) {
+    const std::string m = enc(s);
+    const std::string want = nfc(expect);
+    Decoded lc = dec(m);
+    if (!lc.result.ok || lc.result.warnings || nfc(lc.text) != want) {
+        if (++failures < 10) ADD_FAILURE() << "[" << s << "] -> [" << m << "] -> [" << lc.text << "]";
+        return;
+    }
+    // The value ends in the default state: ASCII in G0, ANSEL in G1.
+    if (nfc(dec(m + "x\xE2" "e").text) != nfc(expect + "x" + u8(0xE9)) && ++failures < 10)
+        ADD_FAILURE() << "not in the default state at the end: [" << s << "] -> [" << m << "]";
+    if (pymarc_same && nfc(dec(m, Profile::pymarc).text) != want && ++failures < 10)
+        ADD_FAILURE() << "pymarc profile: [" << s << "] -> [" << m << "] -> [" << dec(m, Profile::pymarc).text << "]";
+    check_escapes(m, s);
+}
+
+}  // namespace
+
+// The issue's example: the ANSEL mark of "é" was written while G0 was still EACC, so every decoder
+// took it as the first byte of a 3-byte character and lost the rest of the text.
+TEST(Marc8Encode, CjkFollowedByAnsel) {
+    const std::string s = u8(0x4E2D) + u8(0x6587) + u8(0xE9) + u8(0x4E2D) + u8(0x6587);
+    EXPECT_EQ(enc(s), "\x1b$1!04!BX\x1b(B\xE2" "e\x1b$1!04!BX\x1b(B");
+    EXPECT_EQ(nfc(dec(enc(s)).text), s);
+    EXPECT_EQ(nfc(dec(enc(s), Profile::pymarc).text), s);
+    // ANSEL letter, mark on an EACC base, C1 control, second ligature half after EACC.
+    EXPECT_EQ(enc(u8(0x4E2D) + u8(0x141)), "\x1b$1!04\x1b(B\xA1");
+    EXPECT_EQ(enc(u8(0x4E2D) + u8(0x6587) + u8(0x301)), "\x1b$1!04\x1b(B\xE2\x1b$1!BX\x1b(B");
+    EXPECT_EQ(enc(u8(0x4E2D) + u8(0x200D) + u8(0x4E2D)), "\x1b$1!04\x1b(B\x8D\x1b$1!04\x1b(B");
+    EXPECT_EQ(enc("t" + u8(0x361) + u8(0x4E2D)), "\xEBt\xEC\x1b$1!04\x1b(B");
+    EXPECT_EQ(enc(u8(0x4E2D) + "t" + u8(0x361) + u8(0x4E2D)), "\x1b$1!04\x1b(B\xEBt\xEC\x1b$1!04\x1b(B");
+    // Leaving EACC for a mark on a Cyrillic/Hebrew base designates that set at once.
+    EXPECT_EQ(enc(u8(0x4E2D) + u8(0x430) + u8(0x301)), "\x1b$1!04\x1b(N\xE2" "A\x1b(B");
+    EXPECT_EQ(enc(u8(0x4E2D) + u8(0x5D0) + u8(0x301)), "\x1b$1!04\x1b(2\xE2`\x1b(B");
+    // Extended Cyrillic (G1) after EACC, and a G1 set left open with a technique-1 set: ESC s comes
+    // last, since the byte after it is read as a character ("ESC s ESC ) E" decoded as ")E").
+    EXPECT_EQ(enc(u8(0x4E2D) + u8(0x491)), "\x1b$1!04\x1b(B\x1b)Q\xC0\x1b)E");
+    EXPECT_EQ(enc(u8(0x491) + u8(0x2082)), "\x1b)Q\xC0\x1b" "b2\x1b)E\x1bs");
+    EXPECT_EQ(dec(enc(u8(0x491) + u8(0x2082))).text, u8(0x491) + u8(0x2082));
+    EXPECT_EQ(dec(enc(u8(0x67E) + u8(0xB2)), Profile::pymarc).text, u8(0x67E) + u8(0xB2));
+}
+
+// Every ordered pair of sets (and the way back), each sample alone, with marks, and next to space
+// and punctuation: decode(encode(a b a)) == NFC(a b a), escapes minimal, default state at the end.
+TEST(Marc8RoundTrip, TransitionsBetweenEveryPairOfSets) {
+    const auto& samples = set_samples();
+    std::size_t failures = 0, checked = 0;
+    for (const Sample& a : samples)
+        for (const Sample& b : samples) {
+            const bool same = a.pymarc_same && b.pymarc_same;
+            check_round_trip(a.text + b.text, a.expect + b.expect, same, failures);
+            check_round_trip(a.text + b.text + a.text, a.expect + b.expect + a.expect, same, failures);
+            check_round_trip(a.text + " " + b.text + "." + a.text, a.expect + " " + b.expect + "." + a.expect, same,
+                             failures);
+            checked += 3;
+        }
+    EXPECT_EQ(failures, 0u);
+    EXPECT_EQ(checked, 3 * samples.size() * samples.size());
+}
+
+// Random strings mixing every MARC-8 set (characters drawn from the decoded code tables, runs of
+// one set, marks on some bases, characters MARC-8 lacks): decode(encode(s)) == NFC(s), NCRs for
+// what MARC-8 lacks; with pymarc's mappings too when s has none of the characters they differ in.
+TEST(Marc8RoundTrip, PropertyMixedSetStrings) {
+    // Groups of characters by set, from decoding every code (as repertoire() does, but per set).
+    std::vector<std::pair<std::string, std::vector<std::string>>> groups;
+    std::vector<std::string> marks;
+    std::set<std::string> seen_marks;
+    for (char f : std::string("BE234NQSgbp")) {
+        std::vector<std::string> bases;
+        for (int b = 0x21; b <= 0xFE; ++b) {
+            if (b > 0x7E && b < 0xA1) continue;
+            const std::string in = std::string(b >= 0xA1 ? "\x1b)" : "\x1b(") + f + static_cast<char>(b);
+            Decoded alone = dec(in);
+            Decoded with_base = dec(in + "\x1b(Ba");
+            if (alone.result.warnings || with_base.result.warnings) continue;
+            if (!alone.text.empty())
+                bases.push_back(alone.text);
+            else if (with_base.text.size() > 1 && with_base.text[0] == 'a' &&
+                     seen_marks.insert(with_base.text.substr(1)).second)
+                marks.push_back(with_base.text.substr(1));
+        }
+        if (!bases.empty()) groups.emplace_back(std::string(1, f), bases);
+    }
+    std::vector<std::string> eacc;
+    for (int b1 = 0x21; b1 <= 0x7E; ++b1)
+        for (int b2 = 0x21; b2 <= 0x7E; b2 += 3)  // a third of the pages is plenty
+            for (int b3 = 0x21; b3 <= 0x7E; ++b3) {
+                const char code[] = {static_cast<char>(b1), static_cast<char>(b2), static_cast<char>(b3)};
+                Decoded d = dec(std::string("\x1b$1") + std::string(code, 3));
+                if (d.result.warnings || d.text.empty() || d.text == u8(0x2026) || d.text == u8(0x201C)) continue;
+                eacc.push_back(d.text);
+            }
+    groups.emplace_back("EACC", eacc);
+    groups.emplace_back("space", std::vector<std::string>{" "});
+    groups.emplace_back("punctuation", std::vector<std::string>{".", ",", ";", ":", "-", "(", ")", "/", "[", "]", "&"});
+    groups.emplace_back("precomposed", std::vector<std::string>{u8(0xE9), u8(0xC7), u8(0xF1), u8(0x1EA5), u8(0x17E),
+                                                                u8(0x1E6D), u8(0xE5), u8(0x16F), u8(0x119)});
+    groups.emplace_back("C1", std::vector<std::string>{u8(0x98), u8(0x9C), u8(0x200D), u8(0x200C)});
+    groups.emplace_back("unmappable", std::vector<std::string>{u8(0x263A), u8(0x1F600), u8(0xE01), u8(0x2603)});
+    ASSERT_GT(eacc.size(), 4000u);
+    ASSERT_GT(marks.size(), 50u);
+    ASSERT_EQ(groups.size(), 17u);
+
+    // docs/marc8.md: characters whose LC and pymarc mappings differ (1: ligature halves; 3: C1
+    // controls; 5, 6: EACC codes pymarc maps to U+3013 or private use).  4 vanishes under NFC.
+    const std::set<std::string> pymarc_differs = {u8(0x361),   u8(0x360),   u8(0x98),    u8(0x9C),
+                                                  u8(0x200D),  u8(0x200C),  u8(0x212C4), u8(0x2251B),
+                                                  u8(0x22C4D), u8(0x318D),  u8(0xC717)};
+    const char32_t unmappable_marks[] = {0x350, 0x357};
+
+    std::mt19937 rng(20240611);
+    auto pick = [&rng](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
+    std::size_t failures = 0, pymarc_checked = 0;
+    for (int iter = 0; iter < 5000; ++iter) {
+        std::string s, expect;
+        bool pymarc_same = true;
+        const std::size_t runs = 1 + pick(10);
+        for (std::size_t r = 0; r < runs; ++r) {
+            const auto& [name, chars] = groups[pick(groups.size())];
+            const std::size_t len = 1 + pick(4);
+            for (std::size_t k = 0; k < len; ++k) {
+                const std::string& c = chars[pick(chars.size())];
+                s += c;
+                pymarc_same = pymarc_same && !pymarc_differs.count(c);
+                if (name == "unmappable") {
+                    char32_t cp;
+                    unicode::decode_utf8(c, cp);
+                    expect += ncr(cp);
+                    continue;
+                }
+                expect += c;
+                if (name == "C1" || pick(5) != 0) continue;
+                for (std::size_t nm = 1 + pick(3); nm > 0; --nm) {
+                    const std::string& mk = marks[pick(marks.size())];
+                    s += mk;
+                    expect += mk;
+                    pymarc_same = pymarc_same && !pymarc_differs.count(mk);
+                }
+                if (pick(10) == 0) {  // last: the marks before it stay on the base
+                    const std::size_t u = pick(2);
+                    s += u8(unmappable_marks[u]);
+                    expect += ncr(unmappable_marks[u]);
+                }
+            }
+        }
+        check_round_trip(s, expect, pymarc_same, failures);
+        pymarc_checked += pymarc_same;
+    }
+    EXPECT_EQ(failures, 0u);
+    EXPECT_GT(pymarc_checked, 1000u);
 }
