@@ -38,6 +38,7 @@ enum class ErrorCode : std::uint8_t {
     tag_invalid,              // a tag is not exactly three bytes
     field_too_long,           // a field's data exceeds 9,999 bytes
     record_too_long,          // a record exceeds 99,999 bytes
+    field_data_invalid,       // a value holds a delimiter or terminator byte (0x1D, 0x1E, 0x1F)
     // I/O.
     io_error,
 };

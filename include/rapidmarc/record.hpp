@@ -38,8 +38,8 @@ struct Record {
     static Record from_view(const RecordView& view);
     // First field with `tag`, or nullptr.
     const Field* get(std::string_view tag) const noexcept;
-    // ISO 2709 bytes; throws ParseError (field_too_long, record_too_long, tag_invalid) if the
-    // record cannot be represented.
+    // ISO 2709 bytes; throws ParseError (RecordBuilder's errors: field_too_long, record_too_long,
+    // tag_invalid, field_data_invalid, leader_not_ascii) if the record cannot be represented.
     std::string to_marc() const;
 };
 

@@ -20,8 +20,13 @@ public:
     void reset(std::string_view leader);
 
     void begin_field(std::string_view tag);
+    // Appends bytes that are known to be ISO 2709 already (a field's raw data, a delimiter).
     void append(std::string_view bytes) { data_.append(bytes); }
     void append(char byte) { data_.push_back(byte); }
+    // Appends one value (an indicator, a subfield code or value, control data): bytes that carry
+    // no structure, so a delimiter or terminator byte in them is an error (field_data_invalid),
+    // since the record would read back as different fields or subfields.
+    void append_value(std::string_view bytes);
     // Appends a subfield delimiter, the code and the value.
     void append_subfield(std::string_view code, std::string_view value);
     void end_field();  // adds the field terminator and the directory entry
@@ -32,9 +37,10 @@ public:
         end_field();
     }
 
-    // Writes the finished record to `out` (replacing its contents). On error (a tag that is not
-    // three bytes, a field over 9,999 bytes, a record over 99,999 bytes) leaves `out` untouched
-    // and returns the code, with a description in `detail`.
+    // Writes the finished record to `out` (replacing its contents). On error (a leader that is not
+    // ASCII; a tag that is not three ASCII bytes or holds a delimiter or
+    // terminator; a value holding one; a field over 9,999 bytes; a record over 99,999 bytes) leaves
+    // `out` untouched and returns the first error's code, with a description in `detail`.
     ErrorCode finish(std::string& out, std::string* detail = nullptr) const;
 
 private:

@@ -24,6 +24,7 @@ std::string_view error_name(ErrorCode code) noexcept {
         case ErrorCode::tag_invalid: return "tag_invalid";
         case ErrorCode::field_too_long: return "field_too_long";
         case ErrorCode::record_too_long: return "record_too_long";
+        case ErrorCode::field_data_invalid: return "field_data_invalid";
         case ErrorCode::io_error: return "io_error";
     }
     return "unknown";
@@ -51,6 +52,8 @@ std::string_view error_description(ErrorCode code) noexcept {
         case ErrorCode::tag_invalid: return "tag is not exactly three bytes";
         case ErrorCode::field_too_long: return "field longer than 9,999 bytes cannot be written as ISO 2709";
         case ErrorCode::record_too_long: return "record longer than 99,999 bytes cannot be written as ISO 2709";
+        case ErrorCode::field_data_invalid:
+            return "a value holding a subfield delimiter or a field or record terminator cannot be written as ISO 2709";
         case ErrorCode::io_error: return "input/output error";
     }
     return "unknown error";

@@ -41,10 +41,10 @@ std::string Record::to_marc() const {
     for (const auto& f : fields) {
         builder.begin_field(f.tag);
         if (f.is_control()) {
-            builder.append(f.data);
+            builder.append_value(f.data);
         } else {
-            builder.append(f.indicator1);
-            builder.append(f.indicator2);
+            builder.append_value(std::string_view(&f.indicator1, 1));
+            builder.append_value(std::string_view(&f.indicator2, 1));
             for (const auto& sf : f.subfields) builder.append_subfield(std::string_view(&sf.code, 1), sf.value);
         }
         builder.end_field();

@@ -31,22 +31,24 @@ bool canonical_data_field(const PyField& f) {
 // where the raw bytes already are what would be written.
 void encode_field(RecordBuilder& b, PyField& f, Out out) {
     auto encode = [&](nb::handle value, bool control) {
+        // Values from Python objects go through append_value: a delimiter or terminator in one is
+        // refused (as_marc raises ValueError naming the field) instead of writing another record.
         if (PyBytes_Check(value.ptr())) {  // to_unicode=False values are written as they are
-            b.append(std::string_view(PyBytes_AS_STRING(value.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(value.ptr()))));
+            b.append_value(std::string_view(PyBytes_AS_STRING(value.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(value.ptr()))));
             return;
         }
         nb::object s = nb::str(value);
         if (out == Out::utf8) {
-            b.append(utf8_of(s));
+            b.append_value(utf8_of(s));
         } else if (out == Out::marc8 && !control) {
             std::string m;
             marc8::encode(utf8_of(s), m);
-            b.append(m);
+            b.append_value(m);
         } else {
             PyObject* enc = PyUnicode_AsLatin1String(s.ptr());
             if (!enc) throw nb::python_error();
             nb::object e = nb::steal(enc);
-            b.append(std::string_view(PyBytes_AS_STRING(enc), static_cast<std::size_t>(PyBytes_GET_SIZE(enc))));
+            b.append_value(std::string_view(PyBytes_AS_STRING(enc), static_cast<std::size_t>(PyBytes_GET_SIZE(enc))));
         }
     };
     if (f.is_raw()) {

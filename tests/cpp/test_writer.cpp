@@ -71,3 +71,52 @@ TEST(Writer, RefusesWhatIso2709CannotHold) {
     bad_tag.fields.push_back({"24", ' ', ' ', {}, ""});
     EXPECT_THROW(bad_tag.to_marc(), ParseError);
 }
+
+// What a reader would misframe or refuse is not written: a delimiter or terminator in a value,
+// control data, an indicator, a code or a tag, and a leader that is not ASCII.
+TEST(RecordBuilderValidation, StructuralBytesInValuesAreRefusedNamingTheField) {
+    for (char bad : {'\x1d', '\x1e', '\x1f'}) {
+        RecordBuilder b;
+        b.reset("00000nam a2200000 a 4500");
+        b.begin_field("245");
+        b.append_value("10");
+        b.append_subfield("a", std::string("Title ") + bad + "rest");
+        b.end_field();
+        std::string out = "untouched", detail;
+        EXPECT_EQ(b.finish(out, &detail), ErrorCode::field_data_invalid);
+        EXPECT_EQ(out, "untouched");
+        EXPECT_NE(detail.find("field 245"), std::string::npos) << detail;
+
+        Record r;
+        r.leader = "00000nam a2200000 a 4500";
+        Field control;
+        control.tag = "001";
+        control.data = std::string("id") + bad;
+        r.fields.push_back(control);
+        EXPECT_THROW(r.to_marc(), ParseError);
+    }
+}
+
+TEST(RecordBuilderValidation, TagsAndLeadersAReaderCouldNotRead) {
+    RecordBuilder b;
+    b.reset("00000nam a2200000 a 4500");
+    b.begin_field("24\x1e");
+    b.append_value("x");
+    b.end_field();
+    std::string out, detail;
+    EXPECT_EQ(b.finish(out, &detail), ErrorCode::tag_invalid);
+
+    b.reset("0000\xc3\xa9""am a2200000 a 4500");  // "0000éam a2200000 a 4500" in UTF-8: 25 bytes
+    b.add_field("001", "x");
+    EXPECT_EQ(b.finish(out, &detail), ErrorCode::leader_not_ascii);
+    EXPECT_NE(detail.find("0xC3"), std::string::npos) << detail;
+
+    b.reset("00000nam a2200000 a 4500");  // a valid record still writes, and reads back
+    b.begin_field("245");
+    b.append_value("10");
+    b.append_subfield("a", "Title");
+    b.end_field();
+    ASSERT_EQ(b.finish(out, &detail), ErrorCode::ok) << detail;
+    ParsedRecord parsed;
+    EXPECT_EQ(parse_record(out, {}, parsed), ErrorCode::ok);
+}

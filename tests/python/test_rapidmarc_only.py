@@ -7,7 +7,8 @@
 * ``recover=True``: after a fatal framing error, resynchronise at the next
   plausible record instead of ending.
 * ``Record.as_marc()`` refuses (ValueError) fields over 9,999 bytes and records
-  over 99,999 bytes.
+  over 99,999 bytes, and what a reader would misframe: a delimiter or terminator byte in a
+  value, in control data, an indicator or a tag, and a leader that is not ASCII.
 * Oversize records (leader length 99999 but longer) are read.
 * Records pickle; nothing in shared/data/edge or random input crashes.
 """
@@ -400,6 +401,58 @@ def test_control_field_over_9999_bytes_raises(impl):
     rec.fields[0].data = "x" * 9999
     with pytest.raises(ValueError):
         rec.as_marc()
+
+
+STRUCTURAL = {"record terminator": "\x1d", "field terminator": "\x1e", "subfield delimiter": "\x1f"}
+
+
+@pytest.mark.parametrize("name", list(STRUCTURAL))
+@pytest.mark.parametrize("where", ["subfield value", "subfield code", "indicator", "control data", "bytes value"])
+def test_a_delimiter_or_terminator_in_a_value_is_refused_naming_the_field(impl, name, where):
+    """pymarc writes these bytes and the record reads back as other fields, other subfields or
+    no record at all (issue #11 item 6); as_marc() and MARCWriter raise instead."""
+    bad = STRUCTURAL[name]
+    rec = impl.Record()
+    if where == "control data":
+        rec.add_field(impl.Field(tag="001", data="id" + bad + "2"))
+        tag = "001"
+    else:
+        code, value, ind = "a", "Title" + bad + "rest", impl.Indicators("1", "0")
+        if where == "subfield code":
+            code, value = bad, "Title"
+        elif where == "indicator":
+            ind, value = impl.Indicators(bad, "0"), "Title"
+        elif where == "bytes value":
+            value = ("Title" + bad).encode()
+        rec.add_field(impl.Field(tag="245", indicators=ind, subfields=[impl.Subfield(code, value)]))
+        tag = "245"
+    with pytest.raises(ValueError, match=f"field {tag}"):
+        rec.as_marc()
+    with pytest.raises(ValueError, match=f"field {tag}"):
+        impl.MARCWriter(io.BytesIO()).write(rec)
+
+
+@pytest.mark.parametrize("tag", ["24\x1e", "2\x1d5", "\x1f45", "é5"])
+def test_a_tag_a_directory_cannot_hold_is_refused(impl, tag):
+    rec = impl.Record()
+    rec.add_field(impl.Field(tag=tag, indicators=impl.Indicators("1", "0"), subfields=[impl.Subfield("a", "x")]))
+    with pytest.raises(ValueError, match="tag"):
+        rec.as_marc()
+
+
+def test_a_leader_that_is_not_ascii_is_refused(impl):
+    rec = impl.Record(leader="0000éam a2200000 a 4500")
+    rec.add_field(impl.Field(tag="001", data="x"))
+    with pytest.raises(ValueError, match="not ASCII"):
+        rec.as_marc()
+
+
+def test_a_record_read_from_real_data_still_writes_unchanged(impl, loc_bytes):
+    for rec in impl.MARCReader(loc_bytes):
+        raw = rec.as_marc()  # unchanged fields are copied as bytes
+        for field in rec.fields:  # from here on written from Python objects, every value checked
+            assert field.subfields is not None
+        assert rec.as_marc() == raw
 
 
 def _sized_record(impl, total: int):
