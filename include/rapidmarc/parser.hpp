@@ -45,7 +45,7 @@ struct ParsedRecord {
     std::vector<FieldEntry> entries;
     ErrorCode error = ErrorCode::ok;
     std::string detail;       // filled only on error
-    std::size_t error_offset = 0;  // on a text error: the offending field data within the record
+    std::size_t error_offset = 0;  // on a text error: the offending bytes (field data, leader or directory)
     std::size_t error_length = 0;
     bool utf8 = false;        // text is UTF-8 (leader/09 == 'a' or force_utf8)
     bool bad_subfield_code = false;  // some subfield code byte is not ASCII (needs normalising)

@@ -29,7 +29,8 @@ std::optional<UnreadableCode> first_unreadable_code(const RecordView& record) no
 // Codes whose ParsedRecord::error_offset/error_length locate the offending bytes; for the other
 // parse errors they may still point at the last field checked, which is not the culprit.
 bool is_text_error(ErrorCode code) noexcept {
-    return code == ErrorCode::indicator_not_ascii || code == ErrorCode::invalid_utf8 || code == ErrorCode::invalid_marc8;
+    return code == ErrorCode::leader_not_ascii || code == ErrorCode::directory_not_ascii ||
+           code == ErrorCode::indicator_not_ascii || code == ErrorCode::invalid_utf8 || code == ErrorCode::invalid_marc8;
 }
 
 }  // namespace

@@ -105,6 +105,14 @@ ErrorCode fail(ParsedRecord& out, ErrorCode code, std::string detail) {
     return code;
 }
 
+// A text error in `part` of `record` (the leader or the directory, which pymarc decodes as ASCII):
+// the part is the culprit, so that the error carries pymarc's exact decoding position.
+ErrorCode fail_in(ParsedRecord& out, ErrorCode code, std::string detail, std::string_view record, std::string_view part) {
+    out.error_offset = static_cast<std::size_t>(part.data() - record.data());
+    out.error_length = part.size();
+    return fail(out, code, std::move(detail));
+}
+
 std::string field_label(std::string_view tag, std::size_t index) {
     return "field " + std::string(tag) + " (directory entry " + std::to_string(index) + ")";
 }
@@ -195,7 +203,8 @@ ErrorCode parse_resequenced(std::string_view record, const ParseOptions& options
     if (dir_end >= record.size())
         return fail(out, ErrorCode::directory_invalid, "oversize record: no directory terminator on a 12-byte boundary");
     std::string_view directory = record.substr(kLeaderLength, dir_end - kLeaderLength);
-    if (!all_ascii(directory)) return fail(out, ErrorCode::directory_not_ascii, "directory contains non-ASCII bytes");
+    if (!all_ascii(directory))
+        return fail_in(out, ErrorCode::directory_not_ascii, "directory contains non-ASCII bytes", record, directory);
     std::size_t pos = dir_end + 1;
     const std::size_t data_end = record.size() - 1;  // the record terminator
     detect_encoding(record.substr(pos), options, out);
@@ -310,7 +319,8 @@ bool is_valid_utf8(std::string_view text) noexcept {
 ErrorCode parse_record(std::string_view record, const ParseOptions& options, ParsedRecord& out) {
     out.clear();
     std::string_view leader = record.substr(0, kLeaderLength);
-    if (!all_ascii(leader)) return fail(out, ErrorCode::leader_not_ascii, "leader contains non-ASCII bytes " + quote(leader));
+    if (!all_ascii(leader))
+        return fail_in(out, ErrorCode::leader_not_ascii, "leader contains non-ASCII bytes " + quote(leader), record, leader);
     if (leader.size() != kLeaderLength)
         return fail(out, ErrorCode::leader_invalid, "record has only " + std::to_string(record.size()) + " bytes, fewer than a leader");
     out.utf8 = leader[9] == 'a' || options.force_utf8;
@@ -334,7 +344,8 @@ ErrorCode parse_record(std::string_view record, const ParseOptions& options, Par
 
     const std::int64_t dir_stop = std::max<std::int64_t>(base - 1, static_cast<std::int64_t>(kLeaderLength));
     std::string_view directory = record.substr(kLeaderLength, static_cast<std::size_t>(dir_stop) - kLeaderLength);
-    if (!all_ascii(directory)) return fail(out, ErrorCode::directory_not_ascii, "directory contains non-ASCII bytes");
+    if (!all_ascii(directory))
+        return fail_in(out, ErrorCode::directory_not_ascii, "directory contains non-ASCII bytes", record, directory);
     if (directory.size() % kDirectoryEntryLength != 0)
         return fail(out, ErrorCode::directory_invalid,
                     "directory length " + std::to_string(directory.size()) + " is not a multiple of 12");

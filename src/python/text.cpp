@@ -66,11 +66,13 @@ nb::object marc8_to_unicode(nb::bytes data, bool /*hide_utf8_warnings*/) {
     return decode(std::string_view(data.c_str(), data.size()), TextEncoding::marc8);
 }
 
-nb::bytes unicode_to_marc8(std::string_view text, bool lossy) {
+// Takes a str (not a string_view, which nanobind refuses with "incompatible function arguments"
+// for a str holding a lone surrogate): such a str raises Python's own UnicodeEncodeError here.
+nb::bytes unicode_to_marc8(nb::str text, bool lossy) {
     marc8::EncodeOptions eo;
     eo.unmappable = lossy ? marc8::Unmappable::lossy : marc8::Unmappable::ncr;
     std::string out;
-    marc8::encode(text, out, eo);
+    marc8::encode(utf8_of(text), out, eo);
     return nb::bytes(out.data(), out.size());
 }
 

@@ -472,3 +472,30 @@ def test_every_entry_point_rejects_a_code_that_folds_to_nothing_as_the_reader_do
             with pytest.raises(IndexError) as raised:
                 call(strict=True)
             assert raised.value.record_index == 1, name
+
+
+@pytest.mark.parametrize("where", ["leader", "directory"])
+def test_a_non_ascii_leader_or_directory_gives_pymarcs_exact_error(where, pymarc_ref):
+    """Issue #11 item 8: the UnicodeDecodeError names the byte and its position, as pymarc's
+    (it said "position 0--1"), from the reader and from every strict bulk call alike."""
+    from marc_testlib import build_record
+
+    raw = build_record([("001", b"x"), ("245", b"10\x1faT")])
+    at = 6 if where == "leader" else 26
+    bad = raw[:at] + b"\xe9" + raw[at + 1 :]
+    messages = set()
+    for module in (rapidmarc, pymarc_ref):
+        reader = module.MARCReader(bad)
+        assert next(iter(reader)) is None
+        messages.add(str(reader.current_exception))
+    for call in (rapidmarc.count, rapidmarc.parse_records):
+        with pytest.raises(UnicodeDecodeError) as raised:
+            call(bad, strict=True)
+        messages.add(str(raised.value))
+    assert len(messages) == 1, messages
+    assert "0xe9 in position" in messages.pop()
+
+
+def test_a_lone_surrogate_to_marc8_is_pythons_unicode_encode_error():
+    with pytest.raises(UnicodeEncodeError, match="surrogates not allowed"):
+        rapidmarc.unicode_to_marc8("a\ud800b")
