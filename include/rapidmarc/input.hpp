@@ -28,13 +28,17 @@ struct ReadOptions {
     ParseOptions parse{.validate_marc8 = true};
     // 0: read and parse in the calling thread; 1: parsed one batch ahead on a worker thread;
     // >1: a ParallelReader over byte ranges with that many threads; <0: one per hardware thread.
+    // A path that is not a regular file (a pipe, FIFO or device) is read as with 1 when > 1 or < 0.
     int workers = 1;
     bool strict = false;  // consumers stop at the first unreadable record (ParseError)
 };
 
 // A stream over the file at `path`. `process` runs on every batch on the thread that parsed it
 // (BatchOptions::process, ParallelOptions::process). Throws std::system_error naming the path if
-// it cannot be opened.
+// it cannot be opened or is a directory (EISDIR). The path is opened once and fstat on that
+// descriptor decides the engine: a regular file as `workers` says; anything else (a pipe, a FIFO,
+// a character device, /dev/stdin, /proc/self/fd/N) in one sequential pass that never seeks, on a
+// worker thread unless workers == 0, since byte ranges need random access.
 std::unique_ptr<BatchStream> open_batches(const std::filesystem::path& path, const ReadOptions& options,
                                           std::function<void(Batch&)> process = {});
 

@@ -42,8 +42,16 @@ namespace rapidmarc {
 // Random-access input: any byte range of it can be read independently.
 class RangeInput {
 public:
-    // A file; throws std::system_error naming the path if it cannot be opened.
+    // A regular file, opened once; every range is read from that descriptor with pread(2), so
+    // threads share it. Throws std::system_error naming the path if it cannot be opened, if it is
+    // a directory (EISDIR), or if it is not a regular file (ESPIPE: a pipe, FIFO or character
+    // device cannot be read at an offset; open_batches() reads such a path in one sequential
+    // stream instead). A path that stat(2) already shows is not a regular file is refused without
+    // being opened, so refusing a FIFO neither waits for its writer nor takes its data.
     static RangeInput file(const std::filesystem::path& path);
+    // The regular file `file` has open (FileSource::seekable()); throws std::system_error (ESPIPE)
+    // if it is a stream. `file` is only read with read_at() from now on.
+    static RangeInput file(std::shared_ptr<const FileSource> file);
     // A buffer the caller keeps alive for as long as readers of it exist.
     static RangeInput memory(std::string_view bytes) noexcept;
 
@@ -52,9 +60,8 @@ public:
     std::unique_ptr<ByteSource> open(std::uint64_t begin, std::uint64_t end) const;
 
 private:
-    std::filesystem::path path_;
+    std::shared_ptr<const FileSource> file_;
     std::string_view memory_;
-    bool is_file_ = false;
     std::uint64_t size_ = 0;
 };
 

@@ -19,21 +19,41 @@ public:
 };
 
 // Reads a file with large read(2) calls. Owns the descriptor.
+//
+// The path is opened once and what it is is decided by fstat(2) on that descriptor, never by its
+// name. A regular file is read with pread(2): its size is known and any byte range of it can be
+// read (seekable()). Anything else that can be opened for reading (a pipe, a FIFO, a character
+// device, /dev/stdin, /proc/self/fd/N, a shell's <(...)) is read in one sequential pass with
+// read(2): it is never seeked, its size is never asked, and it can be read only once. A directory
+// is refused (EISDIR).
 class FileSource final : public ByteSource {
 public:
-    // Opens `path`; throws std::system_error naming the path if it cannot be opened.
+    // Opens `path`; throws std::system_error naming the path if it cannot be opened or is a
+    // directory. Opening a FIFO waits for its writer, as open(2) does.
     explicit FileSource(const std::filesystem::path& path);
-    // Reads only bytes [begin, end) of the file (end = UINT64_MAX: to end of file).
+    // Reads only bytes [begin, end) of a regular file (end = UINT64_MAX: to end of file). Throws
+    // std::system_error (ESPIPE) naming the path if it is not a regular file: a pipe, FIFO or
+    // device cannot be read at an offset.
     FileSource(const std::filesystem::path& path, std::uint64_t begin, std::uint64_t end);
     ~FileSource() override;
     FileSource(const FileSource&) = delete;
     FileSource& operator=(const FileSource&) = delete;
 
     std::size_t read(char* dst, std::size_t n) override;
+    // Up to n bytes at `offset` of a regular file (fewer only at its end), with pread(2): it does not
+    // touch the read position, so threads may call it at once. Throws std::system_error (ESPIPE)
+    // if the file is not seekable().
+    std::size_t read_at(char* dst, std::size_t n, std::uint64_t offset) const;
+
+    // True for a regular file (random access, known size); false for a stream read once.
+    bool seekable() const noexcept { return seekable_; }
+    // The size of a regular file when it was opened; 0 for a stream (its size is not known).
     std::uint64_t size() const noexcept { return size_; }
+    const std::filesystem::path& path() const noexcept { return path_; }
 
 private:
     int fd_ = -1;
+    bool seekable_ = false;
     std::uint64_t pos_ = 0;
     std::uint64_t end_ = 0;
     std::uint64_t size_ = 0;

@@ -11,7 +11,10 @@ first one's exception instead (with ``record_index``, ``byte_offset`` and ``deta
 
 from __future__ import annotations
 
+import errno
+import io
 import os
+import stat
 from collections.abc import Callable, Sequence
 from typing import IO, NamedTuple
 
@@ -109,6 +112,11 @@ def read_range(
     the previous one with records ``end``ed (and the first starts at 0). Where that fails, read
     the affected span with ``MARCReader`` (and ``recover=True``) instead.
 
+    A path must be a regular file: a pipe, a FIFO, a device, ``/dev/stdin`` or ``/dev/fd/N`` can
+    be read only once, in order, so ``read_range`` raises ``io.UnsupportedOperation`` (an
+    ``OSError`` and a ``ValueError``) for it, never an empty result; ``MARCReader``, ``count``,
+    ``extract`` and ``convert`` stream such a path.
+
     A range is read by one thread (``workers`` is accepted and changes nothing); framing stops at
     the first framing error inside it whatever ``recover`` says, since a range's reader cannot know
     what came before it (``clean`` is then False). ``strict=True`` raises the first bad record's
@@ -124,10 +132,26 @@ def read_range(
 
 def byte_ranges(source: str | os.PathLike[str] | bytes | bytearray | memoryview, parts: int) -> list[tuple[int, int]]:
     """``parts`` contiguous, nearly equal byte ranges covering ``source`` (a path or bytes), for
-    ``read_range``. Cuts fall anywhere; records are assigned to the range they start in."""
+    ``read_range``. Cuts fall anywhere; records are assigned to the range they start in.
+
+    A path must be a regular file (its size is what is cut): a pipe, FIFO or device raises
+    ``io.UnsupportedOperation``, a directory ``IsADirectoryError``; neither is opened."""
     if parts < 1:
         raise ValueError(f"parts must be at least 1, not {parts}")
-    size = os.path.getsize(source) if isinstance(source, str | os.PathLike) else memoryview(source).nbytes
+    if isinstance(source, str | os.PathLike):
+        path = os.fsdecode(source)
+        st = os.stat(path)  # not opened: opening a FIFO would wait for its writer and take its data
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+        if not stat.S_ISREG(st.st_mode):
+            raise io.UnsupportedOperation(
+                f"byte_ranges() needs random access, and {path!r} is not a regular file (a pipe, FIFO or device "
+                "has no size and can be read only once, in order): read it with MARCReader, count, extract or "
+                "convert, which stream it"
+            )
+        size = st.st_size
+    else:
+        size = memoryview(source).nbytes
     cuts = [size * k // parts for k in range(parts + 1)]
     return [(cuts[k], cuts[k + 1]) for k in range(parts)]
 

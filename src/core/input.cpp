@@ -33,9 +33,15 @@ ParallelOptions parallel_options(const ReadOptions& options, std::function<void(
 
 std::unique_ptr<BatchStream> open_batches(const std::filesystem::path& path, const ReadOptions& options,
                                           std::function<void(Batch&)> process) {
-    if (wants_parallel(options))
-        return std::make_unique<ParallelReader>(RangeInput::file(path), parallel_options(options, std::move(process)));
-    return std::make_unique<BatchReader>(std::make_unique<FileSource>(path), options.framing, options.parse,
+    // Opened once; fstat on that descriptor decides. A regular file may be split into byte ranges
+    // (read from this same descriptor); a pipe, FIFO or device can be read only once, in order, so
+    // it is one sequential stream whatever `workers` says (parsed ahead on a worker thread unless
+    // workers == 0): never a ParallelReader, which would find no size and read nothing.
+    auto source = std::make_unique<FileSource>(path);
+    if (wants_parallel(options) && source->seekable())
+        return std::make_unique<ParallelReader>(RangeInput::file(std::shared_ptr<const FileSource>(std::move(source))),
+                                                parallel_options(options, std::move(process)));
+    return std::make_unique<BatchReader>(std::move(source), options.framing, options.parse,
                                          batch_options(options.workers != 0, std::move(process)));
 }
 

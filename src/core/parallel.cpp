@@ -1,8 +1,12 @@
 #include "rapidmarc/parallel.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <exception>
+#include <system_error>
 #include <utility>
 
 #include "python_int.hpp"
@@ -29,14 +33,53 @@ std::string read_at(const RangeInput& input, std::uint64_t offset, std::size_t n
     return out;
 }
 
+// Bytes [begin, end) of a file that RangeInput holds open, read with pread(2) on the shared
+// descriptor (which keeps no position, so sources of one file may be read on different threads).
+class FileRangeSource final : public ByteSource {
+public:
+    FileRangeSource(std::shared_ptr<const FileSource> file, std::uint64_t begin, std::uint64_t end) noexcept
+        : file_(std::move(file)), pos_(begin), end_(end) {}
+    std::size_t read(char* dst, std::size_t n) override {
+        if (pos_ >= end_) return 0;
+        n = static_cast<std::size_t>(std::min<std::uint64_t>(n, end_ - pos_));
+        const std::size_t got = file_->read_at(dst, n, pos_);
+        pos_ += got;
+        return got;
+    }
+
+private:
+    std::shared_ptr<const FileSource> file_;
+    std::uint64_t pos_;
+    std::uint64_t end_;
+};
+
+[[noreturn]] void throw_not_seekable(const std::filesystem::path& path) {
+    throw std::system_error(ESPIPE, std::generic_category(),
+                            "cannot read " + path.string() +
+                                " by byte ranges: it is not a regular file (a pipe, FIFO or device can only be read "
+                                "in one sequential pass)");
+}
+
 }  // namespace
 
 RangeInput RangeInput::file(const std::filesystem::path& path) {
-    FileSource probe(path);  // opens and stats, throwing a clear error if it cannot
+    // Refuse what is plainly not a regular file before opening it: opening a FIFO would wait for a
+    // writer, and a pipe or FIFO opened and closed again loses what its reader took.
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            throw std::system_error(EISDIR, std::generic_category(), "cannot read " + path.string());
+        if (!S_ISREG(st.st_mode)) throw_not_seekable(path);
+    }
+    // The descriptor decides (the name may have changed since): FileSource fstat()s what it opened.
+    return file(std::make_shared<const FileSource>(path));
+}
+
+RangeInput RangeInput::file(std::shared_ptr<const FileSource> file) {
+    if (!file->seekable()) throw_not_seekable(file->path());
     RangeInput input;
-    input.path_ = path;
-    input.is_file_ = true;
-    input.size_ = probe.size();
+    input.size_ = file->size();
+    input.file_ = std::move(file);
     return input;
 }
 
@@ -50,7 +93,7 @@ RangeInput RangeInput::memory(std::string_view bytes) noexcept {
 std::unique_ptr<ByteSource> RangeInput::open(std::uint64_t begin, std::uint64_t end) const {
     begin = std::min(begin, size_);
     end = std::clamp(end, begin, size_);
-    if (is_file_) return std::make_unique<FileSource>(path_, begin, end);
+    if (file_) return std::make_unique<FileRangeSource>(file_, begin, end);
     return std::make_unique<MemorySource>(memory_.substr(static_cast<std::size_t>(begin),
                                                          static_cast<std::size_t>(end - begin)));
 }

@@ -11,21 +11,64 @@
 
 namespace rapidmarc {
 
-FileSource::FileSource(const std::filesystem::path& path) : FileSource(path, 0, UINT64_MAX) {}
+namespace {
 
-FileSource::FileSource(const std::filesystem::path& path, std::uint64_t begin, std::uint64_t end) : path_(path) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open " + path.string());
-    struct stat st {};
-    if (::fstat(fd_, &st) != 0) {
+[[noreturn]] void throw_errno(int err, const char* what, const std::filesystem::path& path) {
+    throw std::system_error(err, std::generic_category(), std::string(what) + " " + path.string());
+}
+
+// Opens `path` for reading and fstat()s the descriptor it got: what the file is (regular, pipe,
+// FIFO, device) is decided on the opened descriptor, never by the name, since a FIFO or a pipe
+// reached through /proc/self/fd can be opened meaningfully only once. A directory is refused.
+int open_and_stat(const std::filesystem::path& path, struct stat& st) {
+    int fd;
+    do {
+        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);  // a FIFO: waits for a writer
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) throw_errno(errno, "cannot open", path);
+    if (::fstat(fd, &st) != 0) {
         const int err = errno;
-        ::close(fd_);
-        throw std::system_error(err, std::generic_category(), "cannot stat " + path.string());
+        ::close(fd);
+        throw_errno(err, "cannot stat", path);
     }
     if (S_ISDIR(st.st_mode)) {
-        ::close(fd_);
-        throw std::system_error(EISDIR, std::generic_category(), "cannot read " + path.string());
+        ::close(fd);
+        throw_errno(EISDIR, "cannot read", path);
     }
+    return fd;
+}
+
+[[noreturn]] void throw_not_seekable(const std::filesystem::path& path) {
+    throw std::system_error(ESPIPE, std::generic_category(),
+                            "cannot read " + path.string() +
+                                " at an offset: it is not a regular file (a pipe, FIFO or device is read in one "
+                                "sequential pass)");
+}
+
+}  // namespace
+
+FileSource::FileSource(const std::filesystem::path& path) : path_(path) {
+    struct stat st {};
+    fd_ = open_and_stat(path, st);
+    seekable_ = S_ISREG(st.st_mode);
+    end_ = UINT64_MAX;
+    if (seekable_) {
+        size_ = static_cast<std::uint64_t>(st.st_size);
+#ifdef POSIX_FADV_SEQUENTIAL
+        ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+    }
+}
+
+FileSource::FileSource(const std::filesystem::path& path, std::uint64_t begin, std::uint64_t end) : path_(path) {
+    struct stat st {};
+    fd_ = open_and_stat(path, st);
+    if (!S_ISREG(st.st_mode)) {
+        ::close(fd_);
+        fd_ = -1;
+        throw_not_seekable(path);
+    }
+    seekable_ = true;
     size_ = static_cast<std::uint64_t>(st.st_size);
     pos_ = begin;
     end_ = end;
@@ -42,12 +85,22 @@ std::size_t FileSource::read(char* dst, std::size_t n) {
     if (pos_ >= end_) return 0;
     n = static_cast<std::size_t>(std::min<std::uint64_t>(n, end_ - pos_));
     for (;;) {
-        ssize_t got = ::pread(fd_, dst, n, static_cast<off_t>(pos_));
+        // A regular file at our own offset; a stream (pipe, FIFO, device) from where it is.
+        const ssize_t got = seekable_ ? ::pread(fd_, dst, n, static_cast<off_t>(pos_)) : ::read(fd_, dst, n);
         if (got >= 0) {
             pos_ += static_cast<std::uint64_t>(got);
             return static_cast<std::size_t>(got);
         }
-        if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "cannot read " + path_.string());
+        if (errno != EINTR) throw_errno(errno, "cannot read", path_);
+    }
+}
+
+std::size_t FileSource::read_at(char* dst, std::size_t n, std::uint64_t offset) const {
+    if (!seekable_) throw_not_seekable(path_);
+    for (;;) {
+        const ssize_t got = ::pread(fd_, dst, n, static_cast<off_t>(offset));
+        if (got >= 0) return static_cast<std::size_t>(got);
+        if (errno != EINTR) throw_errno(errno, "cannot read", path_);
     }
 }
 

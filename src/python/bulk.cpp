@@ -72,6 +72,17 @@ nb::dict bulk_read_range(nb::object source, int kind, std::uint64_t start, std::
             nb::gil_scoped_release release;
             info = read_range(RangeInput::file(path), start, end, o.core.framing, o.core.parse, batch);
         } catch (const std::system_error& e) {
+            // A pipe, FIFO or device (RangeInput::file refuses it unopened): io.UnsupportedOperation,
+            // an OSError and a ValueError, as Python raises for seek() on a stream that cannot seek.
+            if (e.code().value() == ESPIPE) {
+                nb::object unsupported = nb::module_::import_("io").attr("UnsupportedOperation");
+                PyErr_SetString(unsupported.ptr(),
+                                ("read_range() needs random access, and '" + path +
+                                 "' is not a regular file (a pipe, FIFO or device can be read only once, in order): "
+                                 "read it with MARCReader, count, extract or convert, which stream it")
+                                    .c_str());
+                throw nb::python_error();
+            }
             raise_os_error(e, path);
         }
     } else if (kind == kBytes) {

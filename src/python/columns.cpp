@@ -2,8 +2,11 @@
 // ColumnBatch (arrow.hpp) on the threads that parse; extract() then makes Python lists of them,
 // extract_arrow() hands them to Arrow consumers (pyarrow, polars, DuckDB) through the Arrow
 // PyCapsule interface, without a Python object per value and without copying.
+#include <sys/stat.h>
+
 #include <memory>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <nanobind/stl/string.h>
@@ -132,8 +135,28 @@ ArrowColumns bulk_extract_arrow(nb::object source, int kind, std::vector<std::st
     if (lazy) {
         if (kind != kPath) throw nb::value_error("extract_arrow(lazy=True) reads a path (it reads it again per stream)");
         recipe->path = nb::cast<std::string>(source);
-        // Fail now, not in the consumer, if the file cannot be opened.
-        open_input(source, kind, recipe->options, columns_hook(recipe));
+        // Each stream reads the path again, so it must be a regular file: a pipe, FIFO or device can
+        // be read only once (the first stream would take what the next ones expect). stat() first,
+        // so that refusing a FIFO neither waits for its writer nor takes its data.
+        const auto refuse_stream = [&] {
+            throw nb::value_error(("extract_arrow(lazy=True) reads its path again for each stream, and '" +
+                                   recipe->path +
+                                   "' is not a regular file (a pipe, FIFO or device can be read only once): use "
+                                   "lazy=False")
+                                      .c_str());
+        };
+        struct stat st {};
+        if (::stat(recipe->path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) refuse_stream();
+        // Fail now, not in the consumer, if the file cannot be opened (or is a directory); and the
+        // opened descriptor decides, in case the name changed since.
+        bool seekable = false;
+        try {
+            nb::gil_scoped_release release;
+            seekable = FileSource(recipe->path).seekable();
+        } catch (const std::system_error& e) {
+            raise_os_error(e, recipe->path);
+        }
+        if (!seekable) refuse_stream();
         out.recipe = std::move(recipe);
         return out;
     }
