@@ -47,8 +47,10 @@ public:
     // error unless options.recover). On a framing error returns true with out.error set.
     bool next(FramedRecord& out);
 
-    // Appends up to max_records framed records (stopping early once max_bytes are framed) to out;
-    // all of them stay valid until the next call. Returns how many were appended (0: end).
+    // Appends up to max_records framed records (stopping early once max_bytes are framed, or
+    // when the next record has not been read yet: a batch never waits for the source once it
+    // holds a record) to out; all of them stay valid until the next call. Returns how many were
+    // appended (0: end).
     std::size_t next_batch(std::vector<FramedRecord>& out, std::size_t max_records, std::size_t max_bytes);
 
     std::string_view bytes(const FramedRecord& r) const noexcept { return {buf_.data() + r.begin, r.size}; }
@@ -57,6 +59,7 @@ public:
     Error error_of(const FramedRecord& r) const { return {r.error, r.index, r.offset, r.detail}; }
 
 private:
+    bool next_is_buffered() const noexcept;  // can the next record be framed without reading?
     bool ensure(std::size_t n);  // make n bytes available from begin_ (false: input ended first)
     void read_to_end();
     void compact();

@@ -1,8 +1,9 @@
 """MARCReader: pymarc's reader, reading natively.
 
 Given a path, the file is opened, read and parsed in C++ with the GIL released. Given a binary
-file object, it is read in 1 MiB chunks with ``readinto`` (the GIL is held only for that call)
-and parsed with the GIL released. ``bytes`` are parsed in place.
+file object, it is read in chunks of up to 64 KiB with ``readinto1`` (or ``readinto``, ``read1``,
+``read``; the GIL is held only for that call) and parsed with the GIL released; records are handed
+out as soon as they have arrived. ``bytes`` are parsed in place.
 """
 
 from __future__ import annotations

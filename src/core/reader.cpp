@@ -198,6 +198,19 @@ bool RecordReader::next(FramedRecord& out) {
     return frame_one(out);
 }
 
+bool RecordReader::next_is_buffered() const noexcept {
+    if (done_ || eof_) return true;  // framing reads nothing more
+    if (resync_from_ != SIZE_MAX) return false;
+    const std::string_view avail(buf_.data() + begin_, end_ - begin_);
+    if (avail.size() < 5) return false;
+    std::int64_t length = 0;  // as frame_one reads it
+    if (!detail::parse_python_int(avail.substr(0, 5), length)) return true;  // an error, framed as it is
+    if (length < 5 || static_cast<std::uint64_t>(length) > avail.size()) return false;  // reads on
+    // An oversize record (length 99999 without a terminator there) is framed by scanning further.
+    const auto want = static_cast<std::size_t>(length);
+    return want < kMaxRecordLength || avail[want - 1] == kRecordTerminator;
+}
+
 std::size_t RecordReader::next_batch(std::vector<FramedRecord>& out, std::size_t max_records, std::size_t max_bytes) {
     // Records of the previous batch are released now: move the unread rest to the front, so that
     // the buffer stays about one batch plus one chunk however long the input is.
@@ -206,6 +219,10 @@ std::size_t RecordReader::next_batch(std::vector<FramedRecord>& out, std::size_t
     std::size_t count = 0, bytes = 0;
     const std::size_t first = out.size();
     while (count < max_records && bytes < max_bytes) {
+        // A batch holding records is handed out rather than wait for more input: records that
+        // have arrived reach the consumer at once (a pipe that pauses), and an error of the source
+        // is raised only after every complete record before it was delivered.
+        if (count > 0 && !next_is_buffered()) break;
         if (out.size() <= first + count) out.emplace_back();
         FramedRecord& slot = out[first + count];
         if (!frame_one(slot)) break;

@@ -2,6 +2,7 @@
 #include "input.hpp"
 
 #include <cerrno>
+#include <initializer_list>
 #include <cstring>
 #include <system_error>
 
@@ -29,6 +30,8 @@ std::string_view borrow_bytes(nb::handle source, std::string& owned) {
 
 namespace {
 
+constexpr std::size_t kFileObjectChunk = std::size_t{64} << 10;
+
 [[noreturn]] void raise_python(PyObject* type, const std::string& message) {
     PyErr_SetString(type, message.c_str());
     throw nb::python_error();
@@ -53,10 +56,20 @@ std::size_t checked_count(nb::handle got, std::size_t n) {
     return static_cast<std::size_t>(count);
 }
 
-// Reads a binary file object into native buffers: readinto() when it has one, else read().
+// The first of a file object's methods named `names` that it has, or None.
+nb::object first_method(nb::handle file, std::initializer_list<const char*> names) {
+    for (const char* name : names)
+        if (nb::object m = nb::getattr(file, name, nb::none()); !m.is_none()) return m;
+    return nb::none();
+}
+
+// Reads a binary file object into native buffers. readinto1()/read1() first: a buffered stream
+// (sys.stdin.buffer, a socket's makefile) then returns what has arrived instead of blocking until
+// the whole buffer is full, so records reach the reader as they come.
 std::unique_ptr<ByteSource> file_object_source(nb::handle file) {
-    nb::object readinto = nb::getattr(file, "readinto", nb::none());
-    nb::object read = file.attr("read");
+    nb::object readinto = first_method(file, {"readinto1", "readinto"});
+    nb::object read = first_method(file, {"read1", "read"});
+    if (read.is_none()) read = file.attr("read");  // raises AttributeError naming what is missing
     return std::make_unique<CallbackSource>([readinto, read](char* dst, std::size_t n) -> std::size_t {
         nb::gil_scoped_acquire acquire;
         if (!readinto.is_none()) {
@@ -115,7 +128,11 @@ NativeInput open_input(nb::object source, int kind, const PyReadOptions& options
         return in;
     }
     in.keep = source;
-    in.stream = open_batches(file_object_source(source), options.core, std::move(process));
+    // Smaller reads than a file's 1 MiB: a stream that fails part-way loses at most what one
+    // read() call was filling, and every complete record before it is delivered first.
+    ReadOptions streamed = options.core;
+    streamed.framing.chunk_size = kFileObjectChunk;
+    in.stream = open_batches(file_object_source(source), streamed, std::move(process));
     return in;
 }
 

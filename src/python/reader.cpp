@@ -28,7 +28,9 @@ void note_fork_in_child() noexcept { g_fork_generation.fetch_add(1, std::memory_
 class PyReader {
 public:
     PyReader(nb::object source, int kind, nb::handle options)
-        : options_(read_options(options)), input_(open_input(std::move(source), kind, options_)) {}
+        : options_(read_options(options)),
+          input_(open_input(std::move(source), kind, options_)),
+          calls_python_(kind == kFile) {}
 
     ~PyReader() {
         if (forked()) {
@@ -37,8 +39,7 @@ public:
             (void)input_.stream.release();
             return;
         }
-        // Stopping the workers never needs the GIL, so joining them here cannot deadlock.
-        input_.stream.reset();
+        stop_stream();
     }
 
     nb::object next() {
@@ -75,9 +76,7 @@ public:
     void close() {
         if (forked()) return;  // the child abandons the parent's reader (see the destructor)
         std::unique_lock<std::mutex> lock = locked();
-        // With the GIL held, as in the destructor: a file object's source holds Python objects,
-        // and joining the workers of a path or bytes reader never needs the GIL.
-        input_.stream.reset();
+        stop_stream();
         batch_.reset();
     }
 
@@ -91,6 +90,20 @@ public:
     nb::object current_offset() const { return current_offset_ ? nb::object(nb::int_(*current_offset_)) : nb::none(); }
 
 private:
+    // Stops and joins the stream's workers. A file object's source holds Python objects, so it is
+    // destroyed with the GIL (it has no worker thread). A path's worker may be blocked reading a
+    // pipe that a Python thread of this process writes: it is joined without the GIL, or that
+    // writer could never run.
+    void stop_stream() {
+        if (calls_python_) {
+            input_.stream.reset();
+            return;
+        }
+        std::unique_ptr<BatchStream> stream = std::move(input_.stream);
+        nb::gil_scoped_release release;
+        stream.reset();
+    }
+
     // The reader's lock; another thread may be reading (possibly without the GIL): wait without it.
     std::unique_lock<std::mutex> locked() {
         std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
@@ -112,6 +125,7 @@ private:
 
     PyReadOptions options_;
     NativeInput input_;
+    bool calls_python_;  // the source is a Python file object
     unsigned fork_generation_ = g_fork_generation.load(std::memory_order_relaxed);
     std::unique_ptr<Batch> batch_;
     std::size_t pos_ = 0;

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <stdexcept>
 
 #include "test_support.hpp"
@@ -92,12 +93,20 @@ std::string unreadable_code_record() {
     return make_record({{"001", "odd"}, {"245", "10\x1f" "aTitle\x1f" + kUnfoldable}});
 }
 
+// Every record of `data`, read through a BatchReader, gathered into one batch (where a batch ends
+// is the reader's business: it ends one early rather than wait for input, e.g. before resyncing).
 std::unique_ptr<Batch> one_batch(const std::string& data, ReaderOptions ro = {}) {
     BatchReader reader(std::make_unique<MemorySource>(data), ro, {}, {});
-    auto batch = reader.next();
-    EXPECT_TRUE(batch);
-    EXPECT_FALSE(reader.next());
-    return batch;
+    auto all = std::make_unique<Batch>();
+    while (auto batch = reader.next()) {
+        for (std::size_t i = 0; i < batch->size(); ++i) {
+            FramedRecord frame = batch->frames[i];
+            all->append(std::move(frame), batch->record(i));
+        }
+    }
+    all->parse({});
+    EXPECT_GT(all->size(), 0u);
+    return all;
 }
 
 }  // namespace
@@ -243,4 +252,25 @@ TEST(Drain, RecyclesEveryBatchAndPropagatesExceptions) {
     EXPECT_THROW(drain(failing, false, [&](Batch&) { throw std::runtime_error("consumer failed"); }),
                  std::runtime_error);
     EXPECT_EQ(failing.out, 1);  // nothing more is read after the consumer's exception
+}
+
+// A batch never waits for the source once it holds a record: what has arrived is handed out at
+// once (a pipe that pauses), and an error of the source comes after every complete record before it.
+TEST(BatchReader, HandsOutWhatHasArrivedBeforeReadingOn) {
+    const std::string record = make_record({{"001", "a"}});
+    const std::string two = record + record.substr(0, 10);  // one record and the start of the next
+    int calls = 0;
+    auto source = std::make_unique<CallbackSource>([&](char* dst, std::size_t n) -> std::size_t {
+        if (++calls > 1) throw std::runtime_error("connection reset");
+        const std::size_t got = std::min(n, two.size());
+        std::memcpy(dst, two.data(), got);
+        return got;
+    });
+    BatchReader reader(std::move(source), {}, {}, {});
+    auto batch = reader.next();
+    ASSERT_TRUE(batch);
+    EXPECT_EQ(batch->size(), 1u);
+    EXPECT_EQ(batch->record(0), record);
+    EXPECT_EQ(calls, 1);
+    EXPECT_THROW(reader.next(), std::runtime_error);
 }

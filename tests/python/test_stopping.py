@@ -64,3 +64,41 @@ def test_ctrl_c_stops_a_conversion_and_leaves_no_output(loc_bytes, tmp_path):
     # Stopped between batches: nothing renamed into place, and the partial file removed.
     assert not destination.exists()
     assert not (tmp_path / "big.xml.partial").exists()
+
+
+def test_closing_a_reader_of_a_pipe_lets_its_python_writer_run(loc_bytes, tmp_path):
+    """A path reader's worker may be blocked reading a pipe that a Python thread of the same
+    process writes: close() (and collection) must join it without holding the GIL, or the writer
+    can never run and the process hangs. Run in a subprocess, so that a hang fails the test."""
+    import subprocess
+    import sys
+    import textwrap
+
+    source = tmp_path / "loc.mrc"
+    source.write_bytes(loc_bytes)
+    script = textwrap.dedent(
+        f"""
+        import os, threading, rapidmarc
+        data = open({str(source)!r}, "rb").read()
+        first = int(data[:5])
+        read_fd, write_fd = os.pipe()
+        def writer():
+            with os.fdopen(write_fd, "wb") as out:
+                out.write(data[:first]); out.flush()
+                threading.Event().wait(0.5)   # pauses; needs the GIL to go on
+                try:
+                    out.write(data[first:])
+                except BrokenPipeError:       # the reader is gone: that is the point
+                    pass
+        t = threading.Thread(target=writer); t.start()
+        reader = rapidmarc.MARCReader(f"/dev/fd/{{read_fd}}", workers=1)
+        assert next(reader) is not None
+        reader.close()
+        os.close(read_fd)
+        t.join()
+        print("closed")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "closed"
