@@ -24,7 +24,6 @@ import threading
 import time
 
 import pytest
-
 import rapidmarc
 
 pytestmark = pytest.mark.rapidmarc_only
