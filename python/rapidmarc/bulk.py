@@ -180,7 +180,8 @@ def extract_arrow(
     columns are built on the native threads that parse, one Arrow record batch per parsed batch
     (about 1 MiB of input), and handed over without copying.
 
-    With ``lazy=True`` (a path only) nothing is read until a consumer asks: each consumption reads
+    With ``lazy=True`` (a path to a regular file only: it is read again per consumption, which a
+    pipe or FIFO cannot be) nothing is read until a consumer asks: each consumption reads
     the file again and hands over each batch as it is parsed, so a dump larger than memory streams
     through, e.g. ``duckdb.sql("select ... from cols")`` or ``pyarrow.RecordBatchReader.from_stream``.
     ``num_rows`` is then ``None``; in strict mode the first bad record ends the stream with an error
