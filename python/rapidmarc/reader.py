@@ -161,7 +161,8 @@ class JSONReader(Reader):
         record.leader = Leader(obj["leader"])
         for item in obj["fields"]:
             tag, content = list(item.items())[0]  # an empty object raises IndexError, as in pymarc
-            if hasattr(content, "update") and "subfields" in content:
+            # pymarc's test, in pymarc's order: a value that is not a container raises TypeError.
+            if "subfields" in content and hasattr(content, "update"):
                 subfields = [Subfield(code, value) for sub in content["subfields"] for code, value in sub.items()]
                 indicators = Indicators(content["ind1"], content["ind2"])
                 record.add_field(Field(tag=tag, indicators=indicators, subfields=subfields))

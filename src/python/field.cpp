@@ -217,7 +217,8 @@ nb::object field_str(PyField& f) {
     f.materialize();
     nb::object tag = f.tag_str();
     if (f.control) {
-        nb::object d = f.data.is_none() ? nb::object(make_str("")) : f.data.attr("replace")(" ", "\\");
+        // pymarc: empty (or None) data is "", whatever its type (b"" of a to_unicode=False record).
+        nb::object d = !nb::bool_(f.data) ? nb::object(make_str("")) : f.data.attr("replace")(" ", "\\");
         return nb::str("={}  {}").format(tag, d);
     }
     nb::list parts;

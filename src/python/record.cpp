@@ -275,7 +275,10 @@ nb::object record_get_m(PyRecord& r, nb::object tag, nb::object dflt) {
 
 nb::object record_getitem(PyRecord& r, nb::object tag) {
     nb::object f = nb::isinstance<nb::str>(tag) ? record_get(r, utf8_of(tag), nb::handle()) : nb::object();
-    if (!f.is_valid()) throw nb::key_error();
+    if (!f.is_valid()) {  // KeyError() with no argument, as pymarc raises it
+        PyErr_SetNone(PyExc_KeyError);
+        throw nb::python_error();
+    }
     return f;
 }
 
