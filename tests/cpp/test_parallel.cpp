@@ -15,39 +15,11 @@ using rapidmarc::test::shared_data;
 
 namespace {
 
-// Everything observable about one delivered record.
-struct Item {
-    std::uint64_t index;
-    std::uint64_t offset;
-    ErrorCode frame_error;
-    ErrorCode parse_error;
-    std::size_t fields;
-    std::string bytes;
-    bool operator==(const Item&) const = default;
-};
-
-std::ostream& operator<<(std::ostream& os, const Item& i) {
-    return os << "{index " << i.index << ", offset " << i.offset << ", frame " << int(i.frame_error) << ", parse "
-              << int(i.parse_error) << ", fields " << i.fields << ", " << i.bytes.size() << " bytes}";
-}
-
-std::vector<Item> drain(BatchStream& stream) {
-    std::vector<Item> out;
-    while (auto batch = stream.next()) {
-        for (std::size_t i = 0; i < batch->size(); ++i) {
-            const FramedRecord& f = batch->frames[i];
-            const ParsedRecord& p = batch->parsed[i];
-            out.push_back({f.index, f.offset, f.error, f.error == ErrorCode::ok ? p.error : ErrorCode::ok,
-                           f.error == ErrorCode::ok ? p.entries.size() : 0, std::string(batch->record(i))});
-        }
-        stream.recycle(std::move(batch));
-    }
-    return out;
-}
+using Item = rapidmarc::test::Delivered;
 
 std::vector<Item> sequential(std::string_view data, ReaderOptions ro = {}) {
     BatchReader reader(std::make_unique<MemorySource>(data), ro, {}, {});
-    return drain(reader);
+    return rapidmarc::test::delivered(reader);
 }
 
 std::vector<Item> parallel(std::string_view data, unsigned workers, std::size_t range_bytes, ReaderOptions ro = {},
@@ -57,7 +29,7 @@ std::vector<Item> parallel(std::string_view data, unsigned workers, std::size_t 
     po.range_bytes = range_bytes;
     po.reader = ro;
     ParallelReader reader(RangeInput::memory(data), po);
-    auto items = drain(reader);
+    auto items = rapidmarc::test::delivered(reader);
     if (fell_back) *fell_back = reader.fell_back();
     return items;
 }
@@ -113,7 +85,7 @@ TEST(ParallelReader, ReadsAFileByPath) {
     po.workers = 2;
     po.range_bytes = 100000;
     ParallelReader reader(RangeInput::file(path), po);
-    EXPECT_EQ(drain(reader), expected);
+    EXPECT_EQ(rapidmarc::test::delivered(reader), expected);
     EXPECT_FALSE(reader.fell_back());
 }
 

@@ -28,33 +28,7 @@ using rapidmarc::test::shared_data;
 
 namespace {
 
-// Everything observable about one delivered record.
-struct Item {
-    std::uint64_t index;
-    std::uint64_t offset;
-    ErrorCode frame_error;
-    ErrorCode parse_error;
-    std::string bytes;
-    bool operator==(const Item&) const = default;
-};
-
-std::ostream& operator<<(std::ostream& os, const Item& i) {
-    return os << "{index " << i.index << ", offset " << i.offset << ", frame " << int(i.frame_error) << ", parse "
-              << int(i.parse_error) << ", " << i.bytes.size() << " bytes}";
-}
-
-std::vector<Item> drain_items(BatchStream& stream) {
-    std::vector<Item> out;
-    while (auto batch = stream.next()) {
-        for (std::size_t i = 0; i < batch->size(); ++i) {
-            const FramedRecord& f = batch->frames[i];
-            out.push_back({f.index, f.offset, f.error, f.error == ErrorCode::ok ? batch->parsed[i].error : ErrorCode::ok,
-                           std::string(batch->record(i))});
-        }
-        stream.recycle(std::move(batch));
-    }
-    return out;
-}
+using Item = rapidmarc::test::Delivered;
 
 ReadOptions with_workers(int workers, bool recover = false) {
     ReadOptions o;
@@ -156,7 +130,7 @@ private:
 // The records of the regular file, read as every engine reads it.
 std::vector<Item> regular(const std::filesystem::path& file, bool recover = false) {
     auto stream = open_batches(file, with_workers(0, recover));
-    return drain_items(*stream);
+    return rapidmarc::test::delivered(*stream);
 }
 
 // The records of `file` streamed through a pipe(2) and read by open_batches from `name(fd)`.
@@ -173,13 +147,13 @@ std::vector<Item> via_pipe(const std::filesystem::path& file, int workers, bool 
         throw;
     }
     ::close(fds[0]);  // the stream has its own descriptor; when it goes, the writer's writes fail
-    return drain_items(*stream);
+    return rapidmarc::test::delivered(*stream);
 }
 
 std::vector<Item> via_fifo(const std::filesystem::path& file, const TempFifo& fifo, int workers, bool recover = false) {
     ChunkWriter writer(fifo.path(), read_file(file));
     auto stream = open_batches(fifo.path(), with_workers(workers, recover));
-    return drain_items(*stream);
+    return rapidmarc::test::delivered(*stream);
 }
 
 const std::filesystem::path kLoc = shared_data() / "real" / "loc_386.mrc";              // 525 KB: many pipe buffers

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <ostream>
 #include <random>
 #include <string>
 #include <utility>
@@ -40,6 +41,38 @@ inline std::string random_utf8_edge_bytes(std::mt19937& rng) {
     std::string s(static_cast<std::size_t>(len(rng)), '\0');
     for (char& c : s) c = static_cast<char>(pick(rng) == 0 ? any(rng) : edge[which(rng)]);
     return s;
+}
+
+// Everything observable about one record a batch stream delivered, for comparing engines.
+struct Delivered {
+    std::uint64_t index;
+    std::uint64_t offset;
+    ErrorCode frame_error;
+    ErrorCode parse_error;
+    std::size_t fields;
+    std::string bytes;
+    bool operator==(const Delivered&) const = default;
+};
+
+inline std::ostream& operator<<(std::ostream& os, const Delivered& d) {
+    return os << "{index " << d.index << ", offset " << d.offset << ", frame " << int(d.frame_error) << ", parse "
+              << int(d.parse_error) << ", fields " << d.fields << ", " << d.bytes.size() << " bytes}";
+}
+
+// Every record `stream` delivers, in order (batches are recycled).
+inline std::vector<Delivered> delivered(BatchStream& stream) {
+    std::vector<Delivered> out;
+    while (auto batch = stream.next()) {
+        for (std::size_t i = 0; i < batch->size(); ++i) {
+            const FramedRecord& f = batch->frames[i];
+            const ParsedRecord& p = batch->parsed[i];
+            const bool framed = f.error == ErrorCode::ok;
+            out.push_back({f.index, f.offset, f.error, framed ? p.error : ErrorCode::ok, framed ? p.entries.size() : 0,
+                           std::string(batch->record(i))});
+        }
+        stream.recycle(std::move(batch));
+    }
+    return out;
 }
 
 inline std::vector<std::string> split_on_terminator(const std::string& bytes) {
