@@ -12,6 +12,7 @@
 // consumer loop that stops at the first unreadable record in strict mode.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -75,6 +76,13 @@ public:
     virtual std::unique_ptr<Batch> next() = 0;
     // Hands a consumed batch back so that its buffers are reused.
     virtual void recycle(std::unique_ptr<Batch> batch) = 0;
+    // Waits at most `timeout` for next() to have its answer at hand (a batch, the end or an error),
+    // so that a caller can do something else meanwhile (notice Ctrl-C while a pipe is silent).
+    // True when next() would not wait for a worker; streams that work in next() itself say so at once.
+    virtual bool wait_ready(std::chrono::milliseconds timeout) {
+        (void)timeout;
+        return true;
+    }
 };
 
 struct BatchOptions {
@@ -99,6 +107,7 @@ public:
     // In background mode this blocks until the worker has one ready.
     std::unique_ptr<Batch> next() override;
     void recycle(std::unique_ptr<Batch> batch) override;
+    bool wait_ready(std::chrono::milliseconds timeout) override;
 
 private:
     bool fill(Batch& batch);  // false at the end of input

@@ -54,6 +54,8 @@ public:
     std::size_t next_batch(std::vector<FramedRecord>& out, std::size_t max_records, std::size_t max_bytes);
 
     std::string_view bytes(const FramedRecord& r) const noexcept { return {buf_.data() + r.begin, r.size}; }
+    // Cancels the source (ByteSource::cancel): a next() waiting for input in another thread ends.
+    void cancel() noexcept { source_->cancel(); }
     // Size of the reader's buffer: about one batch plus one chunk, whatever the input's length.
     std::size_t buffer_capacity() const noexcept { return buf_.size(); }
     Error error_of(const FramedRecord& r) const { return {r.error, r.index, r.offset, r.detail}; }

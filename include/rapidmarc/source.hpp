@@ -16,6 +16,10 @@ public:
     // Reads up to n bytes into dst; returns 0 only at end of input. Throws std::system_error
     // (or whatever the callback throws) on failure.
     virtual std::size_t read(char* dst, std::size_t n) = 0;
+    // Makes a read that waits for input (a quiet pipe), in another thread, return 0 (end of input)
+    // at once, and every later read too: how a reader stops a worker blocked on such a source.
+    // Thread-safe; sources that never wait indefinitely need not do anything.
+    virtual void cancel() noexcept {}
 };
 
 // Reads a file with large read(2) calls. Owns the descriptor.
@@ -40,6 +44,8 @@ public:
     FileSource& operator=(const FileSource&) = delete;
 
     std::size_t read(char* dst, std::size_t n) override;
+    // A stream's read waits in poll(2) on the descriptor and on a wake-up pipe that cancel() writes.
+    void cancel() noexcept override;
     // Up to n bytes at `offset` of a regular file (fewer only at its end), with pread(2): it does not
     // touch the read position, so threads may call it at once. Throws std::system_error (ESPIPE)
     // if the file is not seekable().
@@ -53,6 +59,7 @@ public:
 
 private:
     int fd_ = -1;
+    int wake_[2] = {-1, -1};  // a stream's wake-up pipe (read end, write end)
     bool seekable_ = false;
     std::uint64_t pos_ = 0;
     std::uint64_t end_ = 0;

@@ -50,6 +50,7 @@ BatchReader::~BatchReader() {
             stop_ = true;
         }
         space_cv_.notify_all();
+        reader_.cancel();  // a worker waiting for input (a quiet pipe) stops waiting
         worker_.join();
     }
 }
@@ -167,6 +168,12 @@ void BatchReader::work() {
     std::lock_guard<std::mutex> lock(mutex_);
     finished_ = true;
     ready_cv_.notify_all();
+}
+
+bool BatchReader::wait_ready(std::chrono::milliseconds timeout) {
+    if (!options_.background) return true;  // next() does the work itself
+    std::unique_lock<std::mutex> lock(mutex_);
+    return ready_cv_.wait_for(lock, timeout, [&] { return !ready_.empty() || finished_; });
 }
 
 std::unique_ptr<Batch> BatchReader::next() {

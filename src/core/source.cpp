@@ -1,6 +1,7 @@
 #include "rapidmarc/source.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,6 +53,12 @@ FileSource::FileSource(const std::filesystem::path& path) : path_(path) {
     fd_ = open_and_stat(path, st);
     seekable_ = S_ISREG(st.st_mode);
     end_ = UINT64_MAX;
+    if (!seekable_ && ::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) {
+        const int err = errno;
+        ::close(fd_);
+        fd_ = -1;
+        throw_errno(err, "cannot make a wake-up pipe to read", path);
+    }
     if (seekable_) {
         size_ = static_cast<std::uint64_t>(st.st_size);
 #ifdef POSIX_FADV_SEQUENTIAL
@@ -79,12 +86,29 @@ FileSource::FileSource(const std::filesystem::path& path, std::uint64_t begin, s
 
 FileSource::~FileSource() {
     if (fd_ >= 0) ::close(fd_);
+    for (int fd : wake_)
+        if (fd >= 0) ::close(fd);
+}
+
+void FileSource::cancel() noexcept {
+    if (wake_[1] < 0) return;  // a regular file never waits
+    const char byte = 1;
+    [[maybe_unused]] const ssize_t ignored = ::write(wake_[1], &byte, 1);  // full pipe: already woken
 }
 
 std::size_t FileSource::read(char* dst, std::size_t n) {
     if (pos_ >= end_) return 0;
     n = static_cast<std::size_t>(std::min<std::uint64_t>(n, end_ - pos_));
     for (;;) {
+        if (!seekable_) {
+            // A stream may wait indefinitely: wait where cancel() can end it.
+            pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
+            if (::poll(fds, 2, -1) < 0) {
+                if (errno == EINTR) continue;
+                throw_errno(errno, "cannot wait to read", path_);
+            }
+            if (fds[1].revents != 0) return 0;  // cancelled: the reader is stopping
+        }
         // A regular file at our own offset; a stream (pipe, FIFO, device) from where it is.
         const ssize_t got = seekable_ ? ::pread(fd_, dst, n, static_cast<off_t>(pos_)) : ::read(fd_, dst, n);
         if (got >= 0) {

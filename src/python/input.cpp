@@ -108,6 +108,26 @@ void check_signals() {
     if (PyErr_CheckSignals() != 0) throw nb::python_error();
 }
 
+namespace {
+
+// A stream whose next() lets Python's signal handlers run while it waits for a worker: a reader
+// of a pipe that has gone quiet still stops at Ctrl-C, instead of when the next bytes come.
+class InterruptibleStream final : public BatchStream {
+public:
+    explicit InterruptibleStream(std::unique_ptr<BatchStream> inner) : inner_(std::move(inner)) {}
+    std::unique_ptr<Batch> next() override {
+        while (!inner_->wait_ready(std::chrono::milliseconds(100))) check_signals();
+        return inner_->next();
+    }
+    void recycle(std::unique_ptr<Batch> batch) override { inner_->recycle(std::move(batch)); }
+    bool wait_ready(std::chrono::milliseconds timeout) override { return inner_->wait_ready(timeout); }
+
+private:
+    std::unique_ptr<BatchStream> inner_;
+};
+
+}  // namespace
+
 NativeInput open_input(nb::object source, int kind, const PyReadOptions& options,
                        std::function<void(Batch&)> process) {
     NativeInput in;
@@ -115,7 +135,7 @@ NativeInput open_input(nb::object source, int kind, const PyReadOptions& options
         std::string path = nb::cast<std::string>(source);
         try {
             nb::gil_scoped_release release;
-            in.stream = open_batches(path, options.core, std::move(process));
+            in.stream = std::make_unique<InterruptibleStream>(open_batches(path, options.core, std::move(process)));
         } catch (const std::system_error& e) {
             raise_os_error(e, path);
         }

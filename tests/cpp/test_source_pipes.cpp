@@ -287,3 +287,42 @@ TEST(SourcePipes, DirectoryIsEisdirWithEveryEngine) {
         EXPECT_EQ(e.code(), std::errc::is_a_directory);
     }
 }
+
+// A read waiting on a quiet pipe ends when the source is cancelled, and a reader whose worker
+// waits there stops at once when destroyed, instead of when the writer next writes or closes.
+TEST(SourcePipes, CancelEndsAWaitOnAQuietPipe) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    const std::string path = "/proc/self/fd/" + std::to_string(fds[0]);
+    {
+        FileSource source(path);
+        std::atomic<bool> returned{false};
+        std::size_t got = 1;
+        std::thread reader([&] {
+            char buf[16];
+            got = source.read(buf, sizeof buf);
+            returned = true;
+        });
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        EXPECT_FALSE(returned);  // nothing was written: the read waits
+        source.cancel();
+        reader.join();
+        EXPECT_EQ(got, 0u);
+        char buf[4];
+        EXPECT_EQ(source.read(buf, sizeof buf), 0u);  // and stays cancelled
+    }
+    {
+        const std::string record = test::make_record({{"001", "a"}});
+        ASSERT_EQ(::write(fds[1], record.data(), record.size()), static_cast<ssize_t>(record.size()));
+        ReadOptions options;  // workers = 1: a worker thread reads the pipe
+        auto stream = open_batches(path, options);
+        auto batch = stream->next();
+        ASSERT_TRUE(batch);
+        EXPECT_EQ(batch->size(), 1u);
+        stream->recycle(std::move(batch));
+        EXPECT_FALSE(stream->wait_ready(std::chrono::milliseconds(50)));  // the worker waits for more
+        stream.reset();  // returns although the pipe's writer is still open
+    }
+    ::close(fds[0]);
+    ::close(fds[1]);
+}

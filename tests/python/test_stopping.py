@@ -102,3 +102,40 @@ def test_closing_a_reader_of_a_pipe_lets_its_python_writer_run(loc_bytes, tmp_pa
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "closed"
+
+
+@pytest.mark.parametrize("call", ["MARCReader", "count"])
+def test_ctrl_c_stops_a_reader_waiting_on_a_quiet_pipe(loc_bytes, tmp_path, call):
+    """A pipe that sends one record and then stays silent: Ctrl-C must stop the wait for more at
+    once, not when the writer next writes. In a subprocess, so that a wait that ignores the
+    interrupt fails the test by its timeout instead of hanging the suite."""
+    import subprocess
+    import sys
+    import textwrap
+
+    source = tmp_path / "loc.mrc"
+    source.write_bytes(loc_bytes)
+    work = {
+        "MARCReader": "reader = rapidmarc.MARCReader(path, workers=1); next(reader); next(reader)",
+        "count": "rapidmarc.count(path, workers=1)",
+    }[call]
+    script = textwrap.dedent(
+        f"""
+        import _thread, os, threading, rapidmarc
+        data = open({str(source)!r}, "rb").read()
+        first = int(data[:5])
+        read_fd, write_fd = os.pipe()
+        out = os.fdopen(write_fd, "wb")
+        out.write(data[:first]); out.flush()          # one record, then silence
+        path = f"/dev/fd/{{read_fd}}"
+        threading.Timer(0.3, _thread.interrupt_main).start()
+        try:
+            {work}
+            print("finished")
+        except KeyboardInterrupt:
+            print("interrupted")
+        out.close()                                   # lets the reader's worker end
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
+    assert done.stdout.strip() == "interrupted", (done.stdout, done.stderr)
