@@ -51,6 +51,8 @@ test-asan: sysdeps
 
 # libFuzzer + ASan + UBSan on the core (needs clang: apt-get install clang). Each target runs for
 # FUZZ_SECONDS on seeds cut from the sample and the shared data; findings land in $(FUZZ_BUILD).
+# Then atheris (from PyPI) fuzzes the installed package's Python layer (tests/fuzz/fuzz_python.py)
+# for FUZZ_SECONDS from tests/fuzz/seeds_python; its findings land in $(FUZZ_BUILD)/python-*.
 fuzz: sysdeps
 	cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRAPIDMARC_BUILD_FUZZERS=ON
 	cmake --build $(FUZZ_BUILD) -j2 --target fuzz_reader fuzz_marc8
@@ -58,6 +60,10 @@ fuzz: sysdeps
 	mkdir -p $(FUZZ_BUILD)/corpus/reader $(FUZZ_BUILD)/corpus/marc8
 	cd $(FUZZ_BUILD) && ./fuzz_reader -max_total_time=$(FUZZ_SECONDS) -max_len=20000 -timeout=10 -print_final_stats=1 corpus/reader seeds/reader
 	cd $(FUZZ_BUILD) && ./fuzz_marc8 -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -print_final_stats=1 corpus/marc8 seeds/marc8
+	$(PYTHON) -m pip install -q atheris
+	mkdir -p $(FUZZ_BUILD)/corpus/python
+	$(PYTHON) tests/fuzz/fuzz_python.py -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=20 -print_final_stats=1 \
+	  -artifact_prefix=$(FUZZ_BUILD)/python- $(FUZZ_BUILD)/corpus/python tests/fuzz/seeds_python
 
 # stubtest checks python/rapidmarc/_core.pyi against the installed extension (run after install);
 # tests/python/test_stub.py checks the nanobind signatures stubtest cannot read.
