@@ -13,10 +13,10 @@ chooses (strict False and True, recover, ``encoding=None/'auto'``, ``to_unicode`
 read. Properties checked (a violation raises ``Finding``; any exception that is not one of
 rapidmarc's documented ones propagates, and atheris reports both with the input):
 
-* every source kind yields the same items (records, ``None``s, ``current_chunk``,
+* every source kind, strict or not, yields the same items (records, ``None``s, ``current_chunk``,
   ``current_offset``, exception types, ``corrected_records``) as ``bytes``; a stream that fails at
-  read k yields a prefix of them, every item that ends before the failing read's offset, then
-  raises that very exception (in non-recovering mode);
+  read k yields a prefix of them, every item that ends before the failing read's offset (without
+  ``recover``), then raises that very exception;
 * ``strict=True`` yields the non-strict items up to the first ``None``, then raises the
   exception the non-strict reader recorded for it;
 * for every record: ``str()``, ``as_json()``, ``record_to_xml()``, ``title``, every field's
@@ -30,8 +30,13 @@ rapidmarc's documented ones propagates, and atheris reports both with the input)
 Documented exceptions (tolerated): ``PymarcException`` subclasses, ``UnicodeDecodeError``,
 ``ValueError`` (``UnicodeEncodeError`` included), ``IndexError`` for subfield codes, the injected
 ``OSError``, and, for records read with ``to_unicode=False``, pymarc's own ``TypeError`` of
-``str()``, ``as_json()`` and ``value()`` on ``bytes`` values. ``BadSubfieldCodeWarning`` is
+``str()``, ``as_json()``, ``title`` and ``value()`` on ``bytes``. ``BadSubfieldCodeWarning`` is
 ignored.
+
+Known findings, tolerated so that a campaign goes on (see the comments where they are):
+``as_marc()`` writes an indicator or code that is not one ASCII character, and the record reads
+back as a bad one; a reader whose ``current_exception`` has a traceback through a frame that holds
+the reader is never collected (the native reader does not show that reference to the collector).
 
 Run (``make fuzz`` does, after the libFuzzer targets; new corpus entries go to the first directory):
 
@@ -481,21 +486,24 @@ def test_one_input(data: bytes) -> None:
             trace = getattr(s_error, "fuzz_traceback", "")
             raise Finding(f"strict reading raised an undocumented {s_error!r}\n{trace}") from s_error
 
-    # The chosen source kind, possibly failing part-way.
+    # The chosen source kind, strict or not, possibly failing part-way.
     if kind != "bytes":
+        kind_strict = bool(more & 4)
+        ref_items, ref_error = (s_items, type(s_error).__name__) if kind_strict else (items, "NoneType")
         source = make_source(kind, stream, chunk, fail_at)
-        k_items, _, k_error, k_corrected = read_items(source, **options)
+        k_items, _, k_error, k_corrected = read_items(source, strict=kind_strict, **options)
         failed_at = getattr(source, "failed_at_offset", None)
-        if failed_at is None:
-            check(k_error is None, f"a {kind} source reads without error", k_error)
-            check(k_items == items, f"a {kind} source yields what bytes yield", k_items, items)
-            check(k_corrected == corrected, "corrected_records agree", k_corrected, corrected)
+        if failed_at is None or (kind_strict and k_items == ref_items and type(k_error).__name__ == ref_error):
+            check(type(k_error).__name__ == ref_error, f"a {kind} source raises what bytes raise", k_error, ref_error)
+            check(k_items == ref_items, f"a {kind} source yields what bytes yield", k_items, ref_items)
+            if not kind_strict:
+                check(k_corrected == corrected, "corrected_records agree", k_corrected, corrected)
         else:
             check(k_error is source.raised, "a failing read's exception propagates", k_error, k_items)
-            check(k_items == items[: len(k_items)], "a failing source yields a prefix of the items", k_items, items)
+            check(k_items == ref_items[: len(k_items)], "a failing source yields a prefix of the items", k_items)
             if not options["recover"]:  # (recovery looks past a damaged chunk for the next record)
                 # A chunk is truncated only once the end of the stream is seen.
-                complete = [it for it in items if it[2] + len(it[1]) <= failed_at and it[3] != "TruncatedRecord"]
+                complete = [it for it in ref_items if it[2] + len(it[1]) <= failed_at and it[3] != "TruncatedRecord"]
                 check(
                     all(it in k_items for it in complete),
                     "every item complete before the failing read is delivered",
