@@ -80,6 +80,15 @@ public:
         batch_.reset();
     }
 
+    // Garbage-collector support: the exception last returned can hold the reader through its
+    // traceback (a frame whose locals hold it), a cycle only the collector can break.
+    int traverse(visitproc visit, void* arg) const {
+        Py_VISIT(current_exception_.ptr());
+        Py_VISIT(input_.keep.ptr());
+        return 0;
+    }
+    void clear() { current_exception_.reset(); }
+
     nb::list corrected() const {
         PyObject* copy = PySequence_List(corrected_.ptr());
         if (!copy) throw nb::python_error();
@@ -137,12 +146,27 @@ private:
     nb::list corrected_;  // indexes of records whose leader/09 encoding="auto" overruled
 };
 
+int reader_traverse(PyObject* self, visitproc visit, void* arg) {
+    Py_VISIT(Py_TYPE(self));
+    if (!nb::inst_ready(self)) return 0;
+    return nb::inst_ptr<PyReader>(self)->traverse(visit, arg);
+}
+
+int reader_clear(PyObject* self) {
+    if (nb::inst_ready(self)) nb::inst_ptr<PyReader>(self)->clear();
+    return 0;
+}
+
+PyType_Slot reader_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(reader_traverse)},
+                              {Py_tp_clear, reinterpret_cast<void*>(reader_clear)},
+                              {0, nullptr}};
+
 }  // namespace
 
 void bind_reader(nb::module_& m) {
     static const int atfork_registered = ::pthread_atfork(nullptr, nullptr, &note_fork_in_child);
     (void)atfork_registered;
-    nb::class_<PyReader>(m, "Reader")
+    nb::class_<PyReader>(m, "Reader", nb::type_slots(reader_slots))
         .def(nb::init<nb::object, int, nb::handle>(), "source"_a, "kind"_a, "options"_a)
         .def_prop_ro("corrected_records", &PyReader::corrected,
                      "Indexes of the records whose leader/09 encoding='auto' overruled (a copy).")

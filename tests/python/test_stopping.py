@@ -139,3 +139,25 @@ def test_ctrl_c_stops_a_reader_waiting_on_a_quiet_pipe(loc_bytes, tmp_path, call
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
     assert done.stdout.strip() == "interrupted", (done.stdout, done.stderr)
+
+
+def test_a_reader_held_by_its_own_exceptions_traceback_is_collected():
+    """strict=True raises the reader's current_exception; its traceback holds the frame that holds
+    the reader. The collector must see the reader's side of that cycle (found by fuzz_python)."""
+    import contextlib
+    import gc
+    import weakref
+
+    from marc_testlib import build_record
+
+    bad = build_record([("001", b"x"), ("245", b"10\x1faT")], length=b"abcde")
+
+    def read_and_fail():
+        reader = rapidmarc.MARCReader(bad, strict=True)
+        with contextlib.suppress(rapidmarc.RecordLengthInvalid):
+            next(reader)
+        return weakref.ref(reader)
+
+    ref = read_and_fail()
+    gc.collect()
+    assert ref() is None
