@@ -164,11 +164,13 @@ def build():
         if ccc(lead) != 0:
             v |= F_NFD_NO_BOUNDARY
         # NFC: additionally the leading starter must not combine with anything before it.
-        if c != 0 or ccc(lead) != 0 or lead in seconds or lead in hangul_v or lead in hangul_t \
-                or (v & F_QC_MAYBE):
+        if c != 0 or ccc(lead) != 0 or lead in seconds or lead in hangul_v or lead in hangul_t or (v & F_QC_MAYBE):
             v |= F_NFC_NO_BOUNDARY
-        if cp in firsts or (L_BASE <= cp < L_BASE + L_COUNT) or \
-                (is_hangul_syllable(cp) and (cp - S_BASE) % T_COUNT == 0):
+        if (
+            cp in firsts
+            or (L_BASE <= cp < L_BASE + L_COUNT)
+            or (is_hangul_syllable(cp) and (cp - S_BASE) % T_COUNT == 0)
+        ):
             v |= F_COMP_FIRST
         props[cp] = v
 
@@ -179,7 +181,7 @@ def build():
     stage1: list[int] = []
     stage2: list[int] = []
     for start in range(0, limit, BLOCK):
-        blk = tuple(props[start:start + BLOCK])
+        blk = tuple(props[start : start + BLOCK])
         idx = blocks.get(blk)
         if idx is None:
             idx = len(blocks)
@@ -203,7 +205,7 @@ def fmt_array(ctype: str, name: str, values, per_line: int, fmt=str) -> str:
     vals = list(values)
     lines = [f"inline constexpr {ctype} {name}[{len(vals)}] = {{"]
     for i in range(0, len(vals), per_line):
-        lines.append("    " + ",".join(fmt(v) for v in vals[i:i + per_line]) + ",")
+        lines.append("    " + ",".join(fmt(v) for v in vals[i : i + per_line]) + ",")
     lines.append("};")
     return "\n".join(lines) + "\n"
 
@@ -227,7 +229,8 @@ def render(t) -> str:
         f"// Check freshness with `{COMMAND} --check`.\n"
         "// Included by src/core/unicode.cpp only (inside namespace rapidmarc::unicode::tables).\n"
         f"// {len(dec_cps)} canonical decompositions, {len(pair_keys)} composition pairs, "
-        f"{t['qc_no']} NFC_QC=No, {t['qc_maybe']} NFC_QC=Maybe code points.\n\n")
+        f"{t['qc_no']} NFC_QC=No, {t['qc_maybe']} NFC_QC=Maybe code points.\n\n"
+    )
     out.append(f'inline constexpr char kUnicodeVersion[] = "{unicodedata.unidata_version}";\n')
     out.append(f"inline constexpr unsigned kTrieShift = {SHIFT};\n")
     out.append(f"inline constexpr char32_t kTrieLimit = 0x{t['limit']:X};  // props are 0 from here on\n")
@@ -281,8 +284,7 @@ def emit_tests(path: str, n_random: int, seed: int) -> None:
         return " ".join(f"{ord(c):X}" for c in s)
 
     nonstarters = [cp for cp in all_code_points() if ccc(cp) != 0]
-    decomposables = [cp for cp in all_code_points()
-                     if canonical_mapping(cp) is not None or is_hangul_syllable(cp)]
+    decomposables = [cp for cp in all_code_points() if canonical_mapping(cp) is not None or is_hangul_syllable(cp)]
     comp_pairs = []
     for cp in decomposables:
         m = canonical_mapping(cp)
@@ -294,18 +296,58 @@ def emit_tests(path: str, n_random: int, seed: int) -> None:
     jamo_v = list(range(V_BASE, V_BASE + V_COUNT))
     jamo_t = list(range(T_BASE, T_BASE + T_COUNT))  # includes T_BASE (not a trailing jamo)
     syllables = list(range(S_BASE, S_BASE + S_COUNT))
-    common_marks = [0x300, 0x301, 0x302, 0x303, 0x308, 0x30A, 0x30C, 0x323, 0x327, 0x328, 0x331,
-                    0x345, 0x35C, 0x1DCE, 0x05B0, 0x0F71, 0x0F72, 0x0F80, 0x093C, 0x0334, 0x0338]
-    bases = [ord(c) for c in "aeiouAEIOUcCnNsSzZwWyYgGkK<=>"] + [0x391, 0x3B1, 0x3C9, 0x415, 0x435,
-                                                            0x0915, 0x0B47, 0x0CC6, 0x0DD9]
-    pools = [nonstarters, decomposables, seconds, firsts, jamo_l, jamo_v, jamo_t, syllables,
-             common_marks, bases, list(range(0x20, 0x7F))]
+    common_marks = [
+        0x300,
+        0x301,
+        0x302,
+        0x303,
+        0x308,
+        0x30A,
+        0x30C,
+        0x323,
+        0x327,
+        0x328,
+        0x331,
+        0x345,
+        0x35C,
+        0x1DCE,
+        0x05B0,
+        0x0F71,
+        0x0F72,
+        0x0F80,
+        0x093C,
+        0x0334,
+        0x0338,
+    ]
+    bases = [ord(c) for c in "aeiouAEIOUcCnNsSzZwWyYgGkK<=>"] + [
+        0x391,
+        0x3B1,
+        0x3C9,
+        0x415,
+        0x435,
+        0x0915,
+        0x0B47,
+        0x0CC6,
+        0x0DD9,
+    ]
+    pools = [
+        nonstarters,
+        decomposables,
+        seconds,
+        firsts,
+        jamo_l,
+        jamo_v,
+        jamo_t,
+        syllables,
+        common_marks,
+        bases,
+        list(range(0x20, 0x7F)),
+    ]
     ok = 0
     with open(path, "w", encoding="ascii") as f:
         for cp in all_code_points():
             s = chr(cp)
-            f.write(f"{enc(s)};{enc(nfc(s))};{enc(nfd(s))};{ccc(cp)};"
-                    f"{int(unicodedata.is_normalized('NFC', s))}\n")
+            f.write(f"{enc(s)};{enc(nfc(s))};{enc(nfd(s))};{ccc(cp)};{int(unicodedata.is_normalized('NFC', s))}\n")
             ok += 1
         for _ in range(n_random):
             length = rng.randint(1, 12) if rng.random() < 0.9 else rng.randint(13, 400)
@@ -314,8 +356,7 @@ def emit_tests(path: str, n_random: int, seed: int) -> None:
                 pool = pools[rng.randrange(len(pools))]
                 cps.append(pool[rng.randrange(len(pool))])
             s = "".join(chr(c) for c in cps)
-            f.write(f"{enc(s)};{enc(nfc(s))};{enc(nfd(s))};{ccc(cps[0])};"
-                    f"{int(unicodedata.is_normalized('NFC', s))}\n")
+            f.write(f"{enc(s)};{enc(nfc(s))};{enc(nfd(s))};{ccc(cps[0])};{int(unicodedata.is_normalized('NFC', s))}\n")
             ok += 1
     print(f"wrote {ok} vectors to {path} (Unicode {unicodedata.unidata_version})")
 

@@ -29,7 +29,26 @@ bool canonical_data_field(const PyField& f) {
 
 // Encodes one field's data (without its terminator) into the builder, copying bytes unchanged
 // where the raw bytes already are what would be written.
-void encode_field(RecordBuilder& b, PyField& f, Out out) {
+void encode_field(RecordBuilder& b, PyField& f, std::string_view tag, Out out) {
+    // An indicator or a subfield code is one byte in ISO 2709 and the reader (as pymarc's) takes
+    // it as ASCII: anything else would be written (pymarc writes it) and read back as a bad or
+    // different record, so it is refused, naming the field.
+    auto one_ascii = [&](nb::handle value, const char* what) {
+        std::string text;
+        if (PyBytes_Check(value.ptr())) {
+            text.assign(PyBytes_AS_STRING(value.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(value.ptr())));
+        } else {
+            text = utf8_of(nb::str(value));
+        }
+        if (text.size() == 1 && static_cast<unsigned char>(text[0]) < 0x80) {
+            b.append_value(text);  // refuses 0x1D/0x1E/0x1F with the builder's message
+            return;
+        }
+        std::string message = "field " + std::string(tag) + ": " + what + " is " +
+                              std::string(utf8_of(nb::repr(value))) +
+                              ", not one ASCII character, and would read back as a different record";
+        throw nb::value_error(message.c_str());
+    };
     auto encode = [&](nb::handle value, bool control) {
         // Values from Python objects go through append_value: a delimiter or terminator in one is
         // refused (as_marc raises ValueError naming the field) instead of writing another record.
@@ -89,11 +108,13 @@ void encode_field(RecordBuilder& b, PyField& f, Out out) {
         return;
     }
     nb::object ind = f.indicators;
-    encode(ind.is_none() ? nb::object(make_str("")) : nb::object(ind[0]), true);
-    encode(ind.is_none() ? nb::object(make_str("")) : nb::object(ind[1]), true);
+    if (!ind.is_none()) {  // None: no indicator bytes, as pymarc writes (read back as blanks)
+        one_ascii(ind[0], "indicator 1");
+        one_ascii(ind[1], "indicator 2");
+    }
     for (nb::handle item : nb::borrow<nb::list>(f.subfields)) {
         b.append(kSubfieldDelimiter);
-        encode(item[0], true);
+        one_ascii(item[0], "a subfield code");
         encode(item[1], false);
     }
 }
@@ -146,7 +167,7 @@ nb::bytes record_as_marc(PyRecord& r, nb::object encoding) {
             }
         }
         b.begin_field(t);
-        encode_field(b, f, target);
+        encode_field(b, f, t, target);
         b.end_field();
     }
     std::string out, detail;

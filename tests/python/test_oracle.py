@@ -321,7 +321,8 @@ def _has_structural(value) -> bool:
 def _justified(refusal: ValueError, reference: bytes, record) -> bool:
     """True when rapidmarc's refusal to write `record` names a real problem with what pymarc wrote
     (`reference`): a record or field too long, a tag holding a delimiter or terminator, or the named
-    field holding one in its data, an indicator, a subfield code or value."""
+    field holding one in its data, an indicator, a subfield code or value, or an indicator or code
+    that is not one ASCII character."""
     if len(reference) > 99_999 or max(len(f.as_marc("utf-8")) for f in record.fields) > 9_999:
         return True
     message = str(refusal)
@@ -334,6 +335,9 @@ def _justified(refusal: ValueError, reference: bytes, record) -> bool:
             values = [field.data]
         else:
             values = [*field.indicators, *(part for sf in field.subfields for part in sf)]
+            singles = [*field.indicators, *(sf.code for sf in field.subfields)]
+            if any(len(v) != 1 or not v.isascii() for v in singles):
+                return True  # an indicator or code that is not one ASCII byte
         if any(_has_structural(v) for v in values):
             return True
     return False

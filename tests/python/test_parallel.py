@@ -64,6 +64,7 @@ def test_workers_argument_is_checked(loc_bytes):
 def test_workers_zero_reads_in_the_calling_thread(data_dir, source):
     path = data_dir / "real" / "uva_2000.mrc"
     target = path if source == "path" else path.read_bytes()
+
     def os_threads() -> int:
         return len(os.listdir("/proc/self/task"))
 

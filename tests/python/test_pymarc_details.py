@@ -46,9 +46,7 @@ def test_str_of_an_empty_control_field_without_to_unicode(pymarc_ref):
 )
 def test_json_reader_accepts_and_refuses_what_pymarc_does(pymarc_ref, field):
     doc = json.dumps([{"leader": "x" * 24, "fields": [field]}])
-    outcomes = [
-        _outcome(lambda m=module: [str(r) for r in m.JSONReader(doc)]) for module in (rapidmarc, pymarc_ref)
-    ]
+    outcomes = [_outcome(lambda m=module: [str(r) for r in m.JSONReader(doc)]) for module in (rapidmarc, pymarc_ref)]
     assert outcomes[0][0] == outcomes[1][0], outcomes
     if outcomes[0][0] == "ok":
         assert outcomes[0] == outcomes[1]

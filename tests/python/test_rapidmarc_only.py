@@ -19,6 +19,7 @@ import gzip
 import io
 import json
 import pickle
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -430,6 +431,48 @@ def test_a_delimiter_or_terminator_in_a_value_is_refused_naming_the_field(impl, 
         rec.as_marc()
     with pytest.raises(ValueError, match=f"field {tag}"):
         impl.MARCWriter(io.BytesIO()).write(rec)
+
+
+@pytest.mark.parametrize(
+    ("where", "bad"),
+    [
+        ("indicator", "é"),
+        ("indicator", "12"),
+        ("indicator", ""),
+        ("indicator", b"\xe9"),
+        ("code", "é"),
+        ("code", "ab"),
+        ("code", ""),
+        ("code", "中"),
+    ],
+)
+@pytest.mark.parametrize("to_unicode", [True, False])
+def test_an_indicator_or_code_that_is_not_one_ascii_character_is_refused(impl, where, bad, to_unicode):
+    """ISO 2709 gives an indicator and a subfield code one byte, which the reader (as pymarc's)
+    takes as ASCII: pymarc writes anything, and the record reads back bad or shifted (found by
+    fuzz_python). as_marc() and MARCWriter raise ValueError naming the field and the value."""
+    value = "Title" if to_unicode else b"Title"
+    code, ind = "a", impl.Indicators("1", "0")
+    if where == "indicator":
+        ind = impl.Indicators("1", bad)
+    else:
+        code = bad
+    rec = impl.Record(to_unicode=to_unicode)
+    rec.add_field(impl.Field(tag="245", indicators=ind, subfields=[impl.Subfield(code, value)]))
+    what = "indicator 2" if where == "indicator" else "a subfield code"
+    with pytest.raises(ValueError, match=f"field 245: {what} is {re.escape(repr(bad))}, not one ASCII"):
+        rec.as_marc()
+    with pytest.raises(ValueError, match="field 245"):
+        impl.MARCWriter(io.BytesIO()).write(rec)
+
+
+def test_ascii_indicators_and_codes_still_round_trip(impl):
+    """Every ASCII indicator and code but the three structural bytes is written and read back."""
+    rec = impl.Record()
+    for c in map(chr, range(0x20, 0x7F)):
+        rec.add_field(impl.Field(tag="500", indicators=impl.Indicators(c, c), subfields=[impl.Subfield(c, "v")]))
+    back = next(iter(impl.MARCReader(rec.as_marc())))
+    assert [(f.indicators, f.subfields) for f in back.fields] == [(f.indicators, f.subfields) for f in rec.fields]
 
 
 @pytest.mark.parametrize("tag", ["24\x1e", "2\x1d5", "\x1f45", "é5"])
