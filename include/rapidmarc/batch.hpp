@@ -67,6 +67,24 @@ struct Batch {
     Error error(std::size_t i) const;
 };
 
+// What a whole read accounted for, item by item in stream order: every framed item is good or
+// bad, and `end` is the stream offset one past the last framed byte. Without
+// ReaderOptions::recover the reader stops at a framing error, which is then the last item:
+// `last_fatal` holds it, and a caller that knows the input's size finds the bytes never read as
+// size - end (a truncated record's chunk runs to the end of the input, so none are).
+struct ReadTally {
+    std::uint64_t good = 0;
+    std::uint64_t bad = 0;
+    std::uint64_t end = 0;
+    Error first_error;  // the first bad item's error (ok while there is none)
+    Error last_fatal;   // the last item's framing error, if the last item so far is one
+
+    // Counts item i of `batch` as good or bad (`good` decided by the caller, e.g. readable(i)).
+    void add(const Batch& batch, std::size_t i, bool good);
+    // Counts every item of `batch`, good when readable().
+    void add(const Batch& batch);
+};
+
 // Anything that hands out batches in stream order: BatchReader (one stream, optionally parsed one
 // step ahead) and ParallelReader (parallel.hpp: byte ranges of one input parsed on a pool).
 class BatchStream {

@@ -35,6 +35,7 @@ struct ConvertResult {
     std::uint64_t records = 0;        // records written
     std::uint64_t bad = 0;            // unreadable records (framing or parse errors), skipped
     std::uint64_t unconvertible = 0;  // readable records whose text does not convert, skipped
+    ReadTally read;                   // every item read (good: readable), where reading ended and why
 };
 
 // The BatchOptions::process / ParallelOptions::process hook: converts each batch on the thread

@@ -18,6 +18,7 @@ from ._core import decode_ncr, marc8_to_unicode, unicode_to_marc8
 from .bulk import (
     ConvertResult,
     RangeResult,
+    ReadSummary,
     byte_ranges,
     convert,
     count,
@@ -25,6 +26,7 @@ from .bulk import (
     extract_arrow,
     parse_records,
     read_range,
+    scan,
 )
 from .constants import (
     DIRECTORY_ENTRY_LEN,
@@ -91,6 +93,7 @@ __all__ = [
     "parse_json_to_array",
     "parse_records",
     "read_range",
+    "scan",
     "parse_xml",
     "parse_xml_to_array",
     "record_to_xml",
@@ -109,6 +112,7 @@ __all__ = [
     "BaseAddressInvalid",
     "BaseAddressNotFound",
     "ConvertResult",
+    "ReadSummary",
     "EndOfRecordNotFound",
     "FatalReaderError",
     "Field",

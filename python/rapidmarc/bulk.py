@@ -19,8 +19,94 @@ from collections.abc import Callable, Sequence
 from typing import IO, NamedTuple
 
 from . import _core
+from ._destination import open_destination, same_file
 from .options import _BYTES, ReadOptions, Source, _classify
 from .record import Record
+
+
+class ReadSummary(NamedTuple):
+    """What reading a whole source accounted for (``scan()``; ``convert()``'s result has the same
+    fields). Every item ``MARCReader`` would yield is counted as good or bad; ``stopped_at`` says
+    whether reading ended before the end of the input, so that nothing is lost unsaid."""
+
+    good: int  #: records MARCReader would yield as a Record
+    bad: int  #: items it would yield as None (framing or parse errors), skipped
+    bytes_read: int  #: the offset one past the last byte framed
+    size: int | None  #: the input's size in bytes, when known (a regular file's, a bytes object's)
+    #: The framing error reading stopped at (without ``recover``), when it left input unread (or
+    #: the size is unknown), else None. ``recover=True`` reads on after it.
+    stop_error: Exception | None
+    first_error: Exception | None  #: the first bad item's exception (None when there is none)
+
+    @property
+    def stopped_at(self) -> int | None:
+        """The byte offset reading stopped at before the end of the input, or None."""
+        return None if self.stop_error is None else self.stop_error.byte_offset  # type: ignore[attr-defined]
+
+    @property
+    def unread(self) -> int | None:
+        """Bytes after ``bytes_read`` that were never read: 0 when reading reached the end, None
+        when reading stopped and the input's size is unknown (a pipe)."""
+        if self.size is not None:
+            return max(self.size - self.bytes_read, 0)
+        return None if self.stop_error is not None else 0
+
+    @property
+    def complete(self) -> bool:
+        """True when every byte was read and every record was good."""
+        return self.bad == 0 and self.stop_error is None
+
+
+def _summary(tally: dict, source: object) -> dict:
+    """The ReadSummary fields of a native tally: the input's size, and a stop only when it left
+    bytes unread (or the size is unknown): a truncated last record ends at the end of the input."""
+    size: int | None = None
+    if isinstance(source, bytes | bytearray | memoryview):
+        size = memoryview(source).nbytes
+    elif isinstance(source, str | os.PathLike):
+        try:
+            st = os.stat(source)
+            size = st.st_size if stat.S_ISREG(st.st_mode) else None
+        except OSError:
+            size = None
+    stop = tally["stop"]
+    if stop is not None and size is not None and tally["end"] >= size:
+        stop = None  # the failing item ran to the end of the input: nothing is unread
+    if stop is not None and type(stop).__name__ == "TruncatedRecord":
+        stop = None  # the input ended inside the record
+    if size is None and stop is None:
+        size = tally["end"]  # read to the end (a pipe, a file object): every byte was framed
+    return {
+        "good": tally["good"],
+        "bad": tally["bad"],
+        "bytes_read": tally["end"],
+        "size": size,
+        "stop_error": stop,
+        "first_error": tally["first_error"],
+    }
+
+
+def scan(
+    source: Source,
+    *,
+    to_unicode: bool = True,
+    force_utf8: bool = False,
+    utf8_handling: str = "strict",
+    file_encoding: str = "iso8859-1",
+    encoding: str | None = None,
+    strict: bool = False,
+    recover: bool = False,
+    workers: int | None = None,
+) -> ReadSummary:
+    """Read all of ``source`` natively and account for it: good and bad records, where reading
+    ended and why (``ReadSummary``). ``count()`` is ``scan().good``.
+
+    >>> scan("damaged.mrc")  # doctest: +SKIP
+    ReadSummary(good=3, bad=1, bytes_read=2815, size=485127, stop_error=RecordLengthInvalid(...), ...)
+    """
+    options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
+    kind, native = _classify(source)
+    return ReadSummary(**_summary(_core.count(native, kind, options), source))
 
 
 def count(
@@ -35,14 +121,15 @@ def count(
     recover: bool = False,
     workers: int | None = None,
 ) -> int:
-    """Number of good records in ``source``: those ``MARCReader`` would yield as a Record.
+    """Number of good records in ``source``: those ``MARCReader`` would yield as a Record. Bad
+    records, and the input after a framing error, are not counted: ``scan()`` says how much.
 
     >>> count("records.mrc", workers=2)  # doctest: +SKIP
     386
     """
     options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
     kind, native = _classify(source)
-    return _core.count(native, kind, options)
+    return int(_core.count(native, kind, options)["good"])
 
 
 def extract(
@@ -227,11 +314,27 @@ def parse_records(
 
 
 class ConvertResult(NamedTuple):
-    """What ``convert`` wrote."""
+    """What ``convert`` wrote, and what it read (as ``ReadSummary`` accounts for it)."""
 
     records: int  #: records written
     bad: int  #: records skipped because MARCReader would yield None for them
     unconvertible: int  #: good records skipped because their text did not convert
+    bytes_read: int = 0  #: the offset one past the last byte framed
+    size: int | None = None  #: the input's size in bytes, when known
+    stop_error: Exception | None = None  #: the framing error reading stopped at, leaving input unread
+    first_error: Exception | None = None  #: the first bad item's exception
+
+    @property
+    def stopped_at(self) -> int | None:
+        """The byte offset reading stopped at before the end of the input, or None."""
+        return self.summary.stopped_at
+
+    @property
+    def summary(self) -> ReadSummary:
+        """The reading side as a ``ReadSummary`` (good: records written plus unconvertible)."""
+        return ReadSummary(
+            self.records + self.unconvertible, self.bad, self.bytes_read, self.size, self.stop_error, self.first_error
+        )
 
 
 FORMATS = ("json", "xml", "marc")
@@ -257,36 +360,47 @@ def convert(
     ``to`` is ``"json"`` (a JSON array, exactly what pymarc's ``JSONWriter`` writes for the records
     ``MARCReader`` yields), ``"xml"`` (a MARCXML collection, as ``XMLWriter`` writes it) or
     ``"marc"`` (the good records' bytes unchanged: a cleaned copy). MARC-8 records are converted
-    to Unicode as ``MARCReader`` converts them. ``destination`` is a path (written natively,
-    without the GIL, to ``<path>.partial`` and renamed into place once complete, so a failure
-    never leaves a partial file under the real name) or a binary file object (written batch by
-    batch; short writes are retried). Bad records are skipped and
-    counted; ``strict=True`` raises the first one's exception instead (the output then ends
-    early and is not a complete document). ``progress``, if given, is called after each batch
-    (about 1 MiB) with the number of input bytes consumed so far.
+    to Unicode as ``MARCReader`` converts them. ``destination`` is a path or a binary file object.
+    A path is written natively, without the GIL, by the rule of every rapidmarc writer: a regular
+    file is written to ``<path>.partial`` and renamed into place once complete, keeping the old
+    file's mode, so an error, a strict-mode exception or Ctrl-C never leaves a partial file under
+    the real name; a symbolic link's target is written; a FIFO or device is written in place. A
+    file object is written batch by batch (short writes are retried). Bad records are skipped and
+    counted; ``strict=True`` raises the first one's exception instead (a file object's output then
+    ends early and is not a complete document). The result says what was read: ``stop_error`` is
+    set when a framing error stopped reading with input left unread. ``progress``, if given, is
+    called after each batch (about 1 MiB) with the number of input bytes consumed so far.
 
     >>> convert("records.mrc", "records.xml", to="xml")  # doctest: +SKIP
-    ConvertResult(records=386, bad=0, unconvertible=0)
+    ConvertResult(records=386, bad=0, unconvertible=0, bytes_read=485127, size=485127, ...)
     """
     if to not in FORMATS:
         raise ValueError(f"convert() writes one of {FORMATS}, not {to!r}")
     options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
     kind, native = _classify(source)
-    target: object
     if isinstance(destination, str | os.PathLike):
-        target = dest_path = os.fsdecode(destination)
-        if isinstance(source, str | os.PathLike) and os.path.exists(dest_path) and os.path.samefile(source, dest_path):
+        if isinstance(source, str | os.PathLike) and os.path.exists(destination) and same_file(source, destination):
             raise ValueError(f"convert() would overwrite its input {os.fsdecode(source)!r}")
+        if to != "marc" and not options.to_unicode:
+            raise ValueError("convert() writes text for 'json' and 'xml': to_unicode must be True")
+        with open_destination(destination) as out:
+            result = _core.convert(native, kind, out.fileno(), to, options, progress, os.fsdecode(destination))
     elif hasattr(destination, "write"):
-        target = destination
+        result = _core.convert(native, kind, destination, to, options, progress)
     else:
         raise TypeError(f"destination must be a path or a binary file object, not {type(destination).__name__}")
-    result = _core.convert(native, kind, target, to, options, progress)
-    return ConvertResult(result["records"], result["bad"], result["unconvertible"])
+    return ConvertResult(result["records"], result["bad"], result["unconvertible"], **_read_fields(result, source))
+
+
+def _read_fields(result: dict, source: object) -> dict:
+    fields = _summary(result, source)
+    del fields["good"], fields["bad"]
+    return fields
 
 
 __all__ = [
     "ConvertResult",
+    "ReadSummary",
     "RangeResult",
     "byte_ranges",
     "convert",
@@ -295,4 +409,5 @@ __all__ = [
     "extract_arrow",
     "parse_records",
     "read_range",
+    "scan",
 ]

@@ -83,6 +83,23 @@ bool Batch::readable(std::size_t i) const noexcept {
     return !p.bad_subfield_code || subfield_codes_readable(RecordView(record(i), p.entries));
 }
 
+void ReadTally::add(const Batch& batch, std::size_t i, bool is_good) {
+    const FramedRecord& f = batch.frames[i];
+    end = f.offset + f.size;
+    if (is_good) {
+        ++good;
+    } else {
+        ++bad;
+        if (!first_error) first_error = batch.error(i);
+    }
+    if (is_fatal(f.error)) last_fatal = batch.error(i);
+    else if (last_fatal) last_fatal = Error{};
+}
+
+void ReadTally::add(const Batch& batch) {
+    for (std::size_t i = 0; i < batch.size(); ++i) add(batch, i, batch.readable(i));
+}
+
 Error Batch::error(std::size_t i) const {
     const FramedRecord& f = frames[i];
     const ParsedRecord& p = parsed[i];

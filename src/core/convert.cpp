@@ -105,6 +105,7 @@ ConvertResult convert_stream(BatchStream& stream, ConvertFormat format, bool str
         const auto* payload = dynamic_cast<const ConvertPayload*>(batch.payload.get());
         if (payload == nullptr || payload->format != format)
             throw std::invalid_argument("convert_stream: the stream was not opened with convert_hook(format)");
+        result.read.add(batch);
         result.records += payload->written;
         result.bad += payload->bad;
         result.unconvertible += payload->unconvertible;

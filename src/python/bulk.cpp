@@ -8,6 +8,8 @@
 #include <system_error>
 #include <vector>
 
+#include <unistd.h>
+
 #include <nanobind/stl/string.h>
 
 #include "input.hpp"
@@ -20,37 +22,54 @@ using namespace nb::literals;
 
 namespace {
 
+// Every item of a read as ReadTally counts it, as a dict: good, bad, end (one past the last framed
+// byte), first_error and stop (exception objects, or None). `stop` is the framing error reading
+// stopped at (the last item; without recover nothing after it is read). `first_error` overrides
+// the tally's when a Python codec failed first.
+nb::dict tally_dict(const ReadTally& t, const PyReadOptions& o, nb::object first_error = nb::none()) {
+    nb::dict out;
+    out["good"] = t.good;
+    out["bad"] = t.bad;
+    out["end"] = t.end;
+    out["first_error"] = !first_error.is_none() ? first_error : t.first_error ? make_error(t.first_error) : nb::none();
+    out["stop"] = t.last_fatal && !o.core.framing.recover ? make_error(t.last_fatal) : nb::none();
+    return out;
+}
+
 // Good records: those MARCReader yields as a Record. Only a Python codec (file_encoding) can fail
 // on a record the core finds readable, so only then are records decoded, exactly as MARCReader does.
-std::uint64_t bulk_count(nb::object source, int kind, nb::handle py_options) {
+nb::dict bulk_count(nb::object source, int kind, nb::handle py_options) {
     const PyReadOptions o = read_options(py_options);
     NativeInput in = open_input(std::move(source), kind, o);
-    std::uint64_t good = 0;
+    ReadTally tally;
     if (!o.to_unicode || o.latin1_encoding) {
-        drain_batches(in, o.core.strict, [&](const Batch& batch) {
-            for (std::size_t i = 0; i < batch.size(); ++i) good += batch.readable(i);
-        });
-        return good;
+        drain_batches(in, o.core.strict, [&](const Batch& batch) { tally.add(batch); });
+        return tally_dict(tally, o);
     }
+    nb::object first_error = nb::none();
     for (;;) {
         std::unique_ptr<Batch> batch;
         {
             nb::gil_scoped_release release;
             batch = in.stream->next();
         }
-        if (!batch) return good;
+        if (!batch) return tally_dict(tally, o, first_error);
         for (std::size_t i = 0; i < batch->size(); ++i) {
             if (!batch->readable(i)) {
                 if (o.core.strict) raise_error_object(make_error(batch->error(i)));
+                tally.add(*batch, i, false);
                 continue;
             }
             if (!o.python_codec(batch->parsed[i].utf8)) {
-                ++good;
+                tally.add(*batch, i, true);
                 continue;
             }
             RecordOrError built = record_or_error(*batch, i, o);
-            if (built.record.is_valid()) ++good;
-            else if (o.core.strict) raise_error_object(built.error);
+            if (!built.record.is_valid()) {
+                if (o.core.strict) raise_error_object(built.error);
+                if (!tally.first_error && first_error.is_none()) first_error = built.error;
+            }
+            tally.add(*batch, i, built.record.is_valid());
         }
         nb::gil_scoped_release release;
         in.stream->recycle(std::move(batch));
@@ -165,44 +184,35 @@ nb::list bulk_parse(nb::object data, nb::handle py_options) {
     return out;
 }
 
+struct WriteFailed {};  // thrown by convert()'s writer after a failed write (errno kept aside)
+
 struct FileCloser {
     void operator()(std::FILE* f) const noexcept { std::fclose(f); }
 };
 
-// convert(): the core's converter (convert.hpp) over a Python source, writing to a path (through
-// "<path>.partial", renamed into place once complete) or to a binary file object, with progress.
+// convert(): the core's converter (convert.hpp) over a Python source, writing to a file descriptor
+// or a binary file object, with progress and Ctrl-C.
 nb::dict bulk_convert(nb::object source, int kind, nb::object destination, std::string format, nb::handle py_options,
-                      nb::object progress) {
+                      nb::object progress, std::string destination_name) {
     const std::optional<ConvertFormat> fmt = parse_convert_format(format);
     if (!fmt) throw nb::value_error("convert() writes 'json', 'xml' or 'marc'");
     const PyReadOptions o = read_options(py_options);
     if (*fmt != ConvertFormat::marc && !o.to_unicode)
         throw nb::value_error("convert() writes text for 'json' and 'xml': to_unicode must be True");
     o.require_native_text("convert()");
-    // The input is opened first: a missing input leaves no output behind.
     NativeInput in = open_input(std::move(source), kind, o, convert_hook(*fmt, o.core.parse));
 
-    // A path is written to "<path>.partial" and renamed over the destination only once everything
-    // is written: an error, a strict-mode exception or an interrupt never leaves half a document
-    // (or a truncated input, when someone converts a file onto itself) under the real name.
+    // A file descriptor (the Python layer opened the destination: a ".partial" file it renames
+    // into place, or a FIFO, device or standard output) is written natively without the GIL, on
+    // a duplicate so that closing it here leaves the caller's open; a file object is written
+    // through its write().
     std::unique_ptr<std::FILE, FileCloser> file;
-    std::string path, partial;
-    bool committed = false;
-    struct RemovePartial {
-        const std::string& name;
-        const bool& committed;
-        ~RemovePartial() {
-            if (!name.empty() && !committed) std::remove(name.c_str());
-        }
-    } remove_partial{partial, committed};
     nb::object write_method;
-    if (PyUnicode_Check(destination.ptr())) {
-        path = nb::cast<std::string>(destination);
-        partial = path + ".partial";
-        file.reset(std::fopen(partial.c_str(), "wb"));
-        if (!file) {
-            PyErr_SetFromErrnoWithFilename(PyExc_OSError, partial.c_str());
-            partial.clear();
+    if (PyLong_Check(destination.ptr())) {
+        const int fd = ::dup(nb::cast<int>(destination));
+        if (fd < 0 || !(file = std::unique_ptr<std::FILE, FileCloser>(::fdopen(fd, "wb")))) {
+            if (fd >= 0) ::close(fd);
+            PyErr_SetFromErrno(PyExc_OSError);
             throw nb::python_error();
         }
     } else {
@@ -214,7 +224,10 @@ nb::dict bulk_convert(nb::object source, int kind, nb::object destination, std::
     auto write = [&](std::string_view text) {
         if (write_errno) return;
         if (file) {
-            if (std::fwrite(text.data(), 1, text.size(), file.get()) != text.size()) write_errno = errno ? errno : EIO;
+            if (std::fwrite(text.data(), 1, text.size(), file.get()) != text.size()) {
+                write_errno = errno ? errno : EIO;
+                throw WriteFailed{};  // stops reading: nothing more can be written
+            }
             return;
         }
         nb::gil_scoped_acquire acquire;
@@ -242,21 +255,21 @@ nb::dict bulk_convert(nb::object source, int kind, nb::object destination, std::
             result = convert_stream(*in.stream, *fmt, o.core.strict, write, report);
         } catch (const ParseError& e) {
             bad = e.error();
+        } catch (const WriteFailed&) {
         }
-        if (!bad && file) {
+        if (file) {  // flushed and closed in every case; an error of a complete write is reported
             if (std::fflush(file.get()) != 0 && !write_errno) write_errno = errno ? errno : EIO;
             if (std::fclose(file.release()) != 0 && !write_errno) write_errno = errno ? errno : EIO;
-            if (!write_errno && std::rename(partial.c_str(), path.c_str()) != 0) write_errno = errno ? errno : EIO;
-            committed = write_errno == 0;
         }
     }
     if (bad) raise_error_object(make_error(*bad));
     if (write_errno) {
         errno = write_errno;
-        PyErr_SetFromErrnoWithFilename(PyExc_OSError, path.c_str());
+        if (destination_name.empty()) PyErr_SetFromErrno(PyExc_OSError);
+        else PyErr_SetFromErrnoWithFilename(PyExc_OSError, destination_name.c_str());
         throw nb::python_error();
     }
-    nb::dict out;
+    nb::dict out = tally_dict(result.read, o);
     out["records"] = result.records;
     out["bad"] = result.bad;
     out["unconvertible"] = result.unconvertible;
@@ -266,11 +279,11 @@ nb::dict bulk_convert(nb::object source, int kind, nb::object destination, std::
 }  // namespace
 
 void bind_bulk(nb::module_& m) {
-    m.def("count", &bulk_count, "source"_a, "kind"_a, "options"_a);
+    m.def("count", &bulk_count, "source"_a, "kind"_a, "options"_a);  // a tally: rapidmarc.scan()
     m.def("read_range", &bulk_read_range, "source"_a, "kind"_a, "start"_a, "end"_a, "options"_a);
     m.def("parse_records", &bulk_parse, "data"_a, "options"_a);
     m.def("convert", &bulk_convert, "source"_a, "kind"_a, "destination"_a, "format"_a, "options"_a,
-          "progress"_a = nb::none());
+          "progress"_a = nb::none(), "destination_name"_a = "");
 }
 
 }  // namespace rapidmarc::binding

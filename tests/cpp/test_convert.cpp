@@ -180,6 +180,39 @@ TEST(Convert, BadAndUnconvertibleRecordsAreSkippedAndCounted) {
     EXPECT_EQ(text, reference(data, ConvertFormat::xml, options).text);
 }
 
+TEST(Convert, TheTallyAccountsForEveryByteAndSaysWhereReadingStopped) {
+    const std::string good = make_record({{"001", "a"}, {"245", "10\x1f" "aTitle"}});
+    const std::string junk = "not marc at all!";
+    const std::string data = good + good + junk + good;
+    for (std::size_t workers : {0u, 1u, 2u}) {
+        for (bool recover : {false, true}) {
+            ReadOptions options;
+            options.workers = workers;
+            options.framing.recover = recover;
+            auto stream = open_batches_memory(data, options, convert_hook(ConvertFormat::marc));
+            const ConvertResult r = convert_stream(*stream, ConvertFormat::marc, false, [](std::string_view) {});
+            EXPECT_EQ(r.read.bad, 1u);
+            EXPECT_EQ(r.read.first_error.code, ErrorCode::record_length_invalid);
+            EXPECT_EQ(r.read.first_error.byte_offset, 2 * good.size());
+            if (recover) {  // the junk is one bad item and the last record is read: nothing unread
+                EXPECT_EQ(r.read.good, 3u);
+                EXPECT_EQ(r.read.end, data.size());
+                EXPECT_FALSE(r.read.last_fatal);
+            } else {  // pymarc stops at the junk: the last record is never read
+                EXPECT_EQ(r.read.good, 2u);
+                EXPECT_EQ(r.read.last_fatal.byte_offset, 2 * good.size());
+                EXPECT_LT(r.read.end, data.size());
+            }
+        }
+    }
+    // A truncated last record is the last item and fatal, but its chunk ends the input.
+    const std::string cut = data.substr(0, 2 * good.size() - 3);
+    auto stream = open_batches_memory(cut, {}, convert_hook(ConvertFormat::marc));
+    const ConvertResult r = convert_stream(*stream, ConvertFormat::marc, false, [](std::string_view) {});
+    EXPECT_EQ(r.read.last_fatal.code, ErrorCode::truncated_record);
+    EXPECT_EQ(r.read.end, 2 * good.size() - 3);
+}
+
 TEST(Convert, EmptyInputIsAnEmptyDocument) {
     for (ConvertFormat format : kFormats) {
         auto stream = open_batches_memory("", {}, convert_hook(format));

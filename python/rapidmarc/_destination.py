@@ -1,0 +1,78 @@
+"""How rapidmarc writes an output file: the destination is written, never replaced by something else.
+
+One rule for every writer that takes a path (``convert()`` natively, the command line's
+conversions through the pymarc-compatible writers, ``split``):
+
+* A **regular file** (or a new name) is written to ``<name>.partial`` beside it and renamed over
+  it only once the output is complete, with the mode (and, for root, the owner) the old file had.
+  An error, a strict-mode exception or Ctrl-C removes the ``.partial`` file and leaves the old
+  file as it was. A destination the user cannot write is refused before anything is read.
+* A **symbolic link** is followed: its target is written (by the rule above), the link stays.
+* A **FIFO, a character or block device or a socket** (``/dev/stdout``, ``/dev/null``, a named
+  pipe) is opened and written in place, as a stream: there is nothing to rename.
+* A directory is refused with ``IsADirectoryError``.
+
+Not done: the ``.partial`` file is not ``fsync``-ed before the rename (as ``yaz-marcdump`` and
+``cp`` do not), and a file with several hard links is replaced, so its other names keep the old
+contents.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import BinaryIO
+
+PARTIAL_SUFFIX = ".partial"
+
+
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """True when the paths name one file (through symbolic links and hard links)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+@contextmanager
+def open_destination(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """A binary file to write ``path``'s new contents to, committed when the block ends without
+    an exception (see the module's docstring for the rule)."""
+    name = os.fsdecode(path)
+    real = os.path.realpath(name)  # a symbolic link (or a chain of them): the file it names
+    try:
+        old: os.stat_result | None = os.stat(real)
+    except FileNotFoundError:
+        old = None
+    if old is not None and stat.S_ISDIR(old.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "the destination is a directory", name)
+    if old is not None and not stat.S_ISREG(old.st_mode):
+        with open(real, "wb") as stream:  # a FIFO, device or socket: written in place
+            yield stream
+        return
+    if old is not None and not os.access(real, os.W_OK):
+        raise PermissionError(errno.EACCES, "the destination is not writable", name)
+    directory = os.path.dirname(real)
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, "cannot create files in the destination's directory", name)
+    partial = real + PARTIAL_SUFFIX
+    with suppress(FileNotFoundError):
+        os.unlink(partial)  # a stale one from an interrupted run (never followed if it is a link)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+    committed = False
+    try:
+        with os.fdopen(fd, "wb") as out:
+            yield out
+        if old is not None:
+            os.chmod(partial, stat.S_IMODE(old.st_mode))
+            if os.geteuid() == 0 and (old.st_uid, old.st_gid) != (os.getuid(), os.getgid()):
+                os.chown(partial, old.st_uid, old.st_gid)
+        os.replace(partial, real)
+        committed = True
+    finally:
+        if not committed:
+            with suppress(FileNotFoundError):
+                os.unlink(partial)
