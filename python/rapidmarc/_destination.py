@@ -8,8 +8,11 @@ conversions through the pymarc-compatible writers, ``split``):
   An error, a strict-mode exception or Ctrl-C removes the ``.partial`` file and leaves the old
   file as it was. A destination the user cannot write is refused before anything is read.
 * A **symbolic link** is followed: its target is written (by the rule above), the link stays.
-* A **FIFO, a character or block device or a socket** (``/dev/stdout``, ``/dev/null``, a named
-  pipe) is opened and written in place, as a stream: there is nothing to rename.
+* A **FIFO, a character or block device or a socket** (``/dev/null``, a named pipe) is opened and
+  written in place, as a stream: there is nothing to rename.
+* A **name of an open descriptor** (``/dev/stdout``, ``/dev/fd/N``, ``/proc/self/fd/N``) is
+  written in place, appending, whatever it is open on: as writing to that descriptor would, so
+  ``> out.mrc`` and ``>> out.mrc`` behave as the shell means them and nothing is renamed.
 * A directory is refused with ``IsADirectoryError``.
 
 Not done: the ``.partial`` file is not ``fsync``-ed before the rename (as ``yaz-marcdump`` and
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -37,11 +41,32 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
         return os.path.abspath(a) == os.path.abspath(b)
 
 
+_DESCRIPTOR = re.compile(r"/(?:proc/(?:self|thread-self|\d+)/fd|dev/fd)/\d+")
+
+
+def names_open_descriptor(path: str) -> bool:
+    """True for a name of a descriptor a process already has open (``/dev/stdout``,
+    ``/dev/fd/3``, ``/proc/self/fd/1``), directly or through symbolic links: written in place,
+    appending, as writing to the descriptor itself would (``>>`` keeps what the file held)."""
+    current = os.path.abspath(path)
+    for _ in range(40):  # the kernel's limit on a chain of links
+        if _DESCRIPTOR.fullmatch(current):
+            return True
+        if not os.path.islink(current):
+            return False
+        current = os.path.normpath(os.path.join(os.path.dirname(current), os.readlink(current)))
+    return False
+
+
 @contextmanager
 def open_destination(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """A binary file to write ``path``'s new contents to, committed when the block ends without
     an exception (see the module's docstring for the rule)."""
     name = os.fsdecode(path)
+    if names_open_descriptor(name):
+        with open(name, "ab") as stream:
+            yield stream
+        return
     real = os.path.realpath(name)  # a symbolic link (or a chain of them): the file it names
     try:
         old: os.stat_result | None = os.stat(real)

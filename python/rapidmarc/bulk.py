@@ -41,7 +41,7 @@ class ReadSummary(NamedTuple):
     @property
     def stopped_at(self) -> int | None:
         """The byte offset reading stopped at before the end of the input, or None."""
-        return None if self.stop_error is None else self.stop_error.byte_offset  # type: ignore[attr-defined]
+        return None if self.stop_error is None else getattr(self.stop_error, "byte_offset", None)
 
     @property
     def unread(self) -> int | None:
@@ -97,16 +97,18 @@ def scan(
     strict: bool = False,
     recover: bool = False,
     workers: int | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> ReadSummary:
     """Read all of ``source`` natively and account for it: good and bad records, where reading
-    ended and why (``ReadSummary``). ``count()`` is ``scan().good``.
+    ended and why (``ReadSummary``). ``count()`` is ``scan().good``. ``progress``, if given, is
+    called after each batch (about 1 MiB) with the number of input bytes read so far.
 
     >>> scan("damaged.mrc")  # doctest: +SKIP
     ReadSummary(good=3, bad=1, bytes_read=2815, size=485127, stop_error=RecordLengthInvalid(...), ...)
     """
     options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
     kind, native = _classify(source)
-    return ReadSummary(**_summary(_core.count(native, kind, options), source))
+    return ReadSummary(**_summary(_core.count(native, kind, options, progress), source))
 
 
 def count(

@@ -38,12 +38,18 @@ nb::dict tally_dict(const ReadTally& t, const PyReadOptions& o, nb::object first
 
 // Good records: those MARCReader yields as a Record. Only a Python codec (file_encoding) can fail
 // on a record the core finds readable, so only then are records decoded, exactly as MARCReader does.
-nb::dict bulk_count(nb::object source, int kind, nb::handle py_options) {
+// progress(bytes), if given, is called after each batch with the input bytes framed so far.
+nb::dict bulk_count(nb::object source, int kind, nb::handle py_options, nb::object progress) {
     const PyReadOptions o = read_options(py_options);
     NativeInput in = open_input(std::move(source), kind, o);
     ReadTally tally;
     if (!o.to_unicode || o.latin1_encoding) {
-        drain_batches(in, o.core.strict, [&](const Batch& batch) { tally.add(batch); });
+        drain_batches(in, o.core.strict, [&](const Batch& batch) {
+            tally.add(batch);
+            if (progress.is_none()) return;
+            nb::gil_scoped_acquire acquire;
+            progress(tally.end);
+        });
         return tally_dict(tally, o);
     }
     nb::object first_error = nb::none();
@@ -71,6 +77,7 @@ nb::dict bulk_count(nb::object source, int kind, nb::handle py_options) {
             }
             tally.add(*batch, i, built.record.is_valid());
         }
+        if (!progress.is_none()) progress(tally.end);
         nb::gil_scoped_release release;
         in.stream->recycle(std::move(batch));
     }
@@ -279,7 +286,7 @@ nb::dict bulk_convert(nb::object source, int kind, nb::object destination, std::
 }  // namespace
 
 void bind_bulk(nb::module_& m) {
-    m.def("count", &bulk_count, "source"_a, "kind"_a, "options"_a);  // a tally: rapidmarc.scan()
+    m.def("count", &bulk_count, "source"_a, "kind"_a, "options"_a, "progress"_a = nb::none());  // a tally: rapidmarc.scan()
     m.def("read_range", &bulk_read_range, "source"_a, "kind"_a, "start"_a, "end"_a, "options"_a);
     m.def("parse_records", &bulk_parse, "data"_a, "options"_a);
     m.def("convert", &bulk_convert, "source"_a, "kind"_a, "destination"_a, "format"_a, "options"_a,

@@ -150,16 +150,27 @@ def test_a_device_is_written_in_place(impl, loc):
     assert not os.path.exists("/dev/null.partial")
 
 
-def test_standard_output_through_dev_stdout(loc, tmp_path):
-    """``/dev/stdout`` (a symbolic link to the process's standard output) is streamed into, not
-    replaced: the bytes reach the file the shell redirected standard output to."""
-    out = tmp_path / "captured.mrc"
+@pytest.mark.parametrize("name", ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"])
+@pytest.mark.parametrize("stdout", ["file", "appended file", "pipe"])
+def test_standard_output_through_its_names(loc, tmp_path, name, stdout):
+    """``/dev/stdout`` and the other names of an open descriptor are written in place (appending),
+    never replaced: the bytes reach what standard output is, and ``>>`` keeps what was there."""
     src = tmp_path / "in.mrc"
     src.write_bytes(loc)
-    code = f"import rapidmarc; rapidmarc.convert({str(src)!r}, '/dev/stdout', to='marc')"
-    with open(out, "wb") as fh:
-        subprocess.run([sys.executable, "-c", code], stdout=fh, check=True, timeout=120)
-    assert out.read_bytes() == loc
+    code = f"import rapidmarc; rapidmarc.convert({str(src)!r}, {name!r}, to='marc')"
+    command = [sys.executable, "-c", code]
+    if stdout == "pipe":
+        run = subprocess.run(command, stdout=subprocess.PIPE, check=True, timeout=120)
+        assert run.stdout == loc
+        return
+    out = tmp_path / "captured.mrc"
+    out.write_bytes(b"kept")
+    with open(out, "ab" if stdout == "appended file" else "wb") as fh:
+        inode = os.fstat(fh.fileno()).st_ino
+        subprocess.run(command, stdout=fh, check=True, timeout=120)
+    assert out.read_bytes() == (b"kept" if stdout == "appended file" else b"") + loc
+    assert out.stat().st_ino == inode  # the same file, not a new one renamed over it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["captured.mrc", "in.mrc"]
 
 
 def test_a_directory_is_refused(impl, tmp_path, loc):

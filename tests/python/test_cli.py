@@ -119,7 +119,7 @@ def test_convert_progress_reaches_the_input_size(impl, utf8_path):
 def test_validate_says_when_a_framing_error_stopped_reading(impl, cli, capsys, tmp_path, loc_bytes):
     damaged = tmp_path / "damaged.mrc"
     damaged.write_bytes(loc_bytes[:5000] + b"GARBAGE12345xx" + loc_bytes[5000:])
-    assert cli.main(["validate", str(damaged)]) == 1
+    assert cli.main(["validate", str(damaged)]) == 3  # reading stopped: bytes never read
     assert "--recover reads on" in capsys.readouterr().out
     assert cli.main(["validate", str(damaged), "--recover"]) == 1
     out = capsys.readouterr().out
@@ -156,6 +156,7 @@ def test_convert_to_text_strict_stops_and_leaves_nothing(cli, capsys, data_dir, 
     target = tmp_path / "out.mrk"
     assert cli.main(["convert", str(bad), str(target), "--strict"]) == 1
     assert not target.exists()
-    assert "bad record" in capsys.readouterr().err
-    assert cli.main(["convert", str(bad), str(target)]) == 0
-    assert "bad records skipped" in capsys.readouterr().err
+    assert "record 1, byte offset 665: field 350" in capsys.readouterr().err
+    assert cli.main(["convert", str(bad), str(target)]) == 1  # bad records skipped
+    assert "298 good, 85 bad; 298 records written" in capsys.readouterr().err
+    assert cli.main(["convert", str(bad), str(target), "--allow-bad"]) == 0

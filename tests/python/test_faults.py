@@ -129,13 +129,6 @@ def test_cli_convert_to_a_full_disk_fails_in_one_line(impl, loc_file, tmp_path, 
         assert not destination.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: conversions the CLI runs in Python (from MARCXML, MARC-in-JSON or MARCMaker) write "
-    "straight to the destination, so a failed write leaves a partial file under the real name and "
-    "destroys an existing one (cli._convert_in_python); remove this mark once they write through a "
-    "temporary file as the native path does",
-)
 def test_cli_convert_from_xml_to_a_full_disk_leaves_nothing(impl, loc_file, tmp_path):
     source = tmp_path / "in.xml"
     impl.convert(loc_file, source, to="xml")

@@ -1,0 +1,223 @@
+"""``rapidmarc convert``: between ISO 2709, MARCXML, MARC-in-JSON and MARCMaker text.
+
+From ISO 2709 to MARCXML, JSON or a cleaned ISO 2709 copy it is ``rapidmarc.convert`` (native,
+parallel). The other directions, and ``--offset``/``--limit``, read and write record by record
+with the pymarc-compatible readers and writers. Every path writes its output by the same rule
+(rapidmarc._destination) and accounts for its input the same way (report.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any, cast
+from xml.sax import SAXParseException, make_parser
+from xml.sax.handler import feature_namespaces
+from xml.sax.xmlreader import IncrementalParser
+
+from .._destination import open_destination, same_file
+from ..bulk import FORMATS, ReadSummary, convert
+from ..exceptions import PymarcException
+from ..marcxml import XmlHandler
+from ..reader import JSONReader, MARCMakerReader, MARCReader
+from ..record import Record
+from ..writer import JSONWriter, MARCWriter, TextWriter, Writer, XMLWriter
+from .report import (
+    EXIT_BAD,
+    EXIT_ERROR,
+    ItemTally,
+    input_size,
+    progress_bar,
+    read_options,
+    report,
+    source_of,
+)
+
+# Formats by file extension, when --from / --to do not say. Anything else reads as ISO 2709.
+EXTENSIONS = {
+    ".json": "json",
+    ".xml": "xml",
+    ".marcxml": "xml",
+    ".mrc": "marc",
+    ".marc": "marc",
+    ".mrk": "text",
+    ".txt": "text",
+}
+CONVERT_FORMATS = (*FORMATS, "text")
+WRITERS: dict[str, Callable[[Any], Writer]] = {
+    "marc": MARCWriter,
+    "xml": XMLWriter,
+    "json": JSONWriter,
+    "text": TextWriter,
+}
+TEXT_FORMATS = ("json", "text")  # written through a UTF-8 text layer
+
+
+def _format_of(name: str) -> str | None:
+    return None if name == "-" else EXTENSIONS.get(Path(name).suffix.lower())
+
+
+@contextmanager
+def _output(name: str, text: bool) -> Iterator[IO[Any]]:
+    """The destination (``-``: standard output), as a binary or UTF-8 text file."""
+    with open_destination(name) if name != "-" else _stdout() as binary:
+        if not text:
+            yield binary
+            return
+        wrapper = _text(binary)
+        yield wrapper
+        wrapper.flush()
+        wrapper.detach()  # the binary file is closed (and committed) by its owner
+
+
+@contextmanager
+def _stdout() -> Iterator[IO[bytes]]:
+    sys.stdout.flush()
+    yield sys.stdout.buffer
+    sys.stdout.buffer.flush()
+
+
+def _text(binary: IO[bytes]) -> io.TextIOWrapper:
+    return io.TextIOWrapper(cast(Any, binary), encoding="utf-8", write_through=True)
+
+
+class _Counted:
+    """A binary input that counts the bytes read from it, for progress and the summary."""
+
+    def __init__(self, raw: IO[bytes], progress: Callable[[int], None]) -> None:
+        self.raw, self.progress, self.count = raw, progress, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.count += len(data)
+        self.progress(self.count)
+        return data
+
+    def close(self) -> None:  # the caller closes the real file
+        pass
+
+
+def _records_of(fmt: str, stream: _Counted) -> Iterator[Record]:
+    """Records of a MARCXML (streamed: SAX hands over each record as it is read), MARC-in-JSON or
+    MARCMaker input."""
+    if fmt == "xml":
+        queue: list[Record] = []
+        handler = XmlHandler()
+        handler.process_record = queue.append  # type: ignore[method-assign, assignment]
+        parser = cast(IncrementalParser, make_parser())  # expat's reader takes data in pieces
+        parser.setContentHandler(handler)
+        parser.setFeature(feature_namespaces, True)
+        while block := stream.read(1 << 20):
+            parser.feed(block)
+            yield from queue
+            queue.clear()
+        parser.close()
+        yield from queue
+    elif fmt == "json":
+        yield from JSONReader(cast(Any, stream))
+    else:
+        yield from MARCMakerReader(cast(Any, stream))
+
+
+# What a malformed MARCXML, JSON or MARCMaker input raises in the pymarc-compatible readers.
+_MALFORMED = (SAXParseException, ValueError, PymarcException, KeyError, TypeError, IndexError)
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    to = args.to or _format_of(args.output)
+    source_format = args.source_format or _format_of(args.input) or "marc"
+    if to is None:
+        where = "standard output" if args.output == "-" else repr(args.output)
+        print(
+            f"rapidmarc convert: cannot tell the format of {where}; use --to {{{','.join(CONVERT_FORMATS)}}}",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    if "-" not in (args.input, args.output) and os.path.exists(args.output) and same_file(args.input, args.output):
+        print("rapidmarc convert: the output would overwrite the input", file=sys.stderr)
+        return EXIT_ERROR
+    source, label = source_of(args.input)
+    shown = "<stdout>" if args.output == "-" else args.output
+    bar = progress_bar(args, f"{Path(label).name} -> {to}", input_size(source))
+    if source_format == "marc" and to in FORMATS and not args.offset and args.limit is None:
+        destination: Any = args.output
+        if args.output == "-":
+            sys.stdout.flush()
+            destination = sys.stdout.buffer
+        try:
+            result = convert(source, destination, to, **read_options(args), progress=bar.update)
+        finally:
+            bar.finish()
+        if args.output == "-":
+            sys.stdout.buffer.flush()
+        note = f"{result.records} records written to {shown}"
+        if result.unconvertible:
+            note += f", {result.unconvertible} skipped whose text does not convert"
+        status = report(args, label, result.summary, source, note)
+        return max(status, EXIT_BAD if result.unconvertible and not args.allow_bad else status)
+    try:
+        summary, written, limited = _convert_in_python(args, source, source_format, to, bar.update)
+    finally:
+        bar.finish()
+    note = f"{written} records written to {shown}" + (f" (--limit {args.limit} reached)" if limited else "")
+    return report(args, label, summary, source, note)
+
+
+def _convert_in_python(
+    args: argparse.Namespace, source: str | IO[bytes], source_format: str, to: str, progress: Callable[[int], None]
+) -> tuple[ReadSummary, int, bool]:
+    """Record by record with the pymarc-compatible readers and writers. Returns the accounting,
+    the records written and whether --limit ended the reading."""
+    written, limited = 0, False
+
+    def wanted(index: int) -> bool:
+        return index >= args.offset
+
+    with _output(args.output, to in TEXT_FORMATS) as out:
+        writer = WRITERS[to](out)
+        if source_format == "marc":
+            tally = ItemTally(args.recover)
+            with MARCReader(source, **read_options(args)) as reader:
+                for index, record in enumerate(reader):
+                    tally.add(reader, record)
+                    progress(tally.end)
+                    if record is None or not wanted(index):
+                        continue
+                    writer.write(record)
+                    written += 1
+                    if args.limit is not None and written >= args.limit:
+                        limited = True
+                        break
+            summary = tally.summary(source)
+        else:
+            raw = source if not isinstance(source, str) else open(source, "rb")  # noqa: SIM115 - closed below
+            stream = _Counted(raw, progress)
+            good, stop = 0, None
+            try:
+                for index, record in enumerate(_records_of(source_format, stream)):
+                    good += 1
+                    if not wanted(index):
+                        continue
+                    writer.write(record)
+                    written += 1
+                    if args.limit is not None and written >= args.limit:
+                        limited = True
+                        break
+            except _MALFORMED as exc:
+                if args.strict:
+                    raise
+                stop = exc  # the records before it are written; the summary says where it stopped
+            finally:
+                if raw is not source:
+                    raw.close()
+            size = None if stop is not None else stream.count
+            summary = ReadSummary(good, 0, stream.count, size, stop, stop)
+        writer.close(close_fh=False)
+    if limited:  # the user asked to stop: the rest was not wanted, not lost
+        summary = summary._replace(stop_error=None, size=None)
+    return summary, written, limited

@@ -1,0 +1,195 @@
+"""What the command says about each input: a summary that accounts for every byte, the exit
+status that follows from it, one-line errors, and a name for input that is not MARC at all."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import IO, Any
+from xml.sax import SAXParseException
+
+from ..bulk import ReadSummary, _summary
+from .progress import Progress
+
+# Exit statuses (documented in docs/formats.md, "Exit status"). With several inputs, the largest.
+EXIT_OK = 0  #: every record of every input was read, and every one was good
+EXIT_BAD = 1  #: bad records were skipped (validate, --strict: found); --allow-bad accepts them
+EXIT_ERROR = 2  #: a usage error, an input that cannot be opened, an output that cannot be written
+EXIT_STOPPED = 3  #: reading stopped before the end of an input (bytes never read), or it is not MARC
+EXIT_INTERRUPTED = 130  #: Ctrl-C (SIGINT); no partial output is left under a real name
+
+STDIN = "-"
+
+
+def source_of(name: str) -> tuple[str | IO[bytes], str]:
+    """(what the readers take, the name to show) for an input argument; ``-`` is standard input
+    (read natively through /dev/stdin where it exists, so a pipe streams off the GIL)."""
+    if name != STDIN:
+        return name, name
+    if os.path.exists("/dev/stdin"):
+        return "/dev/stdin", "<stdin>"
+    return sys.stdin.buffer, "<stdin>"
+
+
+def input_size(source: object) -> int | None:
+    """A regular file's size (for the progress bar), else None."""
+    if not isinstance(source, str):
+        return None
+    try:
+        st = os.stat(source)
+    except OSError:
+        return None
+    return st.st_size if st.st_size and os.path.isfile(source) else None
+
+
+def read_options(args: argparse.Namespace, **overrides: Any) -> dict[str, Any]:
+    """The reading keywords the command-line options give (rapidmarc.ReadOptions)."""
+    options = {
+        "force_utf8": args.force_utf8,
+        "recover": args.recover,
+        "workers": args.workers,
+        "encoding": args.encoding,
+        "utf8_handling": args.utf8_handling,
+        "strict": getattr(args, "strict", False),
+    }
+    options.update(overrides)
+    return options
+
+
+def progress_bar(args: argparse.Namespace, label: str, total: int | None) -> Progress:
+    enabled = args.progress if args.progress is not None else sys.stderr.isatty()
+    return Progress(label, total, enabled)
+
+
+class ItemTally:
+    """ReadSummary's counts for a Python-level read: every item a MARCReader yields, in order."""
+
+    def __init__(self, recover: bool) -> None:
+        self.recover = recover
+        self.good = self.bad = self.end = 0
+        self.first_error: BaseException | None = None
+        self.last_fatal: BaseException | None = None
+
+    def add(self, reader: Any, record: object) -> None:
+        self.end = (reader.current_offset or 0) + len(reader.current_chunk or b"")
+        if record is not None:
+            self.good += 1
+            self.last_fatal = None
+            return
+        self.bad += 1
+        error = reader.current_exception
+        if self.first_error is None:
+            self.first_error = error
+        fatal = type(error).__name__ in ("RecordLengthInvalid", "TruncatedRecord", "EndOfRecordNotFound")
+        self.last_fatal = error if fatal and not self.recover else None
+
+    def summary(self, source: object) -> ReadSummary:
+        tally = {
+            "good": self.good,
+            "bad": self.bad,
+            "end": self.end,
+            "first_error": self.first_error,
+            "stop": self.last_fatal,
+        }
+        return ReadSummary(**_summary(tally, source))
+
+
+def describe(exc: BaseException | None) -> str:
+    """One line: where (record, byte offset, or line and column) and what."""
+    if exc is None:
+        return "unknown error"
+    if isinstance(exc, SAXParseException):
+        return f"line {exc.getLineNumber()}, column {exc.getColumnNumber()}: malformed XML: {exc.getMessage()}"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"line {exc.lineno}, column {exc.colno}: malformed JSON: {exc.msg}"
+    where = []
+    if getattr(exc, "record_index", None) is not None:
+        where.append(f"record {exc.record_index}")  # type: ignore[attr-defined]
+    if getattr(exc, "byte_offset", None) is not None:
+        where.append(f"byte offset {exc.byte_offset}")  # type: ignore[attr-defined]
+    message = str(exc).split(" (record ")[0]  # rapidmarc's messages already end with the location
+    detail = getattr(exc, "detail", None)
+    what = f"{type(exc).__name__}: {message}"
+    if detail and detail not in message:  # e.g. "field 350 (directory entry 12): subfield $a ..."
+        what = f"{detail} ({what})"
+    return f"{', '.join(where)}: {what}" if where else what
+
+
+# Signatures of what people give a MARC tool by mistake, checked when reading stops at byte 0.
+_NOT_MARC = [
+    (b"\x1f\x8b", "gzip-compressed data (decompress it first: gunzip -c FILE | rapidmarc COMMAND -)"),
+    (b"BZh", "bzip2-compressed data (decompress it first: bunzip2 -c FILE | rapidmarc COMMAND -)"),
+    (b"\xfd7zXZ\x00", "xz-compressed data (decompress it first: xz -dc FILE | rapidmarc COMMAND -)"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed data (decompress it first: zstd -dc FILE | rapidmarc COMMAND -)"),
+    (b"PK\x03\x04", "a ZIP archive (extract it first)"),
+    (b"%PDF", "a PDF document"),
+    (b"\xff\xfe", "UTF-16 text"),
+    (b"\xfe\xff", "UTF-16 text"),
+]
+
+
+def not_marc(head: bytes) -> str | None:
+    """What the first bytes of an input look like when they are not ISO 2709, or None."""
+    for magic, name in _NOT_MARC:
+        if head.startswith(magic):
+            return name
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if text.startswith(b"<"):
+        return "XML (MARCXML is read with --from xml)"
+    if text[:1] in (b"[", b"{"):
+        return "JSON (MARC-in-JSON is read with --from json)"
+    if text.startswith(b"=LDR"):
+        return "MARCMaker text (read with --from text)"
+    if head[:5].isdigit():
+        return None  # looks like a record length: a damaged record, not another format
+    printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in head)
+    if head and printable / len(head) > 0.95:
+        return "plain text"
+    return None
+
+
+def _head(source: object) -> bytes:
+    if not isinstance(source, str) or source == "/dev/stdin":
+        return b""  # a stream cannot be read again
+    try:
+        with open(source, "rb") as fh:
+            return fh.read(512)
+    except OSError:
+        return b""
+
+
+def summary_text(label: str, s: ReadSummary, source: object, written: str = "", first: bool = True) -> str:
+    """The line that accounts for an input: good and bad records, and whether (and where)
+    reading stopped before the end, with how many bytes were never read."""
+    if s.stop_error is not None and s.good == 0 and s.stopped_at == 0:
+        kind = not_marc(_head(source))
+        if kind is not None:
+            return f"{label}: not ISO 2709 MARC but {kind}: nothing read"
+    text = f"{label}: {s.good} good, {s.bad} bad"
+    if written:
+        text += f"; {written}"
+    if s.stop_error is not None:
+        unread = s.unread
+        lost = f"{unread} bytes never read" if unread is not None else "the rest of the input never read"
+        text += f"; reading STOPPED at {describe(s.stop_error)}: {lost} (--recover reads on)"
+    elif s.bad and first:
+        text += f" (first: {describe(s.first_error)})"
+    return text
+
+
+def status_of(s: ReadSummary, args: argparse.Namespace) -> int:
+    if s.stop_error is not None:
+        return EXIT_STOPPED
+    if s.bad and not args.allow_bad:
+        return EXIT_BAD
+    return EXIT_OK
+
+
+def report(args: argparse.Namespace, label: str, s: ReadSummary, source: object, written: str = "") -> int:
+    """Prints the summary on stderr (unless --quiet and all is well); returns the exit status."""
+    status = status_of(s, args)
+    if status != EXIT_OK or not args.quiet:
+        print(summary_text(label, s, source, written), file=sys.stderr)
+    return status

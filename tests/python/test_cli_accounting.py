@@ -1,0 +1,296 @@
+"""The command line loses nothing unsaid and clobbers nothing (issue #12).
+
+Each case runs ``python -m rapidmarc`` as a user would (a subprocess: real exit status, real
+standard streams) on real records with damage put in, and checks the documented result:
+
+* exit status 0 only when every record was read and good; 1 bad records skipped (``--allow-bad``
+  accepts them); 3 reading stopped before the end, or the input is not MARC (named as such);
+  130 Ctrl-C; the summary line on stderr says how many records were good and bad, where reading
+  stopped and how many bytes were never read;
+* destinations: a symbolic link's target is written, a FIFO streamed into, ``-`` is standard
+  input and output, Ctrl-C leaves no partial file;
+* one-line errors (no traceback) for malformed XML and JSON;
+* a progress bar on a terminal (a pseudo-terminal here) and none when stderr is a pipe.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import pty
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from marc_testlib import split_records
+
+pytestmark = pytest.mark.rapidmarc_only
+
+JUNK = b"this is not marc!!"  # 18 bytes
+
+
+def rapidmarc(*args, stdin=None, input=None, cwd=None, timeout=120) -> subprocess.CompletedProcess:  # noqa: A002
+    return subprocess.run(
+        [sys.executable, "-m", "rapidmarc", *map(str, args)],
+        capture_output=True,
+        stdin=stdin,
+        input=input,
+        cwd=cwd,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="module")
+def loc(data_dir) -> bytes:
+    return (data_dir / "real" / "loc_386.mrc").read_bytes()
+
+
+@pytest.fixture
+def junk_file(tmp_path, loc):
+    records = split_records(loc)
+    cut = sum(len(r) for r in records[:3])
+    path = tmp_path / "junk.mrc"
+    path.write_bytes(loc[:cut] + JUNK + loc[cut:])
+    return path, cut
+
+
+def stderr_lines(run) -> list[str]:
+    return run.stderr.decode().strip().splitlines()
+
+
+# ---------------------------------------------------------------------------
+# Accounting and exit status
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["count", "convert", "validate", "dump"])
+def test_junk_after_record_3_stops_reading_and_exits_3(tmp_path, junk_file, command):
+    path, cut = junk_file
+    args = {
+        "count": ["count", path],
+        "convert": ["convert", path, tmp_path / "out.xml"],
+        "validate": ["validate", path],
+        "dump": ["dump", path],
+    }[command]
+    run = rapidmarc(*args)
+    assert run.returncode == 3, run.stderr
+    text = run.stderr.decode() + (run.stdout.decode() if command == "validate" else "")
+    unread = path.stat().st_size - (cut + 5)  # the 5 bytes of the bad length were read
+    assert "3 good, 1 bad" in text
+    assert f"reading STOPPED at record 3, byte offset {cut}" in text
+    assert f"{unread} bytes never read (--recover reads on)" in text
+    if command == "convert":
+        assert "3 records written" in text
+
+
+def test_recover_reads_on_and_the_skipped_junk_exits_1(junk_file, tmp_path):
+    path, _ = junk_file
+    run = rapidmarc("count", path, "--recover")
+    assert run.returncode == 1 and run.stdout.decode().startswith("386\t")
+    assert "386 good, 1 bad (first: record 3" in run.stderr.decode()
+    assert rapidmarc("count", path, "--recover", "--allow-bad").returncode == 0
+    run = rapidmarc("convert", path, tmp_path / "o.mrc", "--recover", "--allow-bad")
+    assert run.returncode == 0 and (tmp_path / "o.mrc").stat().st_size == path.stat().st_size - len(JUNK)
+
+
+def test_a_clean_file_exits_0_with_a_summary(data_dir, tmp_path):
+    path = data_dir / "real" / "loc_386.mrc"
+    run = rapidmarc("convert", path, tmp_path / "o.json")
+    assert run.returncode == 0
+    assert stderr_lines(run) == [f"{path}: 386 good, 0 bad; 386 records written to {tmp_path / 'o.json'}"]
+    assert rapidmarc("count", path, "-q").stderr == b""
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "kind"),
+    [
+        ("x.mrc.gz", gzip.compress, "gzip-compressed data"),
+        ("records.mrc", lambda loc: b'<?xml version="1.0"?>\n<collection/>', "XML"),
+        ("notes.dat", lambda loc: b"Dear colleague,\nplease find attached the records.\n" * 20, "plain text"),
+        ("r.mrc", lambda loc: b'[{"leader": "00000nam"}]', "JSON"),
+    ],
+)
+def test_input_that_is_not_marc_is_named(tmp_path, loc, name, make, kind):
+    path = tmp_path / name
+    path.write_bytes(make(loc))
+    for args in (["count", path], ["convert", path, tmp_path / "o.xml"]):
+        run = rapidmarc(*args)
+        assert run.returncode == 3
+        assert f"not ISO 2709 MARC but {kind}" in run.stderr.decode()
+
+
+def test_bad_records_exit_1_and_utf8_handling_reaches_the_command(impl, data_dir, tmp_path):
+    bad = data_dir / "edge" / "invalid_utf8_383.mrc"
+    run = rapidmarc("convert", bad, tmp_path / "o.xml")
+    assert run.returncode == 1 and "298 good, 85 bad" in run.stderr.decode()
+    assert rapidmarc("convert", bad, tmp_path / "o.xml", "--allow-bad").returncode == 0
+    replaced = rapidmarc("convert", bad, tmp_path / "o.xml", "--utf8-handling", "replace")
+    expected = impl.scan(str(bad), utf8_handling="replace")
+    assert expected.good > 298  # the invalid UTF-8 records now read
+    assert f"{expected.good} good, {expected.bad} bad" in replaced.stderr.decode()
+
+
+def test_multiple_inputs_exit_with_the_largest_status(data_dir, junk_file):
+    path, _ = junk_file
+    run = rapidmarc("count", data_dir / "real" / "loc_386.mrc", data_dir / "edge" / "invalid_utf8_383.mrc", path)
+    assert run.returncode == 3
+    assert run.stdout.decode().splitlines()[-1] == f"{386 + 298 + 3}\ttotal"
+
+
+# ---------------------------------------------------------------------------
+# Standard input and output, destinations, Ctrl-C
+# ---------------------------------------------------------------------------
+
+
+def test_dash_reads_standard_input_and_writes_standard_output(loc):
+    run = rapidmarc("count", "-", input=loc)
+    assert run.returncode == 0 and run.stdout == b"386\t<stdin>\n"
+    run = rapidmarc("convert", "-", "-", "--to", "marc", input=loc)
+    assert run.returncode == 0 and run.stdout == loc
+    assert "386 records written to <stdout>" in run.stderr.decode()
+    run = rapidmarc("convert", "-", "-", "--to", "text", "--limit", "1", input=loc)
+    assert run.returncode == 0 and run.stdout.decode().startswith("=LDR  ")
+    missing_format = rapidmarc("convert", "-", "-", input=loc)
+    assert missing_format.returncode == 2 and "use --to" in missing_format.stderr.decode()
+
+
+def test_a_symlinked_destination_is_written_through(tmp_path, data_dir):
+    target = tmp_path / "real.xml"
+    target.write_bytes(b"old")
+    link = tmp_path / "link.xml"
+    link.symlink_to(target)
+    assert rapidmarc("convert", data_dir / "real" / "loc_386.mrc", link).returncode == 0
+    assert link.is_symlink() and target.read_bytes().startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
+    # the Python conversion paths follow the same rule
+    assert rapidmarc("convert", link, tmp_path / "back.mrc").returncode == 0
+    back_link = tmp_path / "back-link.mrk"
+    back_link.symlink_to(tmp_path / "text.mrk")
+    assert rapidmarc("convert", link, back_link).returncode == 0
+    assert back_link.is_symlink() and (tmp_path / "text.mrk").read_text().startswith("=LDR  ")
+
+
+def test_a_fifo_destination_is_streamed_into(tmp_path, data_dir, loc):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    run = rapidmarc("convert", data_dir / "real" / "loc_386.mrc", fifo, "--to", "marc")
+    reader.join(timeout=60)
+    assert run.returncode == 0 and received == [loc]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo"]
+
+
+@pytest.mark.parametrize("to", ["xml", "text"])
+def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path, loc, to):
+    """The input is a pipe that sends some records and then stays open: the conversion waits,
+    SIGINT arrives, and the command stops at once with one line, status 130 and no output file."""
+    out = tmp_path / ("out.xml" if to == "xml" else "out.mrk")
+    out.write_bytes(b"old")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rapidmarc", "convert", "-", out, "--to", to],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(loc[:100_000])
+    proc.stdin.flush()
+    time.sleep(1.0)  # it has read what there is and waits for more
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.stdin.close() if not proc.stdin.closed else None
+    assert proc.returncode == 130, err
+    assert err.decode().strip().splitlines()[-1] == "rapidmarc convert: interrupted"
+    assert "Traceback" not in err.decode()
+    assert out.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == [out.name]
+
+
+# ---------------------------------------------------------------------------
+# One-line errors, selection, validate's report
+# ---------------------------------------------------------------------------
+
+
+def test_malformed_xml_and_json_give_one_line(tmp_path, data_dir):
+    xml = tmp_path / "broken.xml"
+    good = rapidmarc("convert", data_dir / "real" / "loc_386.mrc", "-", "--to", "xml").stdout
+    xml.write_bytes(good[: len(good) // 2])
+    run = rapidmarc("convert", xml, tmp_path / "o.mrc")
+    assert run.returncode == 3 and "Traceback" not in run.stderr.decode()
+    (line,) = stderr_lines(run)
+    assert "reading STOPPED at line" in line and "malformed XML" in line
+    assert (tmp_path / "o.mrc").exists()  # the records before the damage are written, and said so
+    broken_json = tmp_path / "broken.json"
+    broken_json.write_text('[{"leader": "00000nam a2200000 a 4500", "fields": [}]')
+    run = rapidmarc("convert", broken_json, tmp_path / "o2.mrc")
+    assert run.returncode == 3 and "malformed JSON" in run.stderr.decode()
+    assert rapidmarc("convert", xml, tmp_path / "o3.mrc", "--strict").returncode == 1
+
+
+def test_offset_and_limit(data_dir, tmp_path):
+    path = data_dir / "real" / "loc_386.mrc"
+    records = split_records(path.read_bytes())
+    run = rapidmarc("convert", path, tmp_path / "part.mrc", "--offset", "10", "--limit", "5")
+    assert run.returncode == 0 and "(--limit 5 reached)" in run.stderr.decode()
+    assert (tmp_path / "part.mrc").read_bytes() == b"".join(records[10:15])
+    dump = rapidmarc("dump", path, "--offset", "385", "--format", "json")
+    assert dump.returncode == 0 and len(json.loads(dump.stdout)) == 1
+
+
+def test_validate_json_names_the_field_and_subfield(data_dir):
+    run = rapidmarc("validate", data_dir / "edge" / "invalid_utf8_383.mrc", "--format", "json")
+    assert run.returncode == 1
+    report = json.loads(run.stdout)
+    (entry,) = report["files"]
+    assert (entry["good"], entry["bad"], entry["stopped_at"], entry["unread"]) == (298, 85, None, 0)
+    first = entry["errors"][0]
+    assert (first["record"], first["offset"], first["error"]) == (1, 665, "UnicodeDecodeError")
+    assert (first["tag"], first["subfield"], first["directory_entry"]) == ("350", "a", 12)
+    assert report["exit_status"] == 1
+
+
+# ---------------------------------------------------------------------------
+# Progress: on a terminal only
+# ---------------------------------------------------------------------------
+
+
+def _stderr_on_a_terminal(args) -> tuple[int, str]:
+    """Runs the command with stderr on a pseudo-terminal; returns (status, what the terminal got)."""
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rapidmarc", *map(str, args)], stdout=subprocess.DEVNULL, stderr=terminal
+    )
+    os.close(terminal)
+    seen = b""
+    while True:
+        try:
+            block = os.read(controller, 65536)
+        except OSError:  # EIO: the other side is closed
+            break
+        if not block:
+            break
+        seen += block
+    os.close(controller)
+    return proc.wait(timeout=60), seen.decode(errors="replace")
+
+
+@pytest.mark.parametrize("command", ["count", "dump", "validate", "convert-xml", "convert-text"])
+def test_a_progress_bar_on_a_terminal_and_none_in_a_pipe(data_dir, tmp_path, command):
+    path = data_dir / "real" / "loc_386.mrc"
+    args = {
+        "count": ["count", path],
+        "dump": ["dump", path],
+        "validate": ["validate", path],
+        "convert-xml": ["convert", path, tmp_path / "o.xml"],
+        "convert-text": ["convert", path, tmp_path / "o.mrk"],
+    }[command]
+    status, terminal = _stderr_on_a_terminal(args)
+    assert status == 0
+    assert "100.0%" in terminal and "MB/s" in terminal
+    piped = rapidmarc(*args)
+    assert piped.returncode == 0 and "%" not in piped.stderr.decode() and "\r" not in piped.stderr.decode()
