@@ -26,6 +26,7 @@
 
 #include "rapidmarc/arrow.hpp"
 #include "rapidmarc/batch.hpp"
+#include "rapidmarc/compressed.hpp"
 #include "rapidmarc/convert.hpp"
 #include "rapidmarc/error.hpp"
 #include "rapidmarc/export.hpp"

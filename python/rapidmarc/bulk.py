@@ -57,6 +57,21 @@ class ReadSummary(NamedTuple):
         return self.bad == 0 and self.stop_error is None
 
 
+def _plain_size(path: str | os.PathLike[str]) -> int | None:
+    """The size of the records a path holds, when known before reading: a regular file's size,
+    unless it is gzip-compressed (read decompressed, so its size says nothing), else None."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None  # never opened again: a FIFO would wait for a writer, a pipe lose bytes
+        with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                return None
+            return None if fh.read(2) == b"\x1f\x8b" else st.st_size
+    except OSError:
+        return None
+
+
 def _summary(tally: dict, source: object) -> dict:
     """The ReadSummary fields of a native tally: the input's size, and a stop only when it left
     bytes unread (or the size is unknown): a truncated last record ends at the end of the input."""
@@ -64,11 +79,7 @@ def _summary(tally: dict, source: object) -> dict:
     if isinstance(source, bytes | bytearray | memoryview):
         size = memoryview(source).nbytes
     elif isinstance(source, str | os.PathLike):
-        try:
-            st = os.stat(source)
-            size = st.st_size if stat.S_ISREG(st.st_mode) else None
-        except OSError:
-            size = None
+        size = _plain_size(source)
     stop = tally["stop"]
     if stop is not None and size is not None and tally["end"] >= size:
         stop = None  # the failing item ran to the end of the input: nothing is unread

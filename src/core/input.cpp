@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "rapidmarc/compressed.hpp"
 #include "rapidmarc/parallel.hpp"
 
 namespace rapidmarc {
@@ -38,7 +39,20 @@ std::unique_ptr<BatchStream> open_batches(const std::filesystem::path& path, con
     // it is one sequential stream whatever `workers` says (parsed ahead on a worker thread unless
     // workers == 0): never a ParallelReader, which would find no size and read nothing.
     auto source = std::make_unique<FileSource>(path);
-    if (wants_parallel(options) && source->seekable())
+    if (source->seekable()) {
+        char head[2] = {};
+        const std::size_t got = source->size() >= 2 ? source->read_at(head, 2, 0) : 0;
+        if (is_gzip(std::string_view(head, got))) {
+            // Decompressed in order: one sequential pass, on a worker thread unless workers == 0.
+            return std::make_unique<BatchReader>(gunzip(std::move(source), {}, path.string()), options.framing,
+                                                 options.parse, batch_options(options.workers != 0, std::move(process)));
+        }
+    } else {
+        // A stream: whether it is gzip is seen at its first read, by the thread that reads it.
+        return std::make_unique<BatchReader>(maybe_gunzip(std::move(source), path.string()), options.framing,
+                                             options.parse, batch_options(options.workers != 0, std::move(process)));
+    }
+    if (wants_parallel(options))
         return std::make_unique<ParallelReader>(RangeInput::file(std::shared_ptr<const FileSource>(std::move(source))),
                                                 parallel_options(options, std::move(process)));
     return std::make_unique<BatchReader>(std::move(source), options.framing, options.parse,

@@ -1,7 +1,11 @@
 // rapidmarc._core: the native Record, Field and Reader types and the bulk operations behind the
 // pymarc-compatible package. Each concept is bound by its own file (binding.hpp lists them);
 // this file registers the package's Python classes and calls the bind_* functions.
+#include <system_error>
+
 #include <nanobind/stl/string.h>
+
+#include "rapidmarc/compressed.hpp"
 
 #include "binding.hpp"
 
@@ -37,6 +41,18 @@ void unregister_types() {
     t.warn.reset();
 }
 
+// An I/O error of a native source met while reading (a failing disk, a damaged .gz) is an
+// OSError with its errno, as Python's own file objects raise it, not a RuntimeError.
+void translate_system_error(const std::exception_ptr& p, void*) {
+    try {
+        std::rethrow_exception(p);
+    } catch (const std::system_error& e) {
+        nb::object error = nb::steal(PyObject_CallFunction(PyExc_OSError, "is", e.code().value(), e.what()));
+        if (!error.is_valid()) return;  // the call failed and set its own error
+        PyErr_SetObject(PyExc_OSError, error.ptr());
+    }
+}
+
 }  // namespace
 
 NB_MODULE(_core, m) {
@@ -47,6 +63,8 @@ NB_MODULE(_core, m) {
     m.def("_register", &register_types, "subfield"_a, "indicators"_a, "leader"_a, "make_error"_a, "bad_code_warning"_a,
           "package_dir"_a);
     m.def("_unregister", &unregister_types);
+    nb::register_exception_translator(translate_system_error);
+    m.def("gzip_supported", &rapidmarc::gzip_supported, "True when this build reads gzip-compressed input (zlib).");
     bind_text(m);
     bind_field(m);
     bind_record(m);

@@ -7,10 +7,12 @@ import argparse
 import json
 import os
 import sys
+import zlib
 from typing import IO, Any
 from xml.sax import SAXParseException
 
-from ..bulk import ReadSummary, _summary
+from .. import _core
+from ..bulk import ReadSummary, _plain_size, _summary
 from .progress import Progress
 
 # Exit statuses (documented in docs/formats.md, "Exit status"). With several inputs, the largest.
@@ -34,14 +36,11 @@ def source_of(name: str) -> tuple[str | IO[bytes], str]:
 
 
 def input_size(source: object) -> int | None:
-    """A regular file's size (for the progress bar), else None."""
-    if not isinstance(source, str):
+    """The bytes the progress bar counts to: a regular file's size (not a pipe's, not a gzip
+    file's, whose records are counted decompressed), else None."""
+    if not isinstance(source, str) or source == "/dev/stdin":
         return None
-    try:
-        st = os.stat(source)
-    except OSError:
-        return None
-    return st.st_size if st.st_size and os.path.isfile(source) else None
+    return _plain_size(source) or None
 
 
 def read_options(args: argparse.Namespace, **overrides: Any) -> dict[str, Any]:
@@ -119,7 +118,7 @@ def describe(exc: BaseException | None) -> str:
 
 # Signatures of what people give a MARC tool by mistake, checked when reading stops at byte 0.
 _NOT_MARC = [
-    (b"\x1f\x8b", "gzip-compressed data (decompress it first: gunzip -c FILE | rapidmarc COMMAND -)"),
+    (b"\x1f\x8b", "gzip-compressed data, and this build reads no gzip (gunzip -c FILE | rapidmarc COMMAND -)"),
     (b"BZh", "bzip2-compressed data (decompress it first: bunzip2 -c FILE | rapidmarc COMMAND -)"),
     (b"\xfd7zXZ\x00", "xz-compressed data (decompress it first: xz -dc FILE | rapidmarc COMMAND -)"),
     (b"\x28\xb5\x2f\xfd", "zstd-compressed data (decompress it first: zstd -dc FILE | rapidmarc COMMAND -)"),
@@ -151,13 +150,20 @@ def not_marc(head: bytes) -> str | None:
 
 
 def _head(source: object) -> bytes:
+    """The first bytes of a file, decompressed when it is gzip (read natively as its contents)."""
     if not isinstance(source, str) or source == "/dev/stdin":
         return b""  # a stream cannot be read again
     try:
         with open(source, "rb") as fh:
-            return fh.read(512)
+            head = fh.read(65536)
     except OSError:
         return b""
+    if head.startswith(b"\x1f\x8b") and _core.gzip_supported():
+        try:
+            return zlib.decompressobj(31).decompress(head, 512)
+        except zlib.error:
+            return b""
+    return head[:512]
 
 
 def summary_text(label: str, s: ReadSummary, source: object, written: str = "", first: bool = True) -> str:
