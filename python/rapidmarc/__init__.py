@@ -57,6 +57,7 @@ from .exceptions import (
 from .field import Field, Indicators, Subfield
 from .leader import Leader
 from .marcjson import JSONHandler, parse_json_to_array
+from .marcmaker import record_to_marcmaker
 from .marcxml import (
     MARC_XML_NS,
     MARC_XML_SCHEMA,
@@ -96,6 +97,7 @@ __all__ = [
     "scan",
     "parse_xml",
     "parse_xml_to_array",
+    "record_to_marcmaker",
     "record_to_xml",
     "record_to_xml_node",
     "unicode_to_marc8",

@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
-from . import _core
+from . import _core, marcmaker
 from .exceptions import PymarcException
 from .field import Field, Indicators, Subfield
 from .leader import Leader
@@ -180,9 +180,23 @@ class MARCMakerReader(Reader):
     ``=TAG  data``, with ``=LDR`` for the leader, ``$`` before each subfield code and the two
     indicator characters taken as written (a ``\`` stays a backslash, as in pymarc). A line that
     does not parse raises ``PymarcException('Unable to parse line "..."')``.
+
+    ``mnemonics=True`` (a rapidmarc addition) reads lossless MARCMaker text, as
+    ``TextWriter(fh, mnemonics=True)`` and MarcEdit write it (rapidmarc.marcmaker): ``\`` is a
+    blank in the leader, control fields and indicators, and ``{dollar}``, ``{bsol}``, ``{lcub}``,
+    ``{rcub}``, ``{esc}`` and ``{XX}`` (hexadecimal) stand for their characters. CRLF line ends,
+    a byte order mark and extra blank lines are accepted. The input is read as it is iterated
+    (in pieces, not whole); a file object is closed at the end, as pymarc closes it.
     """
 
-    def __init__(self, target: str | bytes | IO[Any], encoding: str = "utf-8") -> None:
+    def __init__(self, target: str | bytes | IO[Any], encoding: str = "utf-8", *, mnemonics: bool = False) -> None:
+        self.mnemonics = mnemonics
+        self.records: list[str] = []
+        self._lossless: Iterator[Record] | None = None
+        if mnemonics:
+            self._lossless = self._read_lossless(target, encoding)
+            self.iter: Iterator[str] = iter(self.records)
+            return
         if hasattr(target, "read"):
             handle: Any = target
         elif isinstance(target, str) and os.path.exists(target):
@@ -195,8 +209,22 @@ class MARCMakerReader(Reader):
         handle.close()
         if isinstance(content, bytes):
             content = content.decode(encoding)
-        self.records: list[str] = content.split("\n\n")
-        self.iter: Iterator[str] = iter(self.records)
+        self.records = content.split("\n\n")
+        self.iter = iter(self.records)
+
+    @staticmethod
+    def _read_lossless(target: str | bytes | IO[Any], encoding: str) -> Iterator[Record]:
+        if isinstance(target, bytes | bytearray):
+            yield from marcmaker.read_records([bytes(target)], encoding)
+            return
+        if isinstance(target, str) and not os.path.exists(target):
+            yield from marcmaker.read_records([target], encoding)
+            return
+        handle: Any = open(target, "rb") if isinstance(target, str) else target  # noqa: SIM115 - closed below
+        try:
+            yield from marcmaker.read_records(marcmaker._chunks(handle), encoding)
+        finally:
+            handle.close()
 
     @staticmethod
     def _parse_line(line: str) -> Leader | Field:
@@ -217,6 +245,8 @@ class MARCMakerReader(Reader):
         return self
 
     def __next__(self) -> Record:
+        if self._lossless is not None:
+            return next(self._lossless)
         record = Record()
         for line in next(self.iter).splitlines():
             try:

@@ -11,6 +11,7 @@ import json
 from typing import IO, Any
 
 from .exceptions import WriteNeedsRecord
+from .marcmaker import record_to_marcmaker
 from .marcxml import _record_xml
 from .record import Record
 
@@ -55,18 +56,30 @@ class MARCWriter(Writer):
 
 
 class TextWriter(Writer):
-    """Write records as MARCMaker-style text to a text file object, a blank line between."""
+    """Write records as MARCMaker-style text to a text file object, a blank line between.
 
-    def __init__(self, file_handle: IO[str]) -> None:
+    By default each record is written as ``str(record)``, as pymarc does: data as it is, so a
+    ``$`` in a value or a ``\\`` reads back as something else. ``mnemonics=True`` (a rapidmarc
+    addition) writes lossless MARCMaker text in the conventions of LC's MARCMaker and MarcEdit
+    (``rapidmarc.marcmaker.record_to_marcmaker``: ``\\`` for blanks in the leader, control fields
+    and indicators; ``{dollar}``, ``{bsol}``, ``{lcub}``, ``{rcub}``, ``{esc}`` and ``{XX}`` for
+    characters that cannot stand as themselves), which ``MARCMakerReader(..., mnemonics=True)``
+    reads back into the same records. A field it cannot represent (an indicator or subfield code
+    that is not one character, a tag that is not three) raises ``ValueError`` naming it.
+    """
+
+    def __init__(self, file_handle: IO[str], *, mnemonics: bool = False) -> None:
         super().__init__(file_handle)
         self.write_count = 0
+        self.mnemonics = mnemonics
 
     def write(self, record: Record) -> None:
         Writer.write(self, record)
         if self.file_handle:
+            text = record_to_marcmaker(record) if self.mnemonics else str(record)
             if self.write_count > 0:
                 self.file_handle.write("\n")
-            self.file_handle.write(str(record))
+            self.file_handle.write(text)
             self.write_count += 1
 
 

@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, cast
 from xml.sax import SAXParseException, make_parser
@@ -53,7 +54,7 @@ WRITERS: dict[str, Callable[[Any], Writer]] = {
     "marc": MARCWriter,
     "xml": XMLWriter,
     "json": JSONWriter,
-    "text": TextWriter,
+    "text": partial(TextWriter, mnemonics=True),  # lossless MARCMaker text (rapidmarc.marcmaker)
 }
 TEXT_FORMATS = ("json", "text")  # written through a UTF-8 text layer
 
@@ -121,7 +122,7 @@ def _records_of(fmt: str, stream: _Counted) -> Iterator[Record]:
     elif fmt == "json":
         yield from JSONReader(cast(Any, stream))
     else:
-        yield from MARCMakerReader(cast(Any, stream))
+        yield from MARCMakerReader(cast(Any, stream), mnemonics=True)
 
 
 # What a malformed MARCXML, JSON or MARCMaker input raises in the pymarc-compatible readers.
