@@ -64,7 +64,7 @@ NB_MODULE(_core, m) {
           "package_dir"_a);
     m.def("_unregister", &unregister_types);
     nb::register_exception_translator(translate_system_error);
-    m.def("gzip_supported", &rapidmarc::gzip_supported, "True when this build reads gzip-compressed input (zlib).");
+    m.def("gzip_supported", &rapidmarc::gzip_supported);  // True when this build reads gzip input (zlib)
     bind_text(m);
     bind_field(m);
     bind_record(m);
