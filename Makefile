@@ -9,9 +9,9 @@ CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 .PHONY: demo sysdeps deps install test test-python test-cpp test-asan fuzz lint bench bench-full clean
 
 # System packages (Debian): a compiler, make, GoogleTest for the C++ tests, clang for the fuzzers,
-# zlib for gzip input.
+# zlib for gzip input, yaz (yaz-marcdump) to check what we write against another tool.
 # Installed with apt when missing and running as root; otherwise a message says what to install.
-SYSTEM_PACKAGES ?= g++ make libgtest-dev clang zlib1g-dev
+SYSTEM_PACKAGES ?= g++ make libgtest-dev clang zlib1g-dev yaz
 sysdeps:
 	@missing=""; for pkg in $(SYSTEM_PACKAGES); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \

@@ -44,7 +44,13 @@ struct ConvertResult {
 // ParseOptions::detect_encoding overruled carries the corrected leader (Batch::parse), as
 // pymarc's writers write what its reader yields. JSON and MARCXML need text: without
 // parse.validate_text (to_unicode=False) they throw std::invalid_argument here.
-std::function<void(Batch&)> convert_hook(ConvertFormat format, const ParseOptions& parse = {});
+//
+// With `utf8_leader`, JSON and MARCXML carry leader/09 'a': the text they hold is Unicode whatever
+// the record was read as, so a reader that trusts leader/09 (yaz-marcdump, MarcEdit) reads it
+// right. Without it the leader is written as read, as pymarc's writers write it (a MARC-8
+// record's ' ' then sits over UTF-8 text).
+std::function<void(Batch&)> convert_hook(ConvertFormat format, const ParseOptions& parse = {},
+                                         bool utf8_leader = false);
 
 // Writes the whole document from a stream opened with convert_hook(format): the header, each
 // batch's text in order, the trailer. write(text) is called on the caller's thread for every

@@ -151,6 +151,7 @@ def convert(
     options: ReadOptions,
     progress: object = None,
     destination_name: str = "",
+    utf8_leader: bool = False,
 ) -> dict[str, Any]: ...
 
 @disjoint_base

@@ -367,6 +367,7 @@ def convert(
     recover: bool = False,
     workers: int | None = None,
     progress: Callable[[int], object] | None = None,
+    utf8_leader: bool = False,
 ) -> ConvertResult:
     """Write every good record of ``source`` to ``destination`` in another format, natively.
 
@@ -383,6 +384,10 @@ def convert(
     ends early and is not a complete document). The result says what was read: ``stop_error`` is
     set when a framing error stopped reading with input left unread. ``progress``, if given, is
     called after each batch (about 1 MiB) with the number of input bytes consumed so far.
+    ``utf8_leader=True`` writes leader/09 ``a`` in JSON and MARCXML, since their text is Unicode
+    whatever the record was read as (a MARC-8 record's leader says blank): tools that trust
+    leader/09, such as yaz-marcdump, then read the characters right. The default writes the leader
+    as read, as pymarc's writers do; ``rapidmarc convert`` sets it.
 
     >>> convert("records.mrc", "records.xml", to="xml")  # doctest: +SKIP
     ConvertResult(records=386, bad=0, unconvertible=0, bytes_read=485127, size=485127, ...)
@@ -397,9 +402,11 @@ def convert(
         if to != "marc" and not options.to_unicode:
             raise ValueError("convert() writes text for 'json' and 'xml': to_unicode must be True")
         with open_destination(destination) as out:
-            result = _core.convert(native, kind, out.fileno(), to, options, progress, os.fsdecode(destination))
+            result = _core.convert(
+                native, kind, out.fileno(), to, options, progress, os.fsdecode(destination), utf8_leader
+            )
     elif hasattr(destination, "write"):
-        result = _core.convert(native, kind, destination, to, options, progress)
+        result = _core.convert(native, kind, destination, to, options, progress, "", utf8_leader)
     else:
         raise TypeError(f"destination must be a path or a binary file object, not {type(destination).__name__}")
     return ConvertResult(result["records"], result["bad"], result["unconvertible"], **_read_fields(result, source))

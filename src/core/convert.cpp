@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "rapidmarc/export.hpp"
+#include "rapidmarc/text.hpp"
 
 namespace rapidmarc {
 
@@ -22,9 +23,10 @@ struct ConvertPayload final : BatchPayload {
     std::uint64_t unconvertible = 0;  // readable records whose text did not convert (skipped)
 };
 
-void convert_batch(ConvertFormat format, const ParseOptions& parse, Batch& batch) {
+void convert_batch(ConvertFormat format, const ParseOptions& parse, bool utf8_leader, Batch& batch) {
     auto payload = std::make_unique<ConvertPayload>();
     payload->format = format;
+    std::string leader;  // a rewritten leader/09, when asked for
     for (std::size_t i = 0; i < batch.size(); ++i) {
         if (!batch.readable(i)) {
             ++payload->bad;
@@ -40,6 +42,12 @@ void convert_batch(ConvertFormat format, const ParseOptions& parse, Batch& batch
         ExportOptions options;
         options.encoding = text_encoding(parsed, parse);
         const RecordView view(bytes, parsed.entries);
+        if (utf8_leader && view.leader().size() > 9 && view.leader()[9] != 'a') {
+            leader.clear();
+            append_text(view.leader(), TextEncoding::latin1, leader);
+            leader[9] = 'a';  // a readable record's leader is ASCII (pymarc decodes it so), one byte each
+            options.leader = leader;
+        }
         const std::size_t mark = payload->text.size();
         ErrorCode rc;
         if (format == ConvertFormat::json) {
@@ -85,10 +93,10 @@ std::optional<ConvertFormat> parse_convert_format(std::string_view name) noexcep
     return std::nullopt;
 }
 
-std::function<void(Batch&)> convert_hook(ConvertFormat format, const ParseOptions& parse) {
+std::function<void(Batch&)> convert_hook(ConvertFormat format, const ParseOptions& parse, bool utf8_leader) {
     if (format != ConvertFormat::marc && !parse.validate_text)
         throw std::invalid_argument("MARC-in-JSON and MARCXML need text: convert with ParseOptions::validate_text");
-    return [format, parse](Batch& batch) { convert_batch(format, parse, batch); };
+    return [format, parse, utf8_leader](Batch& batch) { convert_batch(format, parse, utf8_leader, batch); };
 }
 
 ConvertResult convert_stream(BatchStream& stream, ConvertFormat format, bool strict,

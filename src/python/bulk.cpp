@@ -200,14 +200,14 @@ struct FileCloser {
 // convert(): the core's converter (convert.hpp) over a Python source, writing to a file descriptor
 // or a binary file object, with progress and Ctrl-C.
 nb::dict bulk_convert(nb::object source, int kind, nb::object destination, std::string format, nb::handle py_options,
-                      nb::object progress, std::string destination_name) {
+                      nb::object progress, std::string destination_name, bool utf8_leader) {
     const std::optional<ConvertFormat> fmt = parse_convert_format(format);
     if (!fmt) throw nb::value_error("convert() writes 'json', 'xml' or 'marc'");
     const PyReadOptions o = read_options(py_options);
     if (*fmt != ConvertFormat::marc && !o.to_unicode)
         throw nb::value_error("convert() writes text for 'json' and 'xml': to_unicode must be True");
     o.require_native_text("convert()");
-    NativeInput in = open_input(std::move(source), kind, o, convert_hook(*fmt, o.core.parse));
+    NativeInput in = open_input(std::move(source), kind, o, convert_hook(*fmt, o.core.parse, utf8_leader));
 
     // A file descriptor (the Python layer opened the destination: a ".partial" file it renames
     // into place, or a FIFO, device or standard output) is written natively without the GIL, on
@@ -290,7 +290,7 @@ void bind_bulk(nb::module_& m) {
     m.def("read_range", &bulk_read_range, "source"_a, "kind"_a, "start"_a, "end"_a, "options"_a);
     m.def("parse_records", &bulk_parse, "data"_a, "options"_a);
     m.def("convert", &bulk_convert, "source"_a, "kind"_a, "destination"_a, "format"_a, "options"_a,
-          "progress"_a = nb::none(), "destination_name"_a = "");
+          "progress"_a = nb::none(), "destination_name"_a = "", "utf8_leader"_a = false);
 }
 
 }  // namespace rapidmarc::binding

@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="input format (default: from the input's extension; ISO 2709 otherwise)",
     )
+    p.add_argument(
+        "--to-encoding",
+        choices=("utf-8", "marc8"),
+        default=None,
+        help="ISO 2709 output in this encoding (leader/09 'a' or blank); default: records as read",
+    )
     p.add_argument("--strict", action="store_true", help="stop at the first bad record; nothing is written")
     p.add_argument("--offset", type=_count, default=0, help="skip the first N records (bad ones included)")
     p.add_argument("--limit", type=_count, default=None, help="write at most this many records")

@@ -125,6 +125,31 @@ def _records_of(fmt: str, stream: _Counted) -> Iterator[Record]:
         yield from MARCMakerReader(cast(Any, stream), mnemonics=True)
 
 
+class _Utf8LeaderWriter:
+    """Writes JSON or MARCXML with leader/09 ``a``: the text is Unicode whatever the record was read
+    as (``convert(..., utf8_leader=True)`` on the native path)."""
+
+    def __init__(self, writer: Writer) -> None:
+        self.writer = writer
+
+    def write(self, record: Record) -> None:
+        leader = str(record.leader)
+        if len(leader) > 9 and leader[9] != "a":
+            record.leader = leader[:9] + "a" + leader[10:]
+        self.writer.write(record)
+
+    def close(self, close_fh: bool = True) -> None:
+        self.writer.close(close_fh=close_fh)
+
+
+def _writer(to: str, out: IO[Any], to_encoding: str | None) -> Writer | _Utf8LeaderWriter:
+    if to == "marc":
+        return MARCWriter(out, encoding=to_encoding)  # None: as_marc(), as pymarc writes
+    if to in ("json", "xml"):
+        return _Utf8LeaderWriter(WRITERS[to](out))
+    return WRITERS[to](out)
+
+
 # What a malformed MARCXML, JSON or MARCMaker input raises in the pymarc-compatible readers.
 _MALFORMED = (SAXParseException, ValueError, PymarcException, KeyError, TypeError, IndexError)
 
@@ -145,13 +170,21 @@ def cmd_convert(args: argparse.Namespace) -> int:
     source, label = source_of(args.input)
     shown = "<stdout>" if args.output == "-" else args.output
     bar = progress_bar(args, f"{Path(label).name} -> {to}", input_size(source))
-    if source_format == "marc" and to in FORMATS and not args.offset and args.limit is None:
+    if args.to_encoding is not None and to != "marc":
+        print(
+            "rapidmarc convert: --to-encoding chooses the encoding of ISO 2709 output (--to marc); "
+            f"{to} is always UTF-8",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    native = not args.offset and args.limit is None and args.to_encoding is None
+    if source_format == "marc" and to in FORMATS and native:
         destination: Any = args.output
         if args.output == "-":
             sys.stdout.flush()
             destination = sys.stdout.buffer
         try:
-            result = convert(source, destination, to, **read_options(args), progress=bar.update)
+            result = convert(source, destination, to, **read_options(args), progress=bar.update, utf8_leader=True)
         finally:
             bar.finish()
         if args.output == "-":
@@ -180,7 +213,7 @@ def _convert_in_python(
         return index >= args.offset
 
     with _output(args.output, to in TEXT_FORMATS) as out:
-        writer = WRITERS[to](out)
+        writer = _writer(to, out, args.to_encoding)
         if source_format == "marc":
             tally = ItemTally(args.recover)
             with MARCReader(source, **read_options(args)) as reader:
