@@ -76,6 +76,8 @@ private:
     std::uint64_t buf_offset_ = 0;  // stream offset of buf_[0]
     std::uint64_t index_ = 0;
     std::size_t resync_from_ = SIZE_MAX;  // pending resynchronisation start (recover mode)
+    std::uint64_t damage_end_ = 0;        // stream offset one past the last damaged chunk (recover mode)
+    bool tail_pending_ = false;           // resync found no record before the end: one last bad item
     bool eof_ = false;
     bool done_ = false;
     bool may_compact_ = true;

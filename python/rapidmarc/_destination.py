@@ -3,10 +3,14 @@
 One rule for every writer that takes a path (``convert()`` natively, the command line's
 conversions through the pymarc-compatible writers, ``split``):
 
-* A **regular file** (or a new name) is written to ``<name>.partial`` beside it and renamed over
-  it only once the output is complete, with the mode (and, for root, the owner) the old file had.
-  An error, a strict-mode exception or Ctrl-C removes the ``.partial`` file and leaves the old
-  file as it was. A destination the user cannot write is refused before anything is read.
+* A **regular file** (or a new name) is written to a new hidden file beside it,
+  ``.<name>.<random>.partial`` (created exclusively and readable by its owner only while it is
+  written), and renamed over it only once the output is complete, with the mode (and, for root,
+  the owner) the old file had, or the mode a new file gets from the umask. An error, a
+  strict-mode exception or Ctrl-C removes that file and leaves the old one as it was. No other
+  file is ever removed or overwritten on the way: not a file named ``<name>.partial``, not the
+  input. A destination the user cannot write, or whose directory does not exist or cannot take a
+  new file, is refused before anything is read.
 * A **symbolic link** is followed: its target is written (by the rule above), the link stays.
 * A **FIFO, a character or block device or a socket** (``/dev/null``, a named pipe) is opened and
   written in place, as a stream: there is nothing to rename.
@@ -15,9 +19,8 @@ conversions through the pymarc-compatible writers, ``split``):
   ``> out.mrc`` and ``>> out.mrc`` behave as the shell means them and nothing is renamed.
 * A directory is refused with ``IsADirectoryError``.
 
-Not done: the ``.partial`` file is not ``fsync``-ed before the rename (as ``yaz-marcdump`` and
-``cp`` do not), and a file with several hard links is replaced, so its other names keep the old
-contents.
+Not done: the temporary file is not ``fsync``-ed before the rename (as ``yaz-marcdump`` and ``cp``
+do not), and a file with several hard links is replaced, so its other names keep the old contents.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import errno
 import os
 import re
 import stat
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import BinaryIO
@@ -81,23 +85,41 @@ def open_destination(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     if old is not None and not os.access(real, os.W_OK):
         raise PermissionError(errno.EACCES, "the destination is not writable", name)
     directory = os.path.dirname(real)
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(errno.ENOENT, "the destination's directory does not exist", name)
     if not os.access(directory, os.W_OK | os.X_OK):
-        raise PermissionError(errno.EACCES, "cannot create files in the destination's directory", name)
-    partial = real + PARTIAL_SUFFIX
-    with suppress(FileNotFoundError):
-        os.unlink(partial)  # a stale one from an interrupted run (never followed if it is a link)
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+        raise PermissionError(
+            errno.EACCES,
+            "the destination's directory is not writable (the output is made beside it, then renamed)",
+            name,
+        )
+    # A new name of bounded length (the destination's may be up to NAME_MAX already), made with
+    # O_EXCL and mode 0600: nothing existing is touched, and nobody else reads it half-written.
+    fd, partial = tempfile.mkstemp(prefix=f".{os.path.basename(real)[:64]}.", suffix=PARTIAL_SUFFIX, dir=directory)
     committed = False
     try:
         with os.fdopen(fd, "wb") as out:
             yield out
-        if old is not None:
-            os.chmod(partial, stat.S_IMODE(old.st_mode))
-            if os.geteuid() == 0 and (old.st_uid, old.st_gid) != (os.getuid(), os.getgid()):
-                os.chown(partial, old.st_uid, old.st_gid)
+        os.chmod(partial, stat.S_IMODE(old.st_mode) if old is not None else 0o666 & ~_umask())
+        if old is not None and os.geteuid() == 0 and (old.st_uid, old.st_gid) != (os.getuid(), os.getgid()):
+            os.chown(partial, old.st_uid, old.st_gid)
         os.replace(partial, real)
         committed = True
     finally:
         if not committed:
             with suppress(FileNotFoundError):
                 os.unlink(partial)
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it (Linux: /proc/self/status)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read by setting it, and put back at once
+    os.umask(mask)
+    return mask

@@ -376,13 +376,15 @@ def convert(
     ``"marc"`` (the good records' bytes unchanged: a cleaned copy). MARC-8 records are converted
     to Unicode as ``MARCReader`` converts them. ``destination`` is a path or a binary file object.
     A path is written natively, without the GIL, by the rule of every rapidmarc writer: a regular
-    file is written to ``<path>.partial`` and renamed into place once complete, keeping the old
+    file is written to a hidden temporary file beside it and renamed into place once complete, keeping the old
     file's mode, so an error, a strict-mode exception or Ctrl-C never leaves a partial file under
     the real name; a symbolic link's target is written; a FIFO or device is written in place. A
     file object is written batch by batch (short writes are retried). Bad records are skipped and
     counted; ``strict=True`` raises the first one's exception instead (a file object's output then
     ends early and is not a complete document). The result says what was read: ``stop_error`` is
-    set when a framing error stopped reading with input left unread. ``progress``, if given, is
+    set when a framing error stopped reading with input left unread; when that happened at the
+    very first byte (the source is not MARC at all), a path destination is left as it was, not
+    replaced by an empty document. ``progress``, if given, is
     called after each batch (about 1 MiB) with the number of input bytes consumed so far.
     ``utf8_leader=True`` writes leader/09 ``a`` in JSON and MARCXML, since their text is Unicode
     whatever the record was read as (a MARC-8 record's leader says blank): tools that trust
@@ -401,15 +403,31 @@ def convert(
             raise ValueError(f"convert() would overwrite its input {os.fsdecode(source)!r}")
         if to != "marc" and not options.to_unicode:
             raise ValueError("convert() writes text for 'json' and 'xml': to_unicode must be True")
-        with open_destination(destination) as out:
-            result = _core.convert(
-                native, kind, out.fileno(), to, options, progress, os.fsdecode(destination), utf8_leader
-            )
+        try:
+            with open_destination(destination) as out:
+                result = _core.convert(
+                    native, kind, out.fileno(), to, options, progress, os.fsdecode(destination), utf8_leader
+                )
+                if _nothing_read(result):
+                    raise _KeepDestination
+        except _KeepDestination:
+            pass
     elif hasattr(destination, "write"):
         result = _core.convert(native, kind, destination, to, options, progress, "", utf8_leader)
     else:
         raise TypeError(f"destination must be a path or a binary file object, not {type(destination).__name__}")
     return ConvertResult(result["records"], result["bad"], result["unconvertible"], **_read_fields(result, source))
+
+
+class _KeepDestination(Exception):  # noqa: N818 - a signal, not an error
+    """Raised inside open_destination() to leave the old destination as it was."""
+
+
+def _nothing_read(result: dict) -> bool:
+    """True when reading stopped at the first byte with nothing written (the input is not MARC):
+    a path destination is then left as it was rather than replaced by an empty document."""
+    stop = result["stop"]
+    return result["records"] == 0 and stop is not None and getattr(stop, "byte_offset", None) == 0
 
 
 def _read_fields(result: dict, source: object) -> dict:

@@ -95,8 +95,16 @@ void RecordReader::resync() {
     std::size_t rel = resync_from_ - begin_;
     resync_from_ = SIZE_MAX;
     for (;; ++rel) {
-        if (!ensure(rel + 5)) {  // not even a length fits: the rest belongs to the damage
-            begin_ = end_;
+        if (!ensure(rel + 5)) {  // not even a length fits: no record starts in the rest
+            // The bytes after the last damaged chunk are framed by no item yet: they become one
+            // last bad item (frame_one), so that the end of a damaged input is never dropped unsaid.
+            const std::uint64_t input_end = buf_offset_ + end_;
+            if (damage_end_ < input_end && damage_end_ >= buf_offset_ + begin_) {
+                begin_ = static_cast<std::size_t>(damage_end_ - buf_offset_);
+                tail_pending_ = true;
+            } else {
+                begin_ = end_;
+            }
             return;
         }
         std::string_view avail(buf_.data() + begin_, end_ - begin_);
@@ -118,6 +126,19 @@ bool RecordReader::frame_one(FramedRecord& out) {
     out.detail.clear();
     out.error = ErrorCode::ok;
     out.index = index_;
+    if (tail_pending_) {  // recover mode: the end of the input, after damage, holds no record
+        tail_pending_ = false;
+        out.begin = begin_;
+        out.offset = buf_offset_ + begin_;
+        out.size = end_ - begin_;
+        out.error = ErrorCode::truncated_record;
+        out.detail = "the input ends inside damaged data: its last " + std::to_string(out.size) +
+                     " bytes hold no complete record";
+        ++index_;
+        begin_ = end_;
+        done_ = true;
+        return true;
+    }
 
     // begin_ is the record's first byte until it is consumed; ensure() may move the buffer.
     auto fail = [&](ErrorCode code, std::size_t chunk, std::size_t consumed, std::string detail) {
@@ -130,6 +151,7 @@ bool RecordReader::frame_one(FramedRecord& out) {
         if (options_.recover) {
             // Keep the damaged bytes: the next record may begin inside what framing took.
             resync_from_ = begin_ + 1;
+            damage_end_ = buf_offset_ + begin_ + chunk;
         } else {
             begin_ += consumed;
             done_ = true;

@@ -68,6 +68,31 @@ TEST(Reader, RecoverResynchronisesAtTheNextRecord) {
     EXPECT_EQ(items[3].bytes, a);
 }
 
+TEST(Reader, RecoverNeverDropsTheEndOfADamagedInput) {
+    // A record whose length is too short, then a last record cut by the end of the input: no
+    // record starts after the damage, and the bytes after the damaged chunk are one last bad item
+    // (they were dropped without an item before; found by review).
+    std::string a = make_record({{"001", "a"}, {"245", "10\x1f" "aTitle"}});
+    std::string b = make_record({{"001", "bb"}, {"245", "10\x1f" "aAnother title"}});
+    std::string short_b = b;
+    short_b.replace(0, 5, std::to_string(100000 + b.size() - 20).substr(1));  // length 20 short
+    const std::string data = a + short_b + a.substr(0, a.size() - 10);
+    ReaderOptions recover;
+    recover.recover = true;
+    for (std::size_t chunk : {4096u, 1u << 20}) {
+        auto items = read_all(data, recover, chunk);
+        ASSERT_EQ(items.size(), 3u);
+        EXPECT_EQ(items[0].bytes, a);
+        EXPECT_EQ(items[1].error, ErrorCode::end_of_record_not_found);
+        EXPECT_EQ(items[2].error, ErrorCode::truncated_record);
+        // every byte is in an item: the last one runs from the end of the damaged chunk to the end
+        EXPECT_EQ(items[2].offset, a.size() + b.size() - 20);
+        EXPECT_EQ(items[2].offset + items[2].bytes.size(), data.size());
+    }
+    // Without recover the reader stops at the damage, as pymarc does: nothing more is framed.
+    EXPECT_EQ(read_all(data).size(), 2u);
+}
+
 TEST(Reader, SmallChunksGiveTheSameRecords) {
     std::string data = rapidmarc::test::read_file(rapidmarc::test::shared_data() / "real" / "loc_386.mrc");
     if (data.empty()) GTEST_SKIP() << "shared data not found";

@@ -1,6 +1,7 @@
 """Nothing lost unsaid: ``scan()`` and ``convert()`` account for every byte of the input, and a
-path destination is written by one rule (rapidmarc._destination): regular files through
-``<name>.partial``, keeping their mode; symbolic links followed; FIFOs and devices in place.
+path destination is written by one rule (rapidmarc._destination): regular files through a new
+hidden ``.<name>.<random>.partial`` file, keeping their mode; symbolic links followed; FIFOs and
+devices in place; nothing else ever removed.
 
 The damaged inputs are real records with damage put in: 18 junk bytes after record 3 (pymarc and
 rapidmarc stop there: 383 records unread), a truncated last record, a gzip-compressed copy.
@@ -21,6 +22,11 @@ from marc_testlib import split_records
 pytestmark = pytest.mark.rapidmarc_only
 
 JUNK = b"this is not marc!!"  # 18 bytes
+
+
+def leftovers(directory) -> list[str]:
+    """Temporary outputs left in `directory` (hidden or not)."""
+    return sorted(p.name for p in directory.iterdir() if p.name.endswith(".partial"))
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +111,7 @@ def test_a_symlinked_destination_writes_its_target(impl, tmp_path, loc):
     impl.convert(loc, link, to="marc")
     assert link.is_symlink() and os.readlink(link) == str(target)
     assert target.read_bytes() == loc
-    assert not (tmp_path / "link.mrc.partial").exists() and not (tmp_path / "real.mrc.partial").exists()
+    assert leftovers(tmp_path) == []
 
 
 def test_a_dangling_symlink_creates_its_target(impl, tmp_path, loc):
@@ -138,7 +144,7 @@ def test_a_fifo_is_written_in_place(impl, tmp_path, loc):
     impl.convert(loc, fifo, to="marc")
     reader.join(timeout=60)
     assert received == [loc]
-    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and not (tmp_path / "pipe.partial").exists()
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and leftovers(tmp_path) == []
 
 
 def test_a_device_is_written_in_place(impl, loc):
@@ -147,7 +153,7 @@ def test_a_device_is_written_in_place(impl, loc):
     assert result.records == 386
     after = os.lstat("/dev/null")
     assert stat.S_ISCHR(after.st_mode) and (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
-    assert not os.path.exists("/dev/null.partial")
+    assert not [name for name in os.listdir("/dev") if name.endswith(".partial")]
 
 
 @pytest.mark.parametrize("name", ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"])
@@ -194,12 +200,45 @@ def test_a_strict_failure_leaves_the_old_file_and_no_partial(impl, tmp_path, jun
     dest.write_bytes(b"old")
     with pytest.raises(impl.exceptions.RecordLengthInvalid):
         impl.convert(data, dest, to="xml", strict=True)
-    assert dest.read_bytes() == b"old" and not (tmp_path / "out.xml.partial").exists()
+    assert dest.read_bytes() == b"old" and leftovers(tmp_path) == []
 
 
-def test_a_stale_partial_symlink_is_not_followed(impl, tmp_path, loc):
+def test_files_named_like_a_partial_are_never_touched(impl, tmp_path, loc):
+    """A file called OUT.partial, a symbolic link of that name, or the input itself under that
+    name, is left as it is (found by review: a fixed temporary name deleted the input)."""
     victim = tmp_path / "victim"
     victim.write_bytes(b"keep me")
     (tmp_path / "out.mrc.partial").symlink_to(victim)
+    (tmp_path / "keep.xml.partial").write_bytes(b"precious")
     impl.convert(loc, tmp_path / "out.mrc", to="marc")
+    impl.convert(loc, tmp_path / "keep.xml", to="xml")
     assert victim.read_bytes() == b"keep me" and (tmp_path / "out.mrc").read_bytes() == loc
+    assert (tmp_path / "keep.xml.partial").read_bytes() == b"precious"
+    source = tmp_path / "data.partial"
+    source.write_bytes(loc)
+    result = impl.convert(str(source), tmp_path / "data", to="marc")
+    assert result.records == 386 and source.read_bytes() == loc == (tmp_path / "data").read_bytes()
+
+
+def test_the_output_is_private_while_it_is_written_and_gets_the_umask_mode(impl, tmp_path, loc):
+    modes = []
+
+    def look(_done):
+        modes.extend(stat.S_IMODE(p.stat().st_mode) for p in tmp_path.glob(".*.partial"))
+
+    impl.convert(loc * 20, tmp_path / "new.xml", to="xml", workers=1, progress=look)
+    assert modes and set(modes) == {0o600}
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "new.xml").stat().st_mode) == 0o666 & ~umask
+
+
+def test_a_name_of_255_bytes_can_be_written(impl, tmp_path, loc):
+    dest = tmp_path / ("n" * 251 + ".mrc")
+    impl.convert(loc, dest, to="marc")
+    assert dest.read_bytes() == loc and leftovers(tmp_path) == []
+
+
+def test_a_missing_directory_says_so(impl, tmp_path, loc):
+    with pytest.raises(FileNotFoundError, match="directory does not exist"):
+        impl.convert(loc, tmp_path / "nowhere" / "out.mrc", to="marc")

@@ -293,3 +293,190 @@ def test_a_progress_bar_on_a_terminal_and_none_in_a_pipe(data_dir, tmp_path, com
     assert "100.0%" in terminal and "MB/s" in terminal
     piped = rapidmarc(*args)
     assert piped.returncode == 0 and "%" not in piped.stderr.decode() and "\r" not in piped.stderr.decode()
+
+
+# ---------------------------------------------------------------------------
+# Findings of the adversarial review (each failed before its fix)
+# ---------------------------------------------------------------------------
+
+
+def test_an_input_named_like_a_partial_file_is_never_deleted(tmp_path, loc):
+    source = tmp_path / "data.partial"
+    source.write_bytes(loc)
+    run = rapidmarc("convert", source, tmp_path / "data", "--to", "marc")
+    assert run.returncode == 0, run.stderr
+    assert source.read_bytes() == loc == (tmp_path / "data").read_bytes()
+    keep = tmp_path / "keep.xml.partial"
+    keep.write_bytes(b"precious")
+    assert rapidmarc("convert", source, tmp_path / "keep.xml").returncode == 0
+    assert keep.read_bytes() == b"precious"
+
+
+def test_recover_accounts_for_a_damaged_end(impl, tmp_path, loc):
+    """A record whose length is too short, then a last record cut short: the end of the file was
+    dropped without an item under --recover (now one last TruncatedRecord item)."""
+    records = split_records(loc)
+    start = sum(len(r) for r in records[:384])
+    damaged = bytearray(loc)
+    damaged[start : start + 5] = b"%05d" % (len(records[384]) - 300)
+    data = bytes(damaged[:-100])
+    path = tmp_path / "tail.mrc"
+    path.write_bytes(data)
+    summary = impl.scan(path, recover=True)
+    assert (summary.good, summary.bad, summary.bytes_read, summary.unread) == (384, 2, len(data), 0)
+    run = rapidmarc("count", path, "--recover")
+    assert run.returncode == 1 and "384 good, 2 bad" in run.stderr.decode()
+
+
+def test_marcxml_records_before_an_error_are_all_written(impl, tmp_path, data_dir):
+    xml = tmp_path / "junk_after.xml"
+    impl.convert(str(data_dir / "real" / "loc_386.mrc"), xml, to="xml")
+    xml.write_bytes(xml.read_bytes() + b"<garbage")
+    run = rapidmarc("convert", xml, tmp_path / "out.mrc")
+    assert run.returncode == 3 and "386 good, 0 bad; 386 records written" in run.stderr.decode()
+    assert impl.count(tmp_path / "out.mrc") == 386
+
+
+@pytest.mark.parametrize("to", ["xml", "text"])
+def test_input_that_is_not_marc_leaves_an_existing_output_as_it_was(impl, tmp_path, loc, to):
+    out = tmp_path / ("keep.xml" if to == "xml" else "keep.mrk")
+    out.write_bytes(b"a good old output")
+    notes = tmp_path / "notes.mrc"
+    notes.write_bytes(b"Dear colleague,\nplease find attached the records.\n" * 20)
+    run = rapidmarc("convert", notes, out)
+    assert run.returncode == 3 and f"{out} left as it was" in run.stderr.decode()
+    assert out.read_bytes() == b"a good old output"
+    result = impl.convert(notes, tmp_path / "lib.xml", to="xml")
+    assert result.stopped_at == 0 and not (tmp_path / "lib.xml").exists()
+
+
+def test_split_refuses_a_part_that_is_its_input(tmp_path, loc):
+    source = tmp_path / "r1.mrc"
+    source.write_bytes(loc)
+    run = rapidmarc("split", source, "--records", "100", "--prefix", tmp_path / "r", "--digits", "1")
+    assert run.returncode == 2 and "overwrite the input" in run.stderr.decode()
+    assert source.read_bytes() == loc
+
+
+def test_split_refuses_a_fifo_at_once(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    run = rapidmarc("split", fifo, "--records", "10", timeout=30)
+    assert run.returncode == 2 and "regular file" in run.stderr.decode()
+
+
+def test_dash_reads_standard_input_from_where_it_stands(tmp_path, loc):
+    records = split_records(loc)
+    path = tmp_path / "in.mrc"
+    path.write_bytes(loc)
+    with open(path, "rb") as fh:
+        fh.seek(sum(len(r) for r in records[:383]))  # the last 3 records are left
+        run = subprocess.run([sys.executable, "-m", "rapidmarc", "count", "-"], stdin=fh, capture_output=True)
+    assert run.returncode == 0 and run.stdout == b"3\t<stdin>\n"
+    closed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys; os.close(0); from rapidmarc.cli import main; sys.exit(main(['count', '-']))",
+        ],
+        capture_output=True,
+    )
+    assert closed.returncode == 2 and "standard input is closed" in closed.stderr.decode()
+
+
+def test_quiet_hides_only_an_all_good_line(data_dir):
+    run = rapidmarc("count", "-q", "--allow-bad", data_dir / "edge" / "invalid_utf8_383.mrc")
+    assert run.returncode == 0 and "298 good, 85 bad" in run.stderr.decode()
+
+
+def test_a_closed_output_pipe_is_not_success(data_dir):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rapidmarc", "convert", data_dir / "real" / "uva_2000.mrc", "-", "--to", "xml"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    proc.stdout.read(100)
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 141 and "closed before everything was written" in err.decode()
+
+
+def test_one_unreadable_input_among_several(tmp_path, data_dir, junk_file):
+    loc_path = data_dir / "real" / "loc_386.mrc"
+    hebrew = data_dir / "real" / "hebrew_20.mrc"
+    run = rapidmarc("count", loc_path, tmp_path / "missing.mrc", hebrew)
+    assert run.returncode == 2
+    assert run.stdout.decode().splitlines() == [f"386\t{loc_path}", f"20\t{hebrew}", "406\ttotal"]
+    assert "missing.mrc" in run.stderr.decode()
+    path, _ = junk_file
+    assert rapidmarc("count", path, tmp_path / "missing.mrc").returncode == 3  # the largest status
+    report = json.loads(rapidmarc("validate", "--format", "json", loc_path, tmp_path / "missing.mrc").stdout)
+    assert [f.get("good") for f in report["files"]] == [386, None] and report["exit_status"] == 2
+
+
+@pytest.mark.parametrize("prefix", [b"\xef\xbb\xbf", b"\n"])
+def test_damaged_marc_is_not_called_another_format(tmp_path, loc, prefix):
+    path = tmp_path / "damaged.mrc"
+    path.write_bytes(prefix + loc)
+    run = rapidmarc("count", path)
+    assert run.returncode == 3 and "not ISO 2709" not in run.stderr.decode()
+    assert "--recover reads on" in run.stderr.decode()
+
+
+@pytest.mark.parametrize(
+    "document", [b"<books><book>A novel</book></books>", b"<html><body>Service unavailable</body></html>"]
+)
+def test_xml_that_is_not_marcxml_is_named(tmp_path, document):
+    path = tmp_path / "x.xml"
+    path.write_bytes(document)
+    run = rapidmarc("convert", path, tmp_path / "o.mrc")
+    assert run.returncode == 3 and "not MARCXML" in run.stderr.decode()
+
+
+@pytest.mark.parametrize("command", ["dump", "convert"])
+def test_limit_0_writes_nothing(data_dir, tmp_path, command):
+    path = data_dir / "real" / "loc_386.mrc"
+    if command == "dump":
+        run = rapidmarc("dump", path, "--limit", "0", "--format", "json")
+        assert run.returncode == 0 and json.loads(run.stdout) == []
+    else:
+        run = rapidmarc("convert", path, tmp_path / "o.mrc", "--limit", "0")
+        assert run.returncode == 0 and (tmp_path / "o.mrc").read_bytes() == b""
+
+
+def test_a_damaged_length_with_control_characters_stays_one_line(tmp_path, loc):
+    path = tmp_path / "ws.mrc"
+    path.write_bytes(loc[:1000].replace(loc[:5], b"  \n\t ", 1) + loc[1000:])
+    run = rapidmarc("count", path)
+    lines = stderr_lines(run)
+    assert run.returncode == 3 and len(lines) == 1 and "\\x0a\\x09" in lines[0]
+
+
+def test_sigterm_stops_like_ctrl_c(tmp_path, loc):
+    out = tmp_path / "out.xml"
+    out.write_bytes(b"old")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rapidmarc", "convert", "-", out, "--to", "xml"],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(loc[:100_000])
+    proc.stdin.flush()
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143 and "stopped by SIGTERM" in err.decode()
+    assert out.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == [out.name]
+
+
+def test_standard_output_onto_the_input_is_refused(tmp_path, loc):
+    path = tmp_path / "in.mrc"
+    path.write_bytes(loc)
+    with open(path, "ab") as fh:
+        run = subprocess.run(
+            [sys.executable, "-m", "rapidmarc", "convert", path, "-", "--to", "marc"], stdout=fh, stderr=subprocess.PIPE
+        )
+    assert run.returncode == 2 and "overwrite the input" in run.stderr.decode()
+    assert path.read_bytes() == loc

@@ -63,7 +63,7 @@ def test_ctrl_c_stops_a_conversion_and_leaves_no_output(loc_bytes, tmp_path):
         timer.cancel()
     # Stopped between batches: nothing renamed into place, and the partial file removed.
     assert not destination.exists()
-    assert not (tmp_path / "big.xml.partial").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
 
 
 def test_closing_a_reader_of_a_pipe_lets_its_python_writer_run(loc_bytes, tmp_path):

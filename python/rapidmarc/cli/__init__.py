@@ -16,14 +16,17 @@ Exit status (with several inputs, the largest): 0 every record was read and good
 were skipped (``--allow-bad`` accepts them) or found by ``validate`` or ``--strict``; 2 a usage
 error, an input that cannot be opened or an output that cannot be written; 3 reading stopped
 before the end of an input (``--recover`` reads on after a framing error), or it is not MARC;
-130 interrupted by Ctrl-C (no partial output is left under a real name).
+130 interrupted by Ctrl-C, 143 and 129 stopped by SIGTERM and SIGHUP (no partial output is left
+under a real name); 141 the output pipe was closed before everything was written.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from .. import __version__
@@ -124,17 +127,36 @@ def _count(text: str) -> int:
     return value
 
 
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP, raised where Python next runs signal handlers (between batches natively):
+    the output is cleaned up as for Ctrl-C."""
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    raise _Terminated(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     name = f"rapidmarc {args.command}"
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            previous[sig] = signal.signal(sig, _terminate)
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
         print(f"\n{name}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except _Terminated as stop:
+        signum = int(stop.args[0])
+        print(f"\n{name}: stopped by {signal.Signals(signum).name}", file=sys.stderr)
+        return 128 + signum
     except BrokenPipeError:  # e.g. `rapidmarc dump big.mrc | head`: the reader wanted no more
         _quiet_stdout()
-        return EXIT_OK
+        if args.command == "convert":  # a conversion was asked for whole: say it is not
+            print(f"{name}: the output was closed before everything was written", file=sys.stderr)
+        return 128 + signal.SIGPIPE
     except OSError as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -149,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{name}: {exc}", file=sys.stderr)
             return EXIT_ERROR
         raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _quiet_stdout() -> None:

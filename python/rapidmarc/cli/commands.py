@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import stat
 import sys
 from pathlib import Path
 from typing import IO, Any
 
-from .._destination import open_destination
+from .._destination import open_destination, same_file
 from ..bulk import scan
 from ..reader import MARCReader
 from ..writer import JSONWriter, Writer, XMLWriter
@@ -32,12 +34,17 @@ def cmd_count(args: argparse.Namespace) -> int:
     """Good records per input on stdout (``N<TAB>name``); the accounting on stderr."""
     total, status = 0, EXIT_OK
     for name in args.files:
-        source, label = source_of(name)
-        bar = progress_bar(args, f"count {Path(label).name}", input_size(source))
         try:
-            summary = scan(source, **read_options(args), progress=bar.update)
-        finally:
-            bar.finish()
+            source, label = source_of(name)
+            bar = progress_bar(args, f"count {Path(label).name}", input_size(source))
+            try:
+                summary = scan(source, **read_options(args), progress=bar.update)
+            finally:
+                bar.finish()
+        except OSError as exc:  # this input cannot be read: say so, and go on with the others
+            print(f"rapidmarc count: {exc}", file=sys.stderr)
+            status = max(status, EXIT_ERROR)
+            continue
         total += summary.good
         print(f"{summary.good}\t{label}", flush=True)
         status = max(status, report(args, label, summary, source))
@@ -76,11 +83,11 @@ def cmd_dump(args: argparse.Namespace) -> int:
         writer = XMLWriter(binary)
     tally = ItemTally(args.recover)
     written = 0
-    limited = False
+    limited = args.limit == 0
     bar = progress_bar(args, f"dump {Path(label).name}", input_size(source))
     try:
         with MARCReader(source, **read_options(args)) as reader:
-            for index, record in enumerate(reader):
+            for index, record in enumerate(reader if not limited else ()):
                 tally.add(reader, record)
                 bar.update(tally.end)
                 if record is None or index < args.offset:
@@ -115,8 +122,19 @@ def cmd_split(args: argparse.Namespace) -> int:
     if args.records < 1:
         print("rapidmarc split: --records must be at least 1", file=sys.stderr)
         return EXIT_ERROR
-    if args.file == "-":
-        print("rapidmarc split: needs a file (it reads the input twice), not standard input", file=sys.stderr)
+    if args.digits < 1:
+        print("rapidmarc split: --digits must be at least 1", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        regular = args.file != "-" and stat.S_ISREG(os.stat(args.file).st_mode)
+    except OSError as exc:
+        print(f"rapidmarc split: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if not regular:
+        print(
+            "rapidmarc split: needs a regular file (it reads the input twice), not a pipe, FIFO or standard input",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
     prefix = args.prefix if args.prefix is not None else str(Path(args.file).with_suffix(""))
     # First find where each part starts (the offset of every N-th item, bad ones included, reading
@@ -134,11 +152,16 @@ def cmd_split(args: argparse.Namespace) -> int:
                 bar.update(tally.end)
     finally:
         bar.finish()
+    names = [f"{prefix}{k + 1:0{args.digits}d}.mrc" for k in range(len(cuts))]
+    for name in names:  # checked before any part is written
+        if os.path.exists(name) and same_file(name, args.file):
+            print(f"rapidmarc split: the part {name} would overwrite the input", file=sys.stderr)
+            return EXIT_ERROR
     files = []
     with open(args.file, "rb") as source:
         for k, start in enumerate(cuts):
             end = cuts[k + 1] if k + 1 < len(cuts) else None
-            name = f"{prefix}{k + 1:0{args.digits}d}.mrc"
+            name = names[k]
             with open_destination(name) as part:
                 source.seek(start)
                 remaining = None if end is None else end - start
@@ -186,7 +209,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     status = EXIT_OK
     documents = []
     for name in args.files:
-        source, label = source_of(name)
+        try:
+            source, label = source_of(name)
+            os.stat(source) if isinstance(source, str) else None  # a missing file is said before reading
+        except OSError as exc:
+            print(f"rapidmarc validate: {exc}", file=sys.stderr)
+            status = max(status, EXIT_ERROR)
+            if args.format == "json":
+                documents.append({"file": name, "error": str(exc)})
+            continue
         bar = progress_bar(args, f"validate {Path(label).name}", input_size(source))
         tally = ItemTally(args.recover)
         errors = []

@@ -108,21 +108,51 @@ def _records_of(fmt: str, stream: _Counted) -> Iterator[Record]:
     MARCMaker input."""
     if fmt == "xml":
         queue: list[Record] = []
-        handler = XmlHandler()
+        handler = _RootCheckingHandler()
         handler.process_record = queue.append  # type: ignore[method-assign, assignment]
         parser = cast(IncrementalParser, make_parser())  # expat's reader takes data in pieces
         parser.setContentHandler(handler)
         parser.setFeature(feature_namespaces, True)
         while block := stream.read(1 << 20):
-            parser.feed(block)
+            try:
+                parser.feed(block)
+                handler.check()  # another kind of XML is named at once, not after reading it all
+            except (SAXParseException, NotMarcXml):
+                yield from queue  # records completed before the error in this block are kept
+                raise
             yield from queue
             queue.clear()
-        parser.close()
+        if stream.count:  # an empty input is no records, as an empty ISO 2709 file is
+            try:
+                parser.close()
+            except SAXParseException:
+                yield from queue
+                raise
         yield from queue
     elif fmt == "json":
         yield from JSONReader(cast(Any, stream))
     else:
         yield from MARCMakerReader(cast(Any, stream), mnemonics=True)
+
+
+class NotMarcXml(ValueError):
+    """XML whose root element is neither a MARCXML collection nor a record."""
+
+
+class _RootCheckingHandler(XmlHandler):
+    """pymarc's handler, noting the root element: well-formed XML of another kind (an HTML error
+    page, some other schema) is not an empty MARCXML file."""
+
+    root: str | None = None
+
+    def startElementNS(self, name, qname, attrs):  # noqa: N802 - SAX's name
+        if self.root is None:
+            self.root = name[1]
+        super().startElementNS(name, qname, attrs)
+
+    def check(self) -> None:
+        if self.root not in (None, "collection", "record"):
+            raise NotMarcXml(f"not MARCXML: the root element is <{self.root}>, not <collection> or <record>")
 
 
 class _Utf8LeaderWriter:
@@ -154,6 +184,22 @@ def _writer(to: str, out: IO[Any], to_encoding: str | None) -> Writer | _Utf8Lea
 _MALFORMED = (SAXParseException, ValueError, PymarcException, KeyError, TypeError, IndexError)
 
 
+def _overwrites_input(input_name: str, output_name: str) -> bool:
+    """Would writing the output change the input? Through links, and through standard output
+    redirected onto the input file (``> in.mrc`` has already emptied it; ``>> in.mrc`` would grow
+    it while it is read)."""
+    if input_name == "-":
+        return False
+    if output_name == "-":
+        try:
+            out = os.fstat(sys.stdout.fileno())
+            source = os.stat(input_name)
+        except (OSError, ValueError):
+            return False
+        return (out.st_dev, out.st_ino) == (source.st_dev, source.st_ino)
+    return os.path.exists(output_name) and same_file(input_name, output_name)
+
+
 def cmd_convert(args: argparse.Namespace) -> int:
     to = args.to or _format_of(args.output)
     source_format = args.source_format or _format_of(args.input) or "marc"
@@ -164,7 +210,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
-    if "-" not in (args.input, args.output) and os.path.exists(args.output) and same_file(args.input, args.output):
+    if _overwrites_input(args.input, args.output):
         print("rapidmarc convert: the output would overwrite the input", file=sys.stderr)
         return EXIT_ERROR
     source, label = source_of(args.input)
@@ -190,6 +236,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
         if args.output == "-":
             sys.stdout.buffer.flush()
         note = f"{result.records} records written to {shown}"
+        if result.records == 0 and result.stopped_at == 0 and args.output != "-":
+            note = f"{shown} left as it was"
         if result.unconvertible:
             note += f", {result.unconvertible} skipped whose text does not convert"
         status = report(args, label, result.summary, source, note)
@@ -199,6 +247,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
     finally:
         bar.finish()
     note = f"{written} records written to {shown}" + (f" (--limit {args.limit} reached)" if limited else "")
+    if written == 0 and summary.stop_error is not None and args.output != "-":
+        note = f"{shown} left as it was"
     return report(args, label, summary, source, note)
 
 
@@ -207,51 +257,76 @@ def _convert_in_python(
 ) -> tuple[ReadSummary, int, bool]:
     """Record by record with the pymarc-compatible readers and writers. Returns the accounting,
     the records written and whether --limit ended the reading."""
-    written, limited = 0, False
+    written, limited = 0, args.limit == 0
 
     def wanted(index: int) -> bool:
         return index >= args.offset
 
-    with _output(args.output, to in TEXT_FORMATS) as out:
-        writer = _writer(to, out, args.to_encoding)
-        if source_format == "marc":
-            tally = ItemTally(args.recover)
-            with MARCReader(source, **read_options(args)) as reader:
-                for index, record in enumerate(reader):
-                    tally.add(reader, record)
-                    progress(tally.end)
-                    if record is None or not wanted(index):
-                        continue
-                    writer.write(record)
-                    written += 1
-                    if args.limit is not None and written >= args.limit:
-                        limited = True
-                        break
-            summary = tally.summary(source)
-        else:
-            raw = source if not isinstance(source, str) else open(source, "rb")  # noqa: SIM115 - closed below
-            stream = _Counted(raw, progress)
-            good, stop = 0, None
-            try:
-                for index, record in enumerate(_records_of(source_format, stream)):
-                    good += 1
-                    if not wanted(index):
-                        continue
-                    writer.write(record)
-                    written += 1
-                    if args.limit is not None and written >= args.limit:
-                        limited = True
-                        break
-            except _MALFORMED as exc:
-                if args.strict:
-                    raise
-                stop = exc  # the records before it are written; the summary says where it stopped
-            finally:
-                if raw is not source:
-                    raw.close()
-            size = None if stop is not None else stream.count
-            summary = ReadSummary(good, 0, stream.count, size, stop, stop)
-        writer.close(close_fh=False)
+    try:
+        with _output(args.output, to in TEXT_FORMATS) as out:
+            summary, written, limited = _copy_records(args, source, source_format, to, out, progress, wanted)
+            if written == 0 and summary.stop_error is not None and args.output != "-":
+                raise _KeepDestination(summary)  # nothing could be read: the old output stays
+    except _KeepDestination as kept:
+        summary = kept.args[0]
     if limited:  # the user asked to stop: the rest was not wanted, not lost
         summary = summary._replace(stop_error=None, size=None)
+    return summary, written, limited
+
+
+class _KeepDestination(Exception):  # noqa: N818 - a signal, not an error
+    pass
+
+
+def _copy_records(
+    args: argparse.Namespace,
+    source: str | IO[bytes],
+    source_format: str,
+    to: str,
+    out: IO[Any],
+    progress: Callable[[int], None],
+    wanted: Callable[[int], bool],
+) -> tuple[ReadSummary, int, bool]:
+    written, limited = 0, args.limit == 0
+    writer = _writer(to, out, args.to_encoding)
+    if limited:
+        summary = ReadSummary(0, 0, 0, None, None, None)
+    elif source_format == "marc":
+        tally = ItemTally(args.recover)
+        with MARCReader(source, **read_options(args)) as reader:
+            for index, record in enumerate(reader):
+                tally.add(reader, record)
+                progress(tally.end)
+                if record is None or not wanted(index):
+                    continue
+                writer.write(record)
+                written += 1
+                if args.limit is not None and written >= args.limit:
+                    limited = True
+                    break
+        summary = tally.summary(source)
+    else:
+        raw = source if not isinstance(source, str) else open(source, "rb")  # noqa: SIM115 - closed below
+        stream = _Counted(raw, progress)
+        good, stop = 0, None
+        try:
+            for index, record in enumerate(_records_of(source_format, stream)):
+                good += 1
+                if not wanted(index):
+                    continue
+                writer.write(record)
+                written += 1
+                if args.limit is not None and written >= args.limit:
+                    limited = True
+                    break
+        except _MALFORMED as exc:
+            if args.strict:
+                raise
+            stop = exc  # the records before it are written; the summary says where it stopped
+        finally:
+            if raw is not source:
+                raw.close()
+        size = None if stop is not None else stream.count
+        summary = ReadSummary(good, 0, stream.count, size, stop, stop)
+    writer.close(close_fh=False)
     return summary, written, limited

@@ -4,8 +4,10 @@ status that follows from it, one-line errors, and a name for input that is not M
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
+import stat
 import sys
 import zlib
 from typing import IO, Any
@@ -26,13 +28,23 @@ STDIN = "-"
 
 
 def source_of(name: str) -> tuple[str | IO[bytes], str]:
-    """(what the readers take, the name to show) for an input argument; ``-`` is standard input
-    (read natively through /dev/stdin where it exists, so a pipe streams off the GIL)."""
+    """(what the readers take, the name to show) for an input argument. ``-`` is this process's
+    standard input: a pipe or FIFO is read natively through /dev/stdin (the same pipe, so it
+    streams off the GIL), as is a regular file positioned at its start; a file positioned
+    elsewhere (the shell's reader already took part of it) or a socket is read through the
+    descriptor itself, from where it stands."""
     if name != STDIN:
         return name, name
+    try:
+        st = os.fstat(0)
+    except OSError:
+        raise OSError(errno.EBADF, "standard input is closed") from None
     if os.path.exists("/dev/stdin"):
-        return "/dev/stdin", "<stdin>"
-    return sys.stdin.buffer, "<stdin>"
+        if stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode):
+            return "/dev/stdin", "<stdin>"
+        if stat.S_ISREG(st.st_mode) and os.lseek(0, 0, os.SEEK_CUR) == 0:
+            return "/dev/stdin", "<stdin>"
+    return os.fdopen(os.dup(0), "rb", buffering=0), "<stdin>"
 
 
 def input_size(source: object) -> int | None:
@@ -113,7 +125,16 @@ def describe(exc: BaseException | None) -> str:
     what = f"{type(exc).__name__}: {message}"
     if detail and detail not in message:  # e.g. "field 350 (directory entry 12): subfield $a ..."
         what = f"{detail} ({what})"
-    return f"{', '.join(where)}: {what}" if where else what
+    return one_line(f"{', '.join(where)}: {what}" if where else what)
+
+
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(32), 127]}
+
+
+def one_line(text: str) -> str:
+    """Control characters (a newline in a damaged record length) shown as escapes: a message stays
+    one line."""
+    return text.translate(_CONTROLS)
 
 
 # Signatures of what people give a MARC tool by mistake, checked when reading stops at byte 0.
@@ -136,13 +157,13 @@ def not_marc(head: bytes) -> str | None:
             return name
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
     if text.startswith(b"<"):
-        return "XML (MARCXML is read with --from xml)"
+        return "XML (MARCXML: rapidmarc convert --from xml)"
     if text[:1] in (b"[", b"{"):
-        return "JSON (MARC-in-JSON is read with --from json)"
+        return "JSON (MARC-in-JSON: rapidmarc convert --from json)"
     if text.startswith(b"=LDR"):
-        return "MARCMaker text (read with --from text)"
-    if head[:5].isdigit():
-        return None  # looks like a record length: a damaged record, not another format
+        return "MARCMaker text (rapidmarc convert --from text)"
+    if head[:5].isdigit() or b"\x1e" in head or b"\x1d" in head:
+        return None  # a record length, or MARC's terminators: damaged MARC, not another format
     printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in head)
     if head and printable / len(head) > 0.95:
         return "plain text"
@@ -172,21 +193,24 @@ def summary_text(label: str, s: ReadSummary, source: object, written: str = "", 
     if s.stop_error is not None and s.good == 0 and s.stopped_at == 0:
         kind = not_marc(_head(source))
         if kind is not None:
-            return f"{label}: not ISO 2709 MARC but {kind}: nothing read"
+            return f"{label}: not ISO 2709 MARC but {kind}: nothing read" + (f"; {written}" if written else "")
     text = f"{label}: {s.good} good, {s.bad} bad"
     if written:
         text += f"; {written}"
     if s.stop_error is not None:
         unread = s.unread
         lost = f"{unread} bytes never read" if unread is not None else "the rest of the input never read"
-        text += f"; reading STOPPED at {describe(s.stop_error)}: {lost} (--recover reads on)"
+        hint = " (--recover reads on)" if getattr(s.stop_error, "record_index", None) is not None else ""
+        text += f"; reading STOPPED at {describe(s.stop_error)}: {lost}{hint}"
+    elif (s.unread or 0) > 0:
+        text += f"; reading ended early: the last {s.unread} bytes were never read"
     elif s.bad and first:
         text += f" (first: {describe(s.first_error)})"
     return text
 
 
 def status_of(s: ReadSummary, args: argparse.Namespace) -> int:
-    if s.stop_error is not None:
+    if s.stop_error is not None or (s.unread or 0) > 0:
         return EXIT_STOPPED
     if s.bad and not args.allow_bad:
         return EXIT_BAD
@@ -196,6 +220,6 @@ def status_of(s: ReadSummary, args: argparse.Namespace) -> int:
 def report(args: argparse.Namespace, label: str, s: ReadSummary, source: object, written: str = "") -> int:
     """Prints the summary on stderr (unless --quiet and all is well); returns the exit status."""
     status = status_of(s, args)
-    if status != EXIT_OK or not args.quiet:
+    if not args.quiet or not s.complete or (s.unread or 0) > 0:  # -q hides only an all-good line
         print(summary_text(label, s, source, written), file=sys.stderr)
     return status
