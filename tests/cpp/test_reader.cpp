@@ -93,6 +93,23 @@ TEST(Reader, RecoverNeverDropsTheEndOfADamagedInput) {
     EXPECT_EQ(read_all(data).size(), 2u);
 }
 
+TEST(Reader, RecoverDoesNotLetATinyLengthSwallowTheRest) {
+    std::string a = make_record({{"001", "a"}}), b = make_record({{"001", "bb"}});
+    std::string zero = b;
+    zero.replace(0, 5, "00000");
+    ReaderOptions recover;
+    recover.recover = true;
+    auto items = read_all(a + zero + a + b, recover);
+    ASSERT_EQ(items.size(), 4u);  // a, the damaged one, then a and b found again
+    EXPECT_EQ(items[1].error, ErrorCode::record_length_invalid);
+    EXPECT_EQ(items[2].bytes, a);
+    EXPECT_EQ(items[3].bytes, b);
+    // Without recover it reads as pymarc does: a length below 5 takes the rest of the input.
+    items = read_all(a + zero + a + b);
+    ASSERT_EQ(items.size(), 2u);
+    EXPECT_EQ(items[1].bytes.size(), zero.size() + a.size() + b.size());
+}
+
 TEST(Reader, SmallChunksGiveTheSameRecords) {
     std::string data = rapidmarc::test::read_file(rapidmarc::test::shared_data() / "real" / "loc_386.mrc");
     if (data.empty()) GTEST_SKIP() << "shared data not found";
