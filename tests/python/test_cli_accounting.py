@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import shutil
 import signal
 import subprocess
 import sys
@@ -480,3 +481,60 @@ def test_standard_output_onto_the_input_is_refused(tmp_path, loc):
         )
     assert run.returncode == 2 and "overwrite the input" in run.stderr.decode()
     assert path.read_bytes() == loc
+
+
+def _as_unprivileged() -> list[str]:
+    """A command prefix under which file permissions apply: as root, drop the capabilities that
+    bypass them (setpriv, util-linux); otherwise nothing is needed."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: permissions cannot be tested")
+    return [setpriv, "--bounding-set", "-dac_override,-dac_read_search", "--inh-caps", "-all"]
+
+
+@pytest.mark.parametrize("what", ["read-only file", "read-only directory"])
+def test_a_destination_that_cannot_be_written_is_refused_before_reading(tmp_path, data_dir, what):
+    directory = tmp_path / "out"
+    directory.mkdir()
+    dest = directory / "out.xml"
+    dest.write_bytes(b"old")
+    if what == "read-only file":
+        dest.chmod(0o444)
+    else:
+        directory.chmod(0o555)
+    try:
+        command = [*_as_unprivileged(), sys.executable, "-m", "rapidmarc", "convert"]
+        run = subprocess.run([*command, data_dir / "real" / "loc_386.mrc", dest], capture_output=True, timeout=60)
+    finally:
+        directory.chmod(0o755)
+    assert run.returncode == 2, run.stderr
+    (line,) = stderr_lines(run)
+    assert "not writable" in line and str(dest) in line
+    assert dest.read_bytes() == b"old" and sorted(p.name for p in directory.iterdir()) == ["out.xml"]
+
+
+def test_a_closed_standard_output_is_not_success(data_dir):
+    # as `rapidmarc count f >&-` starts it: Python then has no sys.stdout, and print() writes nothing
+    run = subprocess.run(
+        [sys.executable, "-m", "rapidmarc", "count", data_dir / "real" / "loc_386.mrc"],
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: os.close(1),  # noqa: PLW1509 - only closes a descriptor
+    )
+    assert run.returncode == 2 and "standard output is closed" in run.stderr.decode()
+
+
+def test_split_names_parts_left_by_an_earlier_split(tmp_path, loc):
+    source = tmp_path / "in.mrc"
+    source.write_bytes(loc)
+    assert rapidmarc("split", source, "--records", "100", "--prefix", tmp_path / "p").returncode == 0
+    run = rapidmarc("split", source, "--records", "200", "--prefix", tmp_path / "p")
+    assert run.returncode == 0 and "p0003.mrc (and any after it) is from an earlier split" in run.stderr.decode()
+
+
+def test_dump_mrk_is_what_convert_writes_to_mrk(data_dir, tmp_path):
+    path = data_dir / "real" / "loc_386.mrc"
+    dump = rapidmarc("dump", path, "--format", "mrk", "--limit", "5")
+    assert rapidmarc("convert", path, tmp_path / "o.mrk", "--limit", "5").returncode == 0
+    assert dump.returncode == 0 and dump.stdout == (tmp_path / "o.mrk").read_bytes()

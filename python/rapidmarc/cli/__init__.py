@@ -75,7 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("dump", parents=[common], help="print records as MARCMaker text, JSON or MARCXML")
     p.add_argument("file", help="an ISO 2709 file ('-': standard input)")
-    p.add_argument("--format", choices=("text", "json", "xml"), default="text")
+    p.add_argument(
+        "--format",
+        choices=("text", "mrk", "json", "xml"),
+        default="text",
+        help="text: str(record), as pymarc prints it; mrk: lossless MARCMaker (what .mrk files hold)",
+    )
     p.add_argument("--offset", type=_count, default=0, help="skip the first N records (bad ones included)")
     p.add_argument("--limit", type=_count, default=None, help="at most this many records")
     p.set_defaults(func=cmd_dump, workers=1, strict=False)
@@ -144,6 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for sig in (signal.SIGTERM, signal.SIGHUP):
             previous[sig] = signal.signal(sig, _terminate)
     try:
+        if sys.stdout is None and _writes_stdout(args):  # started with descriptor 1 closed
+            print(f"{name}: standard output is closed: nothing could be written", file=sys.stderr)
+            return EXIT_ERROR
         return int(args.func(args))
     except KeyboardInterrupt:
         print(f"\n{name}: interrupted", file=sys.stderr)
@@ -174,6 +182,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _writes_stdout(args: argparse.Namespace) -> bool:
+    """Does the command write its results to standard output?"""
+    return args.command in ("count", "dump", "validate") or getattr(args, "output", None) == "-"
 
 
 def _quiet_stdout() -> None:

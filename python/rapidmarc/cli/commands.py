@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from .._destination import open_destination, same_file
 from ..bulk import scan
+from ..marcmaker import record_to_marcmaker
 from ..reader import MARCReader
 from ..writer import JSONWriter, Writer, XMLWriter
 from .report import (
@@ -92,8 +93,9 @@ def cmd_dump(args: argparse.Namespace) -> int:
                 bar.update(tally.end)
                 if record is None or index < args.offset:
                     continue
-                if writer is None:  # text: str(record), a blank line between records
-                    out.write(("\n" if written else "") + str(record) + "\n")
+                if writer is None:  # text: str(record); mrk: lossless; a blank line between records
+                    text = record_to_marcmaker(record) if args.format == "mrk" else str(record) + "\n"
+                    out.write(("\n" if written else "") + text)
                 else:
                     writer.write(record)
                 written += 1
@@ -173,6 +175,11 @@ def cmd_split(args: argparse.Namespace) -> int:
                     if remaining is not None:
                         remaining -= len(block)
             files.append(name)
+    stale = f"{prefix}{len(files) + 1:0{args.digits}d}.mrc"
+    if os.path.exists(stale):  # `cat PREFIX*.mrc` would also take an earlier split's parts
+        print(
+            f"rapidmarc split: note: {stale} (and any after it) is from an earlier split, not this one", file=sys.stderr
+        )
     shown = ", ".join(files[:3]) + (" ..." if len(files) > 3 else "")
     summary = tally.summary(args.file)
     # Nothing is skipped: bad records and junk are copied into the parts as they are.
