@@ -173,11 +173,12 @@ bool RecordReader::frame_one(FramedRecord& out) {
         return fail(ErrorCode::record_length_invalid, 5, 5,
                     "record length '" + std::string(buf_.data() + begin_, 5) + "' is not a number");
     }
-    // With recover, a length too small for a leader is damage to resynchronise after, not a record
-    // that swallows the rest of the input (found by review: '00000' in record 3 hid 383 records).
-    if (options_.recover && length < static_cast<std::int64_t>(kLeaderLength) + 2) {
+    // With recover, a length below 5 is damage to resynchronise after, not a record that swallows
+    // the rest of the input (found by review: '00000' in record 3 hid 383 records). A small length
+    // that does end at a terminator is still a (bad) record, as pymarc frames it.
+    if (options_.recover && length < 5) {
         return fail(ErrorCode::record_length_invalid, 5, 5,
-                    "record length " + std::to_string(length) + " is too small for a record");
+                    "record length " + std::to_string(length) + " cannot frame a record");
     }
     // Like pymarc (a negative read reads everything), a length below 5 takes the rest of the input.
     std::size_t want = 0;

@@ -130,6 +130,7 @@ std::size_t FileSource::read_at(char* dst, std::size_t n, std::uint64_t offset) 
 
 std::size_t MemorySource::read(char* dst, std::size_t n) {
     n = std::min(n, bytes_.size());
+    if (n == 0) return 0;  // an empty view may have no data pointer at all (memcpy must not see it)
     std::memcpy(dst, bytes_.data(), n);
     bytes_.remove_prefix(n);
     return n;
