@@ -407,7 +407,15 @@ def run_bulk(data: bytes, kind: str, chunk: int, fail_at: int | None, options: d
     except Injected:
         check(fail_at is not None, "convert: Injected raised without injection")
     else:
-        check(tuple(result) == (n, bad, 0), "convert to marc counts MARCReader's good and bad records", result, n, bad)
+        check(result[:3] == (n, bad, 0), "convert to marc counts MARCReader's good and bad records", result, n, bad)
+        check(
+            result.stop_error is not None or result.bytes_read == len(data),
+            "convert accounts for every byte: read to the end, or a stop says where it ended",
+            result,
+            len(data),
+        )
+        summary = rapidmarc.scan(data, **options)
+        check(summary[:2] == (n, bad), "scan counts MARCReader's good and bad records", summary, n, bad)
         check(
             sink.getvalue() == b"".join(good_chunks), "convert to marc writes the good records' bytes", sink.getvalue()
         )
