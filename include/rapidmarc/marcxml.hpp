@@ -15,9 +15,11 @@
 // start or end of a MARC element.
 //
 // The records' bytes: the XML's leader (24 ASCII characters) with its record length (00-04) and
-// base address (12-16) computed; fields in document order; text in UTF-8, as the XML holds it
-// (parse them with ParseOptions::force_utf8: marcxml_read_options() sets it, and leaves leader/09
-// as the XML wrote it). A record over 99,999 bytes is written as ISO 2709 frames such records in
+// base address (12-16) computed and leader/09 'a'; fields in document order; text in UTF-8, as the
+// XML holds it, so the bytes are a consistent UTF-8 ISO 2709 record whatever the XML's leader/09
+// said (a MARC-8 record written as MARCXML keeps its blank leader/09 over Unicode text). A
+// consumer that wants the leader exactly as the XML wrote it (pymarc's parse_xml_to_array keeps
+// it) takes it from an XmlLeaderLog. A record over 99,999 bytes is written as ISO 2709 frames such records in
 // real files: record length 99999 and saturated directory numbers, which the reader frames by the
 // record terminator and the parser reads by the field terminators (reader.hpp, read_oversize). A
 // record that ISO 2709 cannot hold (a leader that is not 24 ASCII characters, a field of more than
@@ -79,8 +81,8 @@ enum class MarcXmlNames : std::uint8_t {
     any,        // any namespace, by local name (pymarc's XmlHandler(strict=False))
 };
 
-// The XML leaders that differ from the leaders of the bytes handed out (record length and base
-// address computed, or the default leader of a record without one), by record index, for a
+// The XML leaders that differ from the leaders of the bytes handed out (record length, base
+// address and leader/09 set, or the default leader of a record without one), by record index, for a
 // consumer that wants the leader exactly as the XML wrote it (pymarc's parse_xml_to_array keeps
 // it). Filled by the source's thread, taken in order by the consumer's: thread-safe.
 class XmlLeaderLog {
@@ -107,8 +109,8 @@ struct MarcXmlOptions {
 std::unique_ptr<ByteSource> marcxml_source(std::unique_ptr<ByteSource> xml, MarcXmlOptions options = {},
                                            std::string name = "<MARCXML>");
 
-// `options` for reading what marcxml_source() hands out: text as UTF-8 (force_utf8), which
-// the XML is, whatever leader/09 says.
+// `options` for reading what marcxml_source() hands out: text as UTF-8 (force_utf8, which changes
+// nothing for its own bytes and keeps it so for a leader a consumer restores from XmlLeaderLog).
 ReadOptions marcxml_read_options(ReadOptions options);
 
 // Batch streams over MARCXML, as open_batches() over ISO 2709 (input.hpp). XML is read in one

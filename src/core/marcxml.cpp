@@ -270,6 +270,7 @@ private:
         out_.append(xml_leader);
         put_number(out_.data() + mark, 5, total);
         put_number(out_.data() + mark + 12, 5, base);
+        out_[mark + 9] = 'a';  // the bytes are UTF-8, whatever the XML's leader says
         if (options_.leaders && std::string_view(out_).substr(mark, kLeaderLength) != xml_leader)
             options_.leaders->add(index, std::string(leader_ ? std::string_view(*leader_) : kDefaultLeader));
         out_.append(directory_);
