@@ -212,6 +212,8 @@ def _read_natively(xml_file: XmlSource, strict: bool, sink: Callable[[Record], A
                 if getattr(error, "record_index", None) is None:
                     raise  # not about the document (an I/O error): as SAX would raise it
                 break
+            if record is None:  # not with strict=True; read it with SAX all the same
+                break
             sink(record)
             delivered += 1
     finally:

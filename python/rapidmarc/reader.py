@@ -61,7 +61,6 @@ class MARCReader(_core.Reader, Reader):
 
     _kind_bits = 0  # bits over the source kind (rapidmarc.options); XMLReader reads MARCXML
 
-
     def __init__(
         self,
         marc_target: Source,

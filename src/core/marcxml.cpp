@@ -106,6 +106,7 @@ public:
         while (out_pos_ == out_.size()) {
             out_.clear();
             out_pos_ = 0;
+            if (failure_) throw *failure_;  // after the records completed before the error
             if (done_) return 0;
             step();
         }
@@ -123,9 +124,12 @@ private:
         const std::size_t got = in_->read(chunk_.data(), chunk_.size());
         const bool final = got == 0;
         if (XML_Parse(parser_, chunk_.data(), static_cast<int>(got), final ? 1 : 0) == XML_STATUS_ERROR) {
-            if (pending_) throw XmlError(*pending_, pending_line_, pending_column_, emitted_, name_);
-            throw XmlError(XML_ErrorString(XML_GetErrorCode(parser_)), XML_GetCurrentLineNumber(parser_),
-                           XML_GetCurrentColumnNumber(parser_), emitted_, name_);
+            if (pending_) failure_.emplace(*pending_, pending_line_, pending_column_, emitted_, name_);
+            else
+                failure_.emplace(XML_ErrorString(XML_GetErrorCode(parser_)), XML_GetCurrentLineNumber(parser_),
+                                 XML_GetCurrentColumnNumber(parser_), emitted_, name_);
+            done_ = true;
+            return;
         }
         if (final) done_ = true;
     }
@@ -288,6 +292,7 @@ private:
     std::size_t out_pos_ = 0;
     bool done_ = false;
     std::uint64_t emitted_ = 0;
+    std::optional<XmlError> failure_;  // raised once the records before it are handed out
     std::optional<std::string> pending_;  // our own error, raised after XML_Parse returns
     std::uint64_t pending_line_ = 0, pending_column_ = 0;
 

@@ -320,6 +320,7 @@ TEST(MarcXml, ErrorsKeepTheRecordsBefore) {
     } catch (const XmlError& e) {
         EXPECT_EQ(e.reason(), "mismatched tag");
         EXPECT_EQ(e.record_index(), 2u);
+        EXPECT_EQ(std::count(out.begin(), out.end(), '\x1d'), 2);  // both records came first
     }
 }
 
