@@ -11,7 +11,7 @@ CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 # System packages (Debian): a compiler, make, GoogleTest for the C++ tests, clang for the fuzzers,
 # zlib for gzip input, yaz (yaz-marcdump) to check what we write against another tool.
 # Installed with apt when missing and running as root; otherwise a message says what to install.
-SYSTEM_PACKAGES ?= g++ make libgtest-dev clang zlib1g-dev yaz
+SYSTEM_PACKAGES ?= g++ make libgtest-dev clang zlib1g-dev libexpat1-dev yaz
 sysdeps:
 	@missing=""; for pkg in $(SYSTEM_PACKAGES); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \

@@ -70,7 +70,7 @@ from .marcxml import (
     record_to_xml_node,
 )
 from .options import ReadOptions
-from .reader import JSONReader, MARCMakerReader, MARCReader, Reader, map_records
+from .reader import JSONReader, MARCMakerReader, MARCReader, Reader, XMLReader, map_records
 from .record import Record
 from .writer import JSONWriter, MARCWriter, TextWriter, Writer, XMLWriter
 
@@ -126,6 +126,7 @@ __all__ = [
     "Leader",
     "MARCMakerReader",
     "MARCReader",
+    "XMLReader",
     "MARCWriter",
     "MissingLinkedFields",
     "NoActiveFile",

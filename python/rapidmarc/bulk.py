@@ -7,6 +7,13 @@ keywords as ``MARCReader`` (rapidmarc.options documents them; they are gathered 
 ``bytes`` (a file object is read in the calling thread). Bad records are skipped, as
 ``if record is None: continue`` would skip them over a ``MARCReader``; ``strict=True`` raises the
 first one's exception instead (with ``record_index``, ``byte_offset`` and ``detail``).
+
+``count``, ``scan``, ``extract``, ``extract_arrow`` and ``convert`` read MARCXML natively with
+``from_format="xml"`` (the default, ``"marc"``, is ISO 2709; the format is never guessed): the
+records are read from the XML as ``rapidmarc.XMLReader`` reads them, in one streaming pass on one
+native thread, and XML that is not well-formed raises ``rapidmarc.exceptions.XMLParseError`` (a
+``xml.sax.SAXParseException``) with its line and column. Offsets (``bytes_read``, ``progress``,
+``byte_offset``) then count the ISO 2709 bytes of the records read, not bytes of the XML.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from typing import IO, NamedTuple
 
 from . import _core
 from ._destination import open_destination, same_file
-from .options import _BYTES, ReadOptions, Source, _classify
+from .options import _BYTES, _XML, ReadOptions, Source, _classify
 from .record import Record
 
 
@@ -55,6 +62,24 @@ class ReadSummary(NamedTuple):
     def complete(self) -> bool:
         """True when every byte was read and every record was good."""
         return self.bad == 0 and self.stop_error is None
+
+
+FROM_FORMATS = ("marc", "xml")
+
+
+def _classify_format(source: object, from_format: str) -> tuple[int, object]:
+    """_classify, with the bits that say the source is MARCXML."""
+    if from_format not in FROM_FORMATS:
+        raise ValueError(f"from_format must be one of {FROM_FORMATS}, not {from_format!r}")
+    kind, native = _classify(source)
+    return (kind | _XML if from_format == "xml" else kind), native
+
+
+def _sized(source: object, from_format: str) -> object:
+    """The source whose size accounts for the bytes read: MARCXML's are counted in the ISO 2709
+    bytes of its records, which have no size known in advance (None: read to the end, or the
+    error says where)."""
+    return None if from_format == "xml" else source
 
 
 def _plain_size(path: str | os.PathLike[str]) -> int | None:
@@ -108,6 +133,7 @@ def scan(
     strict: bool = False,
     recover: bool = False,
     workers: int | None = None,
+    from_format: str = "marc",
     progress: Callable[[int], object] | None = None,
 ) -> ReadSummary:
     """Read all of ``source`` natively and account for it: good and bad records, where reading
@@ -118,8 +144,8 @@ def scan(
     ReadSummary(good=3, bad=1, bytes_read=2815, size=485127, stop_error=RecordLengthInvalid(...), ...)
     """
     options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
-    kind, native = _classify(source)
-    return ReadSummary(**_summary(_core.count(native, kind, options, progress), source))
+    kind, native = _classify_format(source, from_format)
+    return ReadSummary(**_summary(_core.count(native, kind, options, progress), _sized(source, from_format)))
 
 
 def count(
@@ -133,6 +159,7 @@ def count(
     strict: bool = False,
     recover: bool = False,
     workers: int | None = None,
+    from_format: str = "marc",
 ) -> int:
     """Number of good records in ``source``: those ``MARCReader`` would yield as a Record. Bad
     records, and the input after a framing error, are not counted: ``scan()`` says how much.
@@ -141,7 +168,7 @@ def count(
     386
     """
     options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
-    kind, native = _classify(source)
+    kind, native = _classify_format(source, from_format)
     return int(_core.count(native, kind, options)["good"])
 
 
@@ -157,6 +184,7 @@ def extract(
     strict: bool = False,
     recover: bool = False,
     workers: int | None = None,
+    from_format: str = "marc",
 ) -> dict[str, list[list[str]]]:
     """Columns of values: for each spec, one list per good record, of that record's values.
 
@@ -172,7 +200,7 @@ def extract(
     if isinstance(specs, str):
         raise TypeError("specs must be a sequence of field specs such as ['001', '245$a'], not a str")
     options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
-    kind, native = _classify(source)
+    kind, native = _classify_format(source, from_format)
     return _core.extract(native, kind, list(specs), options)
 
 
@@ -268,6 +296,7 @@ def extract_arrow(
     strict: bool = False,
     recover: bool = False,
     workers: int | None = None,
+    from_format: str = "marc",
     lazy: bool = False,
 ) -> _core.ArrowColumns:
     """The values ``extract`` selects, as Apache Arrow columns, without a Python object per value.
@@ -293,7 +322,9 @@ def extract_arrow(
     if isinstance(specs, str):
         raise TypeError("specs must be a sequence of field specs such as ['001', '245$a'], not a str")
     options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
-    kind, native = _classify(source)
+    kind, native = _classify_format(source, from_format)
+    if lazy and kind & _XML:
+        raise ValueError("extract_arrow(lazy=True) reads ISO 2709; read MARCXML with lazy=False")
     return _core.extract_arrow(native, kind, list(specs), options, lazy)
 
 
@@ -366,6 +397,7 @@ def convert(
     strict: bool = False,
     recover: bool = False,
     workers: int | None = None,
+    from_format: str = "marc",
     progress: Callable[[int], object] | None = None,
     utf8_leader: bool = False,
 ) -> ConvertResult:
@@ -397,7 +429,7 @@ def convert(
     if to not in FORMATS:
         raise ValueError(f"convert() writes one of {FORMATS}, not {to!r}")
     options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
-    kind, native = _classify(source)
+    kind, native = _classify_format(source, from_format)
     if isinstance(destination, str | os.PathLike):
         if isinstance(source, str | os.PathLike) and os.path.exists(destination) and same_file(source, destination):
             raise ValueError(f"convert() would overwrite its input {os.fsdecode(source)!r}")
@@ -416,7 +448,8 @@ def convert(
         result = _core.convert(native, kind, destination, to, options, progress, "", utf8_leader)
     else:
         raise TypeError(f"destination must be a path or a binary file object, not {type(destination).__name__}")
-    return ConvertResult(result["records"], result["bad"], result["unconvertible"], **_read_fields(result, source))
+    fields = _read_fields(result, _sized(source, from_format))
+    return ConvertResult(result["records"], result["bad"], result["unconvertible"], **fields)
 
 
 class _KeepDestination(Exception):  # noqa: N818 - a signal, not an error

@@ -7,6 +7,8 @@ exactly was wrong). They are ``None`` when unknown, and then ``str()`` gives pym
 
 from __future__ import annotations
 
+from xml.sax import SAXParseException
+
 
 class PymarcException(Exception):
     """Base class of rapidmarc's (and pymarc's) exceptions."""
@@ -104,6 +106,48 @@ class BadSubfieldCodeWarning(Warning):
         return f"The subfield contained a non-ASCII subfield code: {self.subf!r}"
 
 
+class _Position:
+    """A SAX locator for a position rapidmarc's native MARCXML reader reports."""
+
+    def __init__(self, line: int, column: int) -> None:
+        self._line = line
+        self._column = column
+
+    def getColumnNumber(self) -> int:  # noqa: N802 - the SAX Locator interface
+        return self._column
+
+    def getLineNumber(self) -> int:  # noqa: N802
+        return self._line
+
+    def getPublicId(self) -> None:  # noqa: N802
+        return None
+
+    def getSystemId(self) -> None:  # noqa: N802
+        return None
+
+
+class XMLParseError(SAXParseException):
+    """MARCXML that the native reader cannot read: not well-formed (expat's message, as Python's
+    SAX parser gives it: ``mismatched tag``, ``no element found`` for a document cut short, ...),
+    or a structure it refuses (a record inside a record, a field without its tag attribute).
+
+    A ``xml.sax.SAXParseException``, so ``except SAXParseException`` catches it as it catches
+    pymarc's error, with ``getLineNumber()`` (1-based) and ``getColumnNumber()`` (0-based) and
+    ``str()`` ``"<unknown>:LINE:COLUMN: reason"``; rapidmarc adds ``line``, ``column``, and
+    ``record_index``, the index of the record being read (the number of records before it).
+    """
+
+    def __init__(self, reason: str, line: int, column: int, record_index: int) -> None:
+        super().__init__(reason, None, _Position(line, column))  # type: ignore[arg-type]
+        self.reason = reason
+        self.line = line
+        self.column = column
+        self.record_index = record_index
+
+    def __reduce__(self) -> tuple[type[XMLParseError], tuple[str, int, int, int]]:
+        return (XMLParseError, (self.reason, self.line, self.column, self.record_index))
+
+
 _CLASSES: dict[str, type[PymarcException]] = {
     "record_length_invalid": RecordLengthInvalid,
     "truncated_record": TruncatedRecord,
@@ -169,4 +213,5 @@ __all__ = [
     "RecordLengthInvalid",
     "TruncatedRecord",
     "WriteNeedsRecord",
+    "XMLParseError",
 ]

@@ -6,12 +6,20 @@ writes a UTF-8 collection. A record that was read and not touched is written by 
 straight from its bytes; any other record goes through ``record_to_xml_node`` and ElementTree,
 as in pymarc. Both give the same bytes.
 
-Reading: ``parse_xml_to_array``, ``map_xml``, ``parse_xml`` and ``XmlHandler`` read MARCXML with
-Python's SAX parser into ``rapidmarc.Record`` objects, with pymarc's behaviour.
+Reading: ``parse_xml_to_array``, ``map_xml``, ``parse_xml`` and ``XmlHandler`` read MARCXML into
+``rapidmarc.Record`` objects, with pymarc's behaviour. ``parse_xml_to_array`` and ``map_xml`` read
+a file path or a seekable binary file object natively (``XMLReader``, the C++ reader on expat)
+while that gives what pymarc gives: at the first record the native reader cannot represent as
+pymarc does (a record without fields, a leader that is not 24 characters, ...) or at an XML error,
+the document is read again from its start with Python's SAX parser and ``XmlHandler``, skipping
+the records already delivered, so records and exceptions are pymarc's. ``normalize_form``, a URL
+or text file object, and ``parse_xml`` with any handler take the SAX path.
 """
 
 from __future__ import annotations
 
+import io
+import os
 import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -19,6 +27,7 @@ from typing import IO, Any
 from xml.sax import make_parser
 from xml.sax.handler import ContentHandler, feature_namespaces
 
+from . import _core
 from ._core import marc8_to_unicode
 from .field import Field, Indicators
 from .leader import Leader
@@ -145,6 +154,75 @@ class XmlHandler(ContentHandler):
         self.records.append(record)
 
 
+class _Skipping(XmlHandler):
+    """XmlHandler that hands on records after the first ``skip`` (already delivered natively)."""
+
+    def __init__(self, strict: bool, skip: int, sink: Callable[[Record], Any]) -> None:
+        super().__init__(strict)
+        self._skip = skip
+        self._sink = sink
+
+    def process_record(self, record: Record) -> None:
+        if self._skip > 0:
+            self._skip -= 1
+        else:
+            self._sink(record)
+
+
+def _native_source(xml_file: XmlSource) -> tuple[object, int] | None:
+    """(what XMLReader reads, where to rewind a file object to) when ``xml_file`` can be read
+    natively and read again: a path to a regular file, or a seekable binary file object."""
+    if not _core.marcxml_supported():
+        return None
+    if isinstance(xml_file, str):
+        return (xml_file, 0) if os.path.isfile(xml_file) else None  # else a URL, as SAX reads it
+    if isinstance(xml_file, io.TextIOBase) or not hasattr(xml_file, "read"):
+        return None
+    try:
+        if not xml_file.seekable():
+            return None
+        return xml_file, xml_file.tell()
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _read_natively(xml_file: XmlSource, strict: bool, sink: Callable[[Record], Any]) -> None:
+    """Hands every record of ``xml_file`` to ``sink``, natively where that gives pymarc's records
+    (see the module documentation), else, from the first record where it would not, with SAX."""
+    native = _native_source(xml_file)
+    if native is None:
+        parse_xml(xml_file, _Skipping(strict, 0, sink))
+        return
+    from .exceptions import XMLParseError
+    from .reader import _PymarcStrictXMLReader, _PymarcXMLReader
+
+    target, start = native
+    delivered = 0
+    reader_class = _PymarcStrictXMLReader if strict else _PymarcXMLReader
+    reader = reader_class(target, strict=True, workers=0)  # type: ignore[arg-type]
+    try:
+        while True:
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except XMLParseError:
+                break
+            except Exception as error:  # a record the native reader cannot hold as pymarc does
+                if getattr(error, "record_index", None) is None:
+                    raise  # not about the document (an I/O error): as SAX would raise it
+                break
+            if record is None:  # not with strict=True; read it with SAX all the same
+                break
+            sink(record)
+            delivered += 1
+    finally:
+        reader._close()
+    if not isinstance(xml_file, str):
+        xml_file.seek(start)
+    parse_xml(xml_file, _Skipping(strict, delivered, sink))
+
+
 def parse_xml(xml_file: XmlSource, handler: ContentHandler) -> None:
     """Parse ``xml_file`` (a path or a file object) with a namespace-aware SAX parser."""
     parser = make_parser()
@@ -155,17 +233,19 @@ def parse_xml(xml_file: XmlSource, handler: ContentHandler) -> None:
 
 def map_xml(function: Callable[[Record], Any], *files: XmlSource) -> None:
     """Call ``function`` with every record of every MARCXML file, as each is read."""
-    handler = XmlHandler()
-    handler.process_record = function  # type: ignore[method-assign, assignment]
     for xml_file in files:
-        parse_xml(xml_file, handler)
+        _read_natively(xml_file, False, function)
 
 
 def parse_xml_to_array(xml_file: XmlSource, strict: bool = False, normalize_form: str | None = None) -> list[Record]:
     """All records of a MARCXML file (a path or a file object), as a list."""
-    handler = XmlHandler(strict, normalize_form)
-    parse_xml(xml_file, handler)
-    return handler.records
+    if normalize_form is not None:
+        handler = XmlHandler(strict, normalize_form)
+        parse_xml(xml_file, handler)
+        return handler.records
+    records: list[Record] = []
+    _read_natively(xml_file, strict, records.append)
+    return records
 
 
 __all__ = [

@@ -27,6 +27,9 @@ import os
 from typing import IO, BinaryIO
 
 _PATH, _BYTES, _FILE = 0, 1, 2
+# Bits over the kind: the source is MARCXML; MARC elements in the slim namespace only (pymarc's
+# XmlHandler(strict=True)) or in any namespace (XmlHandler(strict=False)); neither: slim or none.
+_XML, _XML_SLIM_ONLY, _XML_ANY_NAMESPACE = 4, 8, 16
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO | IO[bytes]
 

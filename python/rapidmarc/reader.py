@@ -18,7 +18,7 @@ from . import _core, marcmaker
 from .exceptions import PymarcException
 from .field import Field, Indicators, Subfield
 from .leader import Leader
-from .options import _FILE, ReadOptions, Source, _classify
+from .options import _FILE, _XML, _XML_ANY_NAMESPACE, _XML_SLIM_ONLY, ReadOptions, Source, _classify
 from .record import Record
 
 
@@ -59,6 +59,8 @@ class MARCReader(_core.Reader, Reader):
     ...     titles = [record.title for record in reader if record]
     """
 
+    _kind_bits = 0  # bits over the source kind (rapidmarc.options); XMLReader reads MARCXML
+
     def __init__(
         self,
         marc_target: Source,
@@ -91,7 +93,7 @@ class MARCReader(_core.Reader, Reader):
                 f"MARCReader needs a path, bytes or a binary file object, not {type(marc_target).__name__}"
             ) from None
         self.file_handle: Any = marc_target if kind == _FILE else None
-        super().__init__(source, kind, options)
+        super().__init__(source, kind | self._kind_bits, options)
         self.options = options
         self.to_unicode = to_unicode
         self.force_utf8 = force_utf8
@@ -123,6 +125,54 @@ class MARCReader(_core.Reader, Reader):
     if TYPE_CHECKING:  # at run time __next__ is the native one: no Python frame per record
 
         def __next__(self) -> Record | None: ...
+
+
+class XMLReader(MARCReader):
+    """Iterate over the records of a MARCXML document, natively, streaming.
+
+    ``marc_target`` is a path (which may be gzip-compressed), ``bytes`` or a binary file object
+    holding MARCXML: a ``<collection>`` or a bare ``<record>``, in the MARC 21 slim namespace (with
+    or without a prefix) or in no namespace, possibly inside another document (an OAI-PMH response:
+    elements of other namespaces are skipped). The XML is parsed in C++ (expat) without the GIL,
+    in one sequential pass on one native thread (``workers=0``: in the calling thread; any other
+    value is taken as 1), with memory bounded by the largest record.
+
+    Each record is what ``parse_xml_to_array`` builds from it: the leader exactly as the XML wrote
+    it, fields in document order, text as the XML holds it (Unicode, whatever leader/09 says). The
+    reading keywords are ``MARCReader``'s. A record ISO 2709 cannot hold (a leader that is not 24
+    ASCII characters, a tag that is not 3 ASCII characters, an indicator or subfield code that is
+    not one ASCII character, a field over 9,999 bytes in a record under 100,000 bytes, a control
+    field tag on a datafield or a data field tag on a controlfield), and a record without fields,
+    yield ``None`` with the exception in ``current_exception`` (``RecordLeaderInvalid``, its
+    ``current_chunk`` naming the problem, e.g. ``b"00022bad subfield code\x1d"``; ``NoFieldsFound``),
+    as a bad record of ISO 2709 does. XML that is not well-formed, and XML that ends before its
+    document does, raise ``rapidmarc.exceptions.XMLParseError`` (a ``xml.sax.SAXParseException``
+    with line and column) after the records before it. ``current_offset`` counts the ISO 2709
+    bytes of the records read, not bytes of the XML.
+
+    >>> with XMLReader("records.xml") as reader:  # doctest: +SKIP
+    ...     titles = [record.title for record in reader if record]
+    """
+
+    _kind_bits = _XML
+
+    def __enter__(self) -> XMLReader:
+        return self
+
+    def __iter__(self) -> XMLReader:
+        return self
+
+
+class _PymarcXMLReader(XMLReader):
+    """MARC elements in any namespace, by local name: pymarc's XmlHandler(strict=False)."""
+
+    _kind_bits = _XML | _XML_ANY_NAMESPACE
+
+
+class _PymarcStrictXMLReader(XMLReader):
+    """MARC elements in the MARC 21 slim namespace only: pymarc's XmlHandler(strict=True)."""
+
+    _kind_bits = _XML | _XML_SLIM_ONLY
 
 
 class JSONReader(Reader):

@@ -8,6 +8,8 @@
 
 #include <nanobind/stl/string.h>
 
+#include "rapidmarc/marcxml.hpp"
+
 namespace rapidmarc::binding {
 
 [[noreturn]] void raise_os_error(const std::system_error& e, const std::string& path) {
@@ -128,8 +130,45 @@ private:
 
 }  // namespace
 
+namespace {
+
+NativeInput open_xml_input(nb::object source, int kind, const PyReadOptions& options,
+                           std::function<void(Batch&)> process, bool keep_leaders) {
+    NativeInput in;
+    MarcXmlOptions xml;
+    xml.names = (kind & kXmlSlimOnly)       ? MarcXmlNames::slim_only
+                : (kind & kXmlAnyNamespace) ? MarcXmlNames::any
+                                            : MarcXmlNames::marc;
+    if (keep_leaders) xml.leaders = in.xml_leaders = std::make_shared<XmlLeaderLog>();
+    kind &= kKindMask;
+    if (kind == kPath) {
+        std::string path = nb::cast<std::string>(source);
+        try {
+            nb::gil_scoped_release release;
+            in.stream = std::make_unique<InterruptibleStream>(
+                open_marcxml_batches(path, options.core, std::move(process), std::move(xml)));
+        } catch (const std::system_error& e) {
+            raise_os_error(e, path);
+        }
+        return in;
+    }
+    if (kind == kBytes) {
+        in.keep = source;
+        in.owned = std::make_unique<std::string>();
+        in.stream = std::make_unique<InterruptibleStream>(
+            open_marcxml_batches_memory(borrow_bytes(source, *in.owned), options.core, std::move(process), std::move(xml)));
+        return in;
+    }
+    in.keep = source;
+    in.stream = open_marcxml_batches(file_object_source(source), options.core, std::move(process), std::move(xml));
+    return in;
+}
+
+}  // namespace
+
 NativeInput open_input(nb::object source, int kind, const PyReadOptions& options,
-                       std::function<void(Batch&)> process) {
+                       std::function<void(Batch&)> process, bool keep_xml_leaders) {
+    if (kind & kXml) return open_xml_input(std::move(source), kind, options, std::move(process), keep_xml_leaders);
     NativeInput in;
     if (kind == kPath) {
         std::string path = nb::cast<std::string>(source);

@@ -14,11 +14,15 @@ namespace rapidmarc::binding {
 
 // How rapidmarc.options classifies a source (its _PATH, _BYTES, _FILE).
 enum SourceKind { kPath = 0, kBytes = 1, kFile = 2 };
+// Bits over the kind (rapidmarc.options): the source is MARCXML, and which elements are MARC
+// elements (marcxml.hpp: MarcXmlNames; neither bit: the slim namespace or none).
+enum SourceFlags { kKindMask = 3, kXml = 4, kXmlSlimOnly = 8, kXmlAnyNamespace = 16 };
 
 struct NativeInput {
     nb::object keep;                     // the bytes object or file object the stream reads
     std::unique_ptr<std::string> owned;  // a copy of a mutable buffer
     std::unique_ptr<BatchStream> stream;
+    std::shared_ptr<XmlLeaderLog> xml_leaders;  // MARCXML read for Records: the leaders as the XML wrote them
 };
 
 // Raises OSError for a system error about `path`.
@@ -32,8 +36,10 @@ std::string_view borrow_bytes(nb::handle source, std::string& owned);
 // Opens `source` as options.core.workers says (input.hpp): a path or bytes on worker threads, a
 // file object always in the caller's thread (read with readinto() under the GIL, parsed without).
 // `process` runs on every batch on the thread that parsed it.
+// With the kXml bit, `source` is MARCXML (marcxml.hpp), read in one sequential pass; with
+// `keep_xml_leaders`, NativeInput::xml_leaders is set.
 NativeInput open_input(nb::object source, int kind, const PyReadOptions& options,
-                       std::function<void(Batch&)> process = {});
+                       std::function<void(Batch&)> process = {}, bool keep_xml_leaders = false);
 
 // Runs the Python signal handlers (with the GIL, briefly), so that Ctrl-C stops a long native
 // loop between batches: raises what a handler raised (KeyboardInterrupt).

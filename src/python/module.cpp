@@ -6,6 +6,7 @@
 #include <nanobind/stl/string.h>
 
 #include "rapidmarc/compressed.hpp"
+#include "rapidmarc/marcxml.hpp"
 
 #include "binding.hpp"
 
@@ -50,6 +51,16 @@ void translate_system_error(const std::exception_ptr& p, void*) {
         nb::object error = nb::steal(PyObject_CallFunction(PyExc_OSError, "is", e.code().value(), e.what()));
         if (!error.is_valid()) return;  // the call failed and set its own error
         PyErr_SetObject(PyExc_OSError, error.ptr());
+    } catch (const rapidmarc::XmlError& e) {
+        // MARCXML that is not well-formed: rapidmarc.exceptions.XMLParseError, a SAXParseException
+        // with the position, as Python's SAX parser raises it.
+        try {
+            nb::object cls = nb::module_::import_("rapidmarc.exceptions").attr("XMLParseError");
+            nb::object error = cls(e.reason(), e.line(), e.column(), e.record_index());
+            PyErr_SetObject(cls.ptr(), error.ptr());
+        } catch (nb::python_error& raised) {
+            raised.restore();
+        }
     }
 }
 
@@ -65,6 +76,7 @@ NB_MODULE(_core, m) {
     m.def("_unregister", &unregister_types);
     nb::register_exception_translator(translate_system_error);
     m.def("gzip_supported", &rapidmarc::gzip_supported);  // True when this build reads gzip input (zlib)
+    m.def("marcxml_supported", &rapidmarc::marcxml_supported);  // True when this build reads MARCXML (expat)
     bind_text(m);
     bind_field(m);
     bind_record(m);

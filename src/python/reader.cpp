@@ -29,8 +29,8 @@ class PyReader {
 public:
     PyReader(nb::object source, int kind, nb::handle options)
         : options_(read_options(options)),
-          input_(open_input(std::move(source), kind, options_)),
-          calls_python_(kind == kFile) {}
+          input_(open_input(std::move(source), kind, options_, {}, /*keep_xml_leaders=*/true)),
+          calls_python_((kind & kKindMask) == kFile) {}
 
     ~PyReader() {
         if (forked()) {
@@ -59,6 +59,10 @@ public:
         current_offset_ = fr.offset;
         RecordOrError built = record_or_error(*batch_, i, options_);
         if (built.record.is_valid()) {
+            if (input_.xml_leaders) {  // MARCXML: the leader exactly as the XML wrote it, as pymarc keeps it
+                if (std::optional<std::string> leader = input_.xml_leaders->take(fr.index))
+                    built.record.attr("leader") = py_types().leader(nb::str(leader->data(), leader->size()));
+            }
             if (batch_->parsed[i].encoding_corrected) corrected_.append(fr.index);
             current_chunk_ = nb::inst_ptr<PyRecord>(built.record)->raw;
             current_exception_ = nb::none();
