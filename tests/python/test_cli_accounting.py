@@ -538,3 +538,36 @@ def test_dump_mrk_is_what_convert_writes_to_mrk(data_dir, tmp_path):
     dump = rapidmarc("dump", path, "--format", "mrk", "--limit", "5")
     assert rapidmarc("convert", path, tmp_path / "o.mrk", "--limit", "5").returncode == 0
     assert dump.returncode == 0 and dump.stdout == (tmp_path / "o.mrk").read_bytes()
+
+
+def test_marcxml_inside_another_root_is_read(impl, tmp_path, data_dir):
+    """An OAI-PMH response: records in <metadata> under another root element are records, not
+    "not MARCXML" (the root check applies only when no record is found)."""
+    xml = tmp_path / "loc.xml"
+    impl.convert(str(data_dir / "real" / "hebrew_20.mrc"), xml, to="xml")
+    body = xml.read_bytes().split(b"<collection", 1)[1].split(b">", 1)[1].rsplit(b"</collection>", 1)[0]
+    oai = tmp_path / "oai.xml"
+    oai.write_bytes(
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">'
+        b'<ListRecords><record><metadata><collection xmlns="http://www.loc.gov/MARC21/slim">'
+        + body
+        + b"</collection></metadata></record></ListRecords></OAI-PMH>"
+    )
+    run = rapidmarc("convert", oai, tmp_path / "o.mrc")
+    assert run.returncode == 0, run.stderr
+    assert impl.count(tmp_path / "o.mrc") == 20
+
+
+@pytest.mark.parametrize("source", ["path", "stdin"])
+def test_marcxml_to_marc_is_as_marc_of_the_records(impl, tmp_path, data_dir, source):
+    records = [r for r in impl.MARCReader(str(data_dir / "real" / "uva_2000.mrc")) if r is not None]
+    xml = tmp_path / "uva.xml"
+    impl.convert(str(data_dir / "real" / "uva_2000.mrc"), xml, to="xml", utf8_leader=True)
+    out = tmp_path / "back.mrc"
+    if source == "path":
+        run = rapidmarc("convert", xml, out)
+    else:
+        run = rapidmarc("convert", "-", out, "--from", "xml", input=xml.read_bytes())
+    assert run.returncode == 0, run.stderr
+    assert f"{len(records)} good, 0 bad" in run.stderr.decode()
+    assert out.read_bytes() == b"".join(r.as_marc() for r in records)

@@ -18,9 +18,10 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any, cast
 from xml.sax import SAXParseException, make_parser
-from xml.sax.handler import feature_namespaces
+from xml.sax.handler import ContentHandler, feature_namespaces
 from xml.sax.xmlreader import IncrementalParser
 
+from .. import _core
 from .._destination import open_destination, same_file
 from ..bulk import FORMATS, ReadSummary, convert
 from ..exceptions import PymarcException
@@ -116,10 +117,10 @@ def _records_of(fmt: str, stream: _Counted) -> Iterator[Record]:
         while block := stream.read(1 << 20):
             try:
                 parser.feed(block)
-                handler.check()  # another kind of XML is named at once, not after reading it all
-            except (SAXParseException, NotMarcXml):
+            except SAXParseException:
                 yield from queue  # records completed before the error in this block are kept
                 raise
+            handler.found += len(queue)
             yield from queue
             queue.clear()
         if stream.count:  # an empty input is no records, as an empty ISO 2709 file is
@@ -128,7 +129,9 @@ def _records_of(fmt: str, stream: _Counted) -> Iterator[Record]:
             except SAXParseException:
                 yield from queue
                 raise
+        handler.found += len(queue)
         yield from queue
+        handler.check()
     elif fmt == "json":
         yield from JSONReader(cast(Any, stream))
     else:
@@ -139,11 +142,16 @@ class NotMarcXml(ValueError):
     """XML whose root element is neither a MARCXML collection nor a record."""
 
 
+MARC_ROOTS = (None, "collection", "record")
+
+
 class _RootCheckingHandler(XmlHandler):
     """pymarc's handler, noting the root element: well-formed XML of another kind (an HTML error
-    page, some other schema) is not an empty MARCXML file."""
+    page, some other schema) that holds no record is not an empty MARCXML file. Records inside
+    another root (an OAI-PMH response) are read as they are."""
 
     root: str | None = None
+    found = 0
 
     def startElementNS(self, name, qname, attrs):  # noqa: N802 - SAX's name
         if self.root is None:
@@ -151,8 +159,34 @@ class _RootCheckingHandler(XmlHandler):
         super().startElementNS(name, qname, attrs)
 
     def check(self) -> None:
-        if self.root not in (None, "collection", "record"):
+        if self.found == 0 and self.root not in MARC_ROOTS:
             raise NotMarcXml(f"not MARCXML: the root element is <{self.root}>, not <collection> or <record>")
+
+
+class _FoundRoot(Exception):  # noqa: N818 - a signal, not an error
+    pass
+
+
+class _RootOnly(ContentHandler):
+    def startElementNS(self, name, qname, attrs):  # noqa: N802 - SAX's name
+        raise _FoundRoot(name[1])
+
+
+def _xml_root(path: str) -> str | None:
+    """The local name of a MARCXML file's root element, read no further than that element (None
+    if the file is empty or malformed before it)."""
+    parser = cast(IncrementalParser, make_parser())
+    parser.setContentHandler(_RootOnly())
+    parser.setFeature(feature_namespaces, True)
+    try:
+        with open(path, "rb") as fh:
+            while block := fh.read(65536):
+                parser.feed(block)
+    except _FoundRoot as found:
+        return str(found.args[0])
+    except (SAXParseException, OSError):
+        return None
+    return None
 
 
 class _Utf8LeaderWriter:
@@ -223,8 +257,12 @@ def cmd_convert(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
-    native = not args.offset and args.limit is None and args.to_encoding is None
-    if source_format == "marc" and to in FORMATS and native:
+    native = not args.offset and args.limit is None and args.to_encoding is None and to in FORMATS
+    if native and source_format == "xml":
+        status = _convert_xml_natively(args, source, label, to, shown)
+        if status is not None:
+            return status  # else: read by the pymarc-compatible path below, which says what is wrong
+    if source_format == "marc" and native:
         destination: Any = args.output
         if args.output == "-":
             sys.stdout.flush()
@@ -250,6 +288,39 @@ def cmd_convert(args: argparse.Namespace) -> int:
     if written == 0 and summary.stop_error is not None and args.output != "-":
         note = f"{shown} left as it was"
     return report(args, label, summary, source, note)
+
+
+def _convert_xml_natively(args: argparse.Namespace, source: Any, label: str, to: str, shown: str) -> int | None:
+    """MARCXML converted natively (rapidmarc.convert(from_format="xml")): the fast path for a
+    MARCXML file. None when the pymarc-compatible path must read it instead, to keep its
+    accounting: standard input (it cannot be read twice), a root element that is not MARC's (the
+    SAX path says "not MARCXML" or reads an OAI-PMH response's records), or malformed XML (the SAX
+    path writes the records before the error and says where reading stopped; the native attempt
+    left the destination as it was)."""
+    if not isinstance(source, str) or source == "/dev/stdin" or not _core.marcxml_supported():
+        return None
+    if _xml_root(source) not in ("collection", "record"):
+        return None
+    destination: Any = args.output
+    if args.output == "-":
+        sys.stdout.flush()
+        destination = sys.stdout.buffer
+    bar = progress_bar(args, f"{Path(label).name} -> {to}", None)  # native offsets count ISO bytes
+    try:
+        result = convert(
+            source, destination, to, **read_options(args), progress=bar.update, utf8_leader=True, from_format="xml"
+        )
+    except SAXParseException:
+        if args.output == "-" or args.strict:
+            raise  # what was written to standard output cannot be taken back: one line, as --strict
+        return None
+    finally:
+        bar.finish()
+    if args.output == "-":
+        sys.stdout.buffer.flush()
+    note = f"{result.records} records written to {shown}"
+    status = report(args, label, result.summary, source, note)
+    return max(status, EXIT_BAD if result.unconvertible and not args.allow_bad else status)
 
 
 def _convert_in_python(
