@@ -129,6 +129,21 @@ def test_cli_convert_to_a_full_disk_fails_in_one_line(impl, loc_file, tmp_path, 
         assert not destination.exists()
 
 
+@pytest.mark.parametrize("source_format", ["marc", "xml"])
+def test_cli_text_output_to_a_full_disk_names_the_output(impl, loc_file, tmp_path, source_format):
+    """The record-by-record paths (here: to MARCMaker text) fail in one line naming the output,
+    and leave nothing behind."""
+    source = loc_file
+    if source_format == "xml":
+        source = tmp_path / "in.xml"
+        impl.convert(loc_file, source, to="xml")
+    destination = tmp_path / "out.mrk"
+    run = _cli_convert(source, destination, 64 * 1024)
+    assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert str(destination) in run.stderr and str(errno.EFBIG) in run.stderr
+    assert not destination.exists() and not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+
+
 def test_cli_convert_from_xml_to_a_full_disk_leaves_nothing(impl, loc_file, tmp_path):
     source = tmp_path / "in.xml"
     impl.convert(loc_file, source, to="xml")

@@ -9,6 +9,7 @@ with the pymarc-compatible readers and writers. Every path writes its output by 
 from __future__ import annotations
 
 import argparse
+import errno
 import io
 import os
 import sys
@@ -340,6 +341,10 @@ def _convert_in_python(
                 raise _KeepDestination(summary)  # nothing could be read: the old output stays
     except _KeepDestination as kept:
         summary = kept.args[0]
+    except OSError as exc:
+        if exc.filename is None and exc.errno in _WRITE_ERRNOS:  # a full disk: name the output
+            raise OSError(exc.errno, exc.strerror, args.output) from exc
+        raise
     if limited:  # the user asked to stop: the rest was not wanted, not lost
         summary = summary._replace(stop_error=None, size=None)
     return summary, written, limited
@@ -347,6 +352,10 @@ def _convert_in_python(
 
 class _KeepDestination(Exception):  # noqa: N818 - a signal, not an error
     pass
+
+
+# Errors only a write raises: an OSError without a file name and one of these is the output's.
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 
 
 def _copy_records(
