@@ -25,7 +25,7 @@ sysdeps:
 deps:
 	$(PYTHON) -m pip install -q "scikit-build-core>=0.10" "nanobind>=2.4" cmake ninja "pytest>=7" "pymarc==5.4.0" pyarrow polars duckdb ruff mypy
 
-install: deps
+install: sysdeps deps
 	$(PYTHON) -m pip install -q --no-build-isolation .
 
 demo: install
