@@ -25,6 +25,10 @@ namespace rapidmarc {
 struct ReaderOptions {
     bool recover = false;         // resynchronise after a framing error instead of stopping
     bool read_oversize = true;    // frame records whose leader says 99999 by their terminator
+    // A record length below 5 is a framing error (record_length_invalid), not pymarc's "the rest
+    // of the input": what recover implies; also set for the byte ranges of a recovering
+    // ParallelReader, which read without recover and hand damage to a sequential reader.
+    bool small_length_is_damage = false;
     std::size_t chunk_size = std::size_t{1} << 20;  // bytes pulled from the source per read
 };
 

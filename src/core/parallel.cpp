@@ -148,6 +148,7 @@ RangeInfo read_range(const RangeInput& input, std::uint64_t begin, std::uint64_t
     if (info.start == RangeInfo::none) return info;
 
     ReaderOptions ro = reader_options;
+    ro.small_length_is_damage = reader_options.recover || reader_options.small_length_is_damage;
     ro.recover = false;
     ro.chunk_size = kRangeChunk;
     RecordReader reader(input.open(info.start, input.size()), ro);

@@ -176,7 +176,7 @@ bool RecordReader::frame_one(FramedRecord& out) {
     // With recover, a length below 5 is damage to resynchronise after, not a record that swallows
     // the rest of the input (found by review: '00000' in record 3 hid 383 records). A small length
     // that does end at a terminator is still a (bad) record, as pymarc frames it.
-    if (options_.recover && length < 5) {
+    if ((options_.recover || options_.small_length_is_damage) && length < 5) {
         return fail(ErrorCode::record_length_invalid, 5, 5,
                     "record length " + std::to_string(length) + " cannot frame a record");
     }

@@ -104,6 +104,22 @@ TEST(Reader, RecoverDoesNotLetATinyLengthSwallowTheRest) {
     EXPECT_EQ(items[1].error, ErrorCode::record_length_invalid);
     EXPECT_EQ(items[2].bytes, a);
     EXPECT_EQ(items[3].bytes, b);
+    // The parallel reader (byte ranges read without recover, damage handed to a sequential
+    // reader) frames the same items (found by fuzz_python: it took the rest as one record).
+    std::string many;
+    for (int i = 0; i < 200; ++i) many += (i == 3 ? zero : a) + b;
+    for (int workers : {0, 2}) {
+        ReadOptions options;
+        options.workers = workers;
+        options.framing.recover = true;
+        auto stream = open_batches_memory(many, options);
+        std::vector<std::pair<ErrorCode, std::uint64_t>> got;
+        drain(*stream, false, [&](const Batch& batch) {
+            for (const auto& f : batch.frames) got.emplace_back(f.error, f.offset);
+        });
+        ASSERT_EQ(got.size(), 400u) << workers;
+        EXPECT_EQ(got[6].first, ErrorCode::record_length_invalid) << workers;
+    }
     // Without recover it reads as pymarc does: a length below 5 takes the rest of the input.
     items = read_all(a + zero + a + b);
     ASSERT_EQ(items.size(), 2u);
