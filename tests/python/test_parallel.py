@@ -3,8 +3,10 @@ with native work done without the GIL."""
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
@@ -68,11 +70,32 @@ def test_workers_zero_reads_in_the_calling_thread(data_dir, source):
     def os_threads() -> int:
         return len(os.listdir("/proc/self/task"))
 
-    before = os_threads()
+    def settled(expected: int) -> int:
+        # A joined thread can stay listed in /proc/self/task for a moment after pthread_join
+        # returns (the kernel wakes the joiner before it reaps the task), and threads of earlier
+        # tests may still be ending: wait, boundedly, for the count to reach what is expected.
+        deadline = time.monotonic() + 10
+        while os_threads() != expected and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return os_threads()
+
+    def steady() -> int:
+        count = os_threads()
+        for _ in range(100):
+            time.sleep(0.05)
+            if os_threads() == count:
+                break
+            count = os_threads()
+        return count
+
+    gc.collect()
+    before = steady()
     ahead = rapidmarc.MARCReader(target)  # workers=1: one parse-ahead thread
     next(ahead)
-    assert os_threads() == before + 1
+    assert settled(before + 1) == before + 1
     del ahead
+    gc.collect()
+    assert settled(before) == before  # the parse-ahead thread is gone with its reader
     reader = rapidmarc.MARCReader(target, workers=0)
     first = next(reader)
     assert os_threads() == before  # no thread of its own
