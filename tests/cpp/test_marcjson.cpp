@@ -245,7 +245,9 @@ TEST(MarcJson, YazMarcdumpJsonReadsAsTheIsoRecords) {
                 ASSERT_EQ(without_lengths(json_of(got[i])), ours) << "record " << i;
             }
         }
-        if (name == "loc_386.mrc") EXPECT_EQ(read_json_bytewise(json), got);  // yaz indents: long
+        if (name == "loc_386.mrc") {  // yaz indents: long
+            EXPECT_EQ(read_json_bytewise(json), got);
+        }
     }
 }
 
