@@ -147,7 +147,7 @@ class JSONParseError(json.JSONDecodeError):
         self.colno = column
         self.record_index = record_index
 
-    def __reduce__(self) -> tuple[type[JSONParseError], tuple[str, int, int, int, int]]:  # type: ignore[override]
+    def __reduce__(self) -> tuple[type[JSONParseError], tuple[str, int, int, int, int]]:
         return (JSONParseError, (self.msg, self.lineno, self.colno, self.pos, self.record_index))
 
 

@@ -12,7 +12,7 @@ import io
 import json
 import os
 from collections.abc import Callable, Iterator
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from . import _core, marcmaker
 from .exceptions import PymarcException
@@ -209,7 +209,7 @@ def _native_json_source(marc_target: str | bytes | IO[Any], encoding: str) -> An
     a binary file object."""
     utf8 = encoding.replace("_", "-").lower() in ("utf-8", "utf8")
     if hasattr(marc_target, "read"):
-        return marc_target if not isinstance(marc_target, io.TextIOBase) else _EncodedText(marc_target)
+        return marc_target if not isinstance(marc_target, io.TextIOBase) else _EncodedText(cast(IO[str], marc_target))
     if isinstance(marc_target, bytes | bytearray):
         return bytes(marc_target) if utf8 else bytes(marc_target).decode(encoding).encode("utf-8", "surrogatepass")
     if isinstance(marc_target, os.PathLike) or (isinstance(marc_target, str) and os.path.exists(marc_target)):
@@ -250,22 +250,22 @@ class JSONReader(Reader):
         self.stream = stream
         self.native = native
         self._native: _NativeJSONReader | None = None
+        self.file_handle: Any = None
+        self.records: Any = None
+        self.iter: Iterator[Any] = iter(())
         if native:
             self.file_handle = marc_target if hasattr(marc_target, "read") else None
             self._native = _NativeJSONReader(_native_json_source(marc_target, encoding))
-            self.records = None
-            self.iter = iter(())
             return
         if hasattr(marc_target, "read"):
-            self.file_handle: Any = marc_target
+            self.file_handle = marc_target
         elif isinstance(marc_target, bytes | bytearray):
             self.file_handle = io.StringIO(bytes(marc_target).decode(encoding))
         elif isinstance(marc_target, str) and os.path.exists(marc_target):
             self.file_handle = open(marc_target, encoding=encoding)  # noqa: SIM115 - pymarc keeps it open
         else:
             self.file_handle = io.StringIO(marc_target)
-        self.records: Any = json.load(self.file_handle, strict=False)
-        self.iter: Iterator[Any] = iter(())
+        self.records = json.load(self.file_handle, strict=False)
         self.__iter__()
 
     def __iter__(self) -> JSONReader:
