@@ -14,6 +14,12 @@ records are read from the XML as ``rapidmarc.XMLReader`` reads them, in one stre
 native thread, and XML that is not well-formed raises ``rapidmarc.exceptions.XMLParseError`` (a
 ``xml.sax.SAXParseException``) with its line and column. Offsets (``bytes_read``, ``progress``,
 ``byte_offset``) then count the ISO 2709 bytes of the records read, not bytes of the XML.
+
+``from_format="json"`` reads MARC-in-JSON natively in the same way (``rapidmarc.marcjson``'s
+``from_format`` notes; docs/formats.md): a JSON array of records, JSON Lines or concatenated
+objects, streamed; JSON that is not well-formed raises ``rapidmarc.exceptions.JSONParseError``
+(a ``json.JSONDecodeError``) after the records before it, and a record rapidmarc does not build
+natively (a structure pymarc's JSONReader refuses or builds oddly) is a bad record.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from typing import IO, NamedTuple
 
 from . import _core
 from ._destination import open_destination, same_file
-from .options import _BYTES, _XML, ReadOptions, Source, _classify
+from .options import _BYTES, _JSON, _XML, ReadOptions, Source, _classify
 from .record import Record
 
 
@@ -64,22 +70,23 @@ class ReadSummary(NamedTuple):
         return self.bad == 0 and self.stop_error is None
 
 
-FROM_FORMATS = ("marc", "xml")
+FROM_FORMATS = ("marc", "xml", "json")
+_FORMAT_BITS = {"marc": 0, "xml": _XML, "json": _JSON}
 
 
 def _classify_format(source: object, from_format: str) -> tuple[int, object]:
-    """_classify, with the bits that say the source is MARCXML."""
+    """_classify, with the bits that say the source is MARCXML or MARC-in-JSON."""
     if from_format not in FROM_FORMATS:
         raise ValueError(f"from_format must be one of {FROM_FORMATS}, not {from_format!r}")
     kind, native = _classify(source)
-    return (kind | _XML if from_format == "xml" else kind), native
+    return kind | _FORMAT_BITS[from_format], native
 
 
 def _sized(source: object, from_format: str) -> object:
-    """The source whose size accounts for the bytes read: MARCXML's are counted in the ISO 2709
-    bytes of its records, which have no size known in advance (None: read to the end, or the
-    error says where)."""
-    return None if from_format == "xml" else source
+    """The source whose size accounts for the bytes read: MARCXML's and JSON's are counted in the
+    ISO 2709 bytes of their records, which have no size known in advance (None: read to the end,
+    or the error says where)."""
+    return None if from_format != "marc" else source
 
 
 def _plain_size(path: str | os.PathLike[str]) -> int | None:
@@ -323,8 +330,8 @@ def extract_arrow(
         raise TypeError("specs must be a sequence of field specs such as ['001', '245$a'], not a str")
     options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
     kind, native = _classify_format(source, from_format)
-    if lazy and kind & _XML:
-        raise ValueError("extract_arrow(lazy=True) reads ISO 2709; read MARCXML with lazy=False")
+    if lazy and kind & (_XML | _JSON):
+        raise ValueError("extract_arrow(lazy=True) reads ISO 2709; read MARCXML and JSON with lazy=False")
     return _core.extract_arrow(native, kind, list(specs), options, lazy)
 
 

@@ -7,6 +7,7 @@ exactly was wrong). They are ``None`` when unknown, and then ``str()`` gives pym
 
 from __future__ import annotations
 
+import json
 from xml.sax import SAXParseException
 
 
@@ -126,6 +127,30 @@ class _Position:
         return None
 
 
+class JSONParseError(json.JSONDecodeError):
+    """MARC-in-JSON that the native reader cannot read: not well-formed JSON (Python's json
+    module's messages: ``Expecting value``, ``Expecting ',' delimiter``, ``Unterminated string
+    starting at``, ...), text that is not UTF-8, or nesting deeper than 512 levels.
+
+    A ``json.JSONDecodeError`` (so a ``ValueError``), with its ``msg``, ``lineno`` and ``colno``
+    (both 1-based) and ``pos`` (characters from the start of the input); ``doc`` is empty, since
+    the document is streamed, not held. rapidmarc adds ``record_index``, the index of the record
+    being read (the number of records before it).
+    """
+
+    def __init__(self, reason: str, line: int, column: int, position: int, record_index: int) -> None:
+        ValueError.__init__(self, f"{reason}: line {line} column {column} (char {position})")
+        self.msg = reason
+        self.doc = ""
+        self.pos = position
+        self.lineno = line
+        self.colno = column
+        self.record_index = record_index
+
+    def __reduce__(self) -> tuple[type[JSONParseError], tuple[str, int, int, int, int]]:
+        return (JSONParseError, (self.msg, self.lineno, self.colno, self.pos, self.record_index))
+
+
 class XMLParseError(SAXParseException):
     """MARCXML that the native reader cannot read: not well-formed (expat's message, as Python's
     SAX parser gives it: ``mismatched tag``, ``no element found`` for a document cut short, ...),
@@ -213,5 +238,6 @@ __all__ = [
     "RecordLengthInvalid",
     "TruncatedRecord",
     "WriteNeedsRecord",
+    "JSONParseError",
     "XMLParseError",
 ]

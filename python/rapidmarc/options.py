@@ -30,6 +30,7 @@ _PATH, _BYTES, _FILE = 0, 1, 2
 # Bits over the kind: the source is MARCXML; MARC elements in the slim namespace only (pymarc's
 # XmlHandler(strict=True)) or in any namespace (XmlHandler(strict=False)); neither: slim or none.
 _XML, _XML_SLIM_ONLY, _XML_ANY_NAMESPACE = 4, 8, 16
+_JSON = 32  # the source is MARC-in-JSON (a JSON array, JSON Lines or concatenated objects)
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO | IO[bytes]
 

@@ -12,13 +12,13 @@ import io
 import json
 import os
 from collections.abc import Callable, Iterator
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from . import _core, marcmaker
 from .exceptions import PymarcException
 from .field import Field, Indicators, Subfield
 from .leader import Leader
-from .options import _FILE, _XML, _XML_ANY_NAMESPACE, _XML_SLIM_ONLY, ReadOptions, Source, _classify
+from .options import _FILE, _JSON, _XML, _XML_ANY_NAMESPACE, _XML_SLIM_ONLY, ReadOptions, Source, _classify
 from .record import Record
 
 
@@ -175,6 +175,48 @@ class _PymarcStrictXMLReader(XMLReader):
     _kind_bits = _XML | _XML_SLIM_ONLY
 
 
+class _NativeJSONReader(MARCReader):
+    """MARC-in-JSON read natively (marcjson.hpp): the records as ISO 2709, bad items None."""
+
+    _kind_bits = _JSON
+
+
+class _EncodedText(io.RawIOBase):
+    """A text file object read as UTF-8 bytes, for the native reader."""
+
+    def __init__(self, text: IO[str]) -> None:
+        self._text = text
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        while not self._pending:
+            chunk = self._text.read(max(len(view) // 4, 1))
+            if not chunk:
+                return 0
+            self._pending = chunk.encode("utf-8", "surrogatepass")
+        n = min(len(view), len(self._pending))
+        view[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+def _native_json_source(marc_target: str | bytes | IO[Any], encoding: str) -> Any:
+    """What the native reader reads for JSONReader's ``marc_target``: a path, bytes in UTF-8, or
+    a binary file object."""
+    utf8 = encoding.replace("_", "-").lower() in ("utf-8", "utf8")
+    if hasattr(marc_target, "read"):
+        return marc_target if not isinstance(marc_target, io.TextIOBase) else _EncodedText(cast(IO[str], marc_target))
+    if isinstance(marc_target, bytes | bytearray):
+        return bytes(marc_target) if utf8 else bytes(marc_target).decode(encoding).encode("utf-8", "surrogatepass")
+    if isinstance(marc_target, os.PathLike) or (isinstance(marc_target, str) and os.path.exists(marc_target)):
+        return os.fsdecode(marc_target) if utf8 else _EncodedText(open(marc_target, encoding=encoding))  # noqa: SIM115
+    return marc_target.encode("utf-8", "surrogatepass")
+
+
 class JSONReader(Reader):
     """Iterate over the records of a MARC-in-JSON document, as pymarc's JSONReader does.
 
@@ -183,30 +225,75 @@ class JSONReader(Reader):
     object or an array of them, and is loaded whole: ``stream=True`` is accepted and changes
     nothing (pymarc prints that streaming is not implemented; rapidmarc says nothing). A path is
     opened with ``encoding`` (pymarc uses the locale's encoding).
+
+    ``native=True`` (a rapidmarc addition) streams the document natively instead of loading it
+    (``records`` is then None): memory stays bounded by the largest record, and besides one
+    record or an array of them it reads JSON Lines and concatenated objects (yaz-marcdump's
+    output). Each record is what pymarc builds: records rapidmarc builds natively have the JSON's
+    leader, fields and text exactly; any other value is built from its JSON text the pymarc way,
+    with pymarc's record or exception (``IndexError`` for an empty field object, ``KeyError`` for a
+    missing leader, ...). The difference is when malformed JSON is found: pymarc raises
+    ``json.JSONDecodeError`` before the first record, the native reader raises
+    ``rapidmarc.exceptions.JSONParseError`` (a ``json.JSONDecodeError``, with ``record_index``)
+    after the records before it. An empty document is no records (pymarc raises).
     """
 
-    def __init__(self, marc_target: str | bytes | IO[Any], encoding: str = "utf-8", stream: bool = False) -> None:
+    def __init__(
+        self,
+        marc_target: str | bytes | IO[Any],
+        encoding: str = "utf-8",
+        stream: bool = False,
+        *,
+        native: bool = False,
+    ) -> None:
         self.encoding = encoding
         self.stream = stream
+        self.native = native
+        self._native: _NativeJSONReader | None = None
+        self.file_handle: Any = None
+        self.records: Any = None
+        self.iter: Iterator[Any] = iter(())
+        if native:
+            self.file_handle = marc_target if hasattr(marc_target, "read") else None
+            self._native = _NativeJSONReader(_native_json_source(marc_target, encoding))
+            return
         if hasattr(marc_target, "read"):
-            self.file_handle: Any = marc_target
+            self.file_handle = marc_target
         elif isinstance(marc_target, bytes | bytearray):
             self.file_handle = io.StringIO(bytes(marc_target).decode(encoding))
         elif isinstance(marc_target, str) and os.path.exists(marc_target):
             self.file_handle = open(marc_target, encoding=encoding)  # noqa: SIM115 - pymarc keeps it open
         else:
             self.file_handle = io.StringIO(marc_target)
-        self.records: Any = json.load(self.file_handle, strict=False)
-        self.iter: Iterator[Any] = iter(())
+        self.records = json.load(self.file_handle, strict=False)
         self.__iter__()
 
     def __iter__(self) -> JSONReader:
+        if self._native is not None:
+            return self
         records = self.records
         self.iter = iter([records] if isinstance(records, dict) or not hasattr(records, "__iter__") else records)
         return self
 
     def __next__(self) -> Record:
-        obj = next(self.iter)
+        if self._native is None:
+            return self._build(next(self.iter))
+        record = next(self._native)
+        if record is not None:
+            return record
+        text = self._native._current_json
+        if text is None:  # not a record the reader left to pymarc's rules (cannot happen): say so
+            raise self._native.current_exception or ValueError("a bad MARC-in-JSON record")
+        return self._build(json.loads(text, strict=False))
+
+    def close(self) -> None:
+        """Stop a native reader at once (its thread and file); nothing to do otherwise."""
+        if self._native is not None:
+            self._native._close()  # a file object given is the caller's, as in pymarc
+
+    @staticmethod
+    def _build(obj: Any) -> Record:
+        """pymarc's JSONReader's record for one decoded value, with its exceptions."""
         record = Record()
         record.leader = Leader(obj["leader"])
         for item in obj["fields"]:

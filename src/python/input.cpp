@@ -8,6 +8,7 @@
 
 #include <nanobind/stl/string.h>
 
+#include "rapidmarc/marcjson.hpp"
 #include "rapidmarc/marcxml.hpp"
 
 namespace rapidmarc::binding {
@@ -164,10 +165,43 @@ NativeInput open_xml_input(nb::object source, int kind, const PyReadOptions& opt
     return in;
 }
 
+NativeInput open_json_input(nb::object source, int kind, const PyReadOptions& options,
+                            std::function<void(Batch&)> process, bool keep_leaders) {
+    NativeInput in;
+    MarcJsonOptions json;
+    if (keep_leaders) {
+        json.leaders = in.xml_leaders = std::make_shared<XmlLeaderLog>();
+        json.originals = in.json_originals = std::make_shared<XmlLeaderLog>();
+    }
+    kind &= kKindMask;
+    if (kind == kPath) {
+        std::string path = nb::cast<std::string>(source);
+        try {
+            nb::gil_scoped_release release;
+            in.stream = std::make_unique<InterruptibleStream>(
+                open_marcjson_batches(path, options.core, std::move(process), std::move(json)));
+        } catch (const std::system_error& e) {
+            raise_os_error(e, path);
+        }
+        return in;
+    }
+    if (kind == kBytes) {
+        in.keep = source;
+        in.owned = std::make_unique<std::string>();
+        in.stream = std::make_unique<InterruptibleStream>(open_marcjson_batches_memory(
+            borrow_bytes(source, *in.owned), options.core, std::move(process), std::move(json)));
+        return in;
+    }
+    in.keep = source;
+    in.stream = open_marcjson_batches(file_object_source(source), options.core, std::move(process), std::move(json));
+    return in;
+}
+
 }  // namespace
 
 NativeInput open_input(nb::object source, int kind, const PyReadOptions& options,
                        std::function<void(Batch&)> process, bool keep_xml_leaders) {
+    if (kind & kJson) return open_json_input(std::move(source), kind, options, std::move(process), keep_xml_leaders);
     if (kind & kXml) return open_xml_input(std::move(source), kind, options, std::move(process), keep_xml_leaders);
     NativeInput in;
     if (kind == kPath) {

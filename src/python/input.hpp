@@ -16,13 +16,15 @@ namespace rapidmarc::binding {
 enum SourceKind { kPath = 0, kBytes = 1, kFile = 2 };
 // Bits over the kind (rapidmarc.options): the source is MARCXML, and which elements are MARC
 // elements (marcxml.hpp: MarcXmlNames; neither bit: the slim namespace or none).
-enum SourceFlags { kKindMask = 3, kXml = 4, kXmlSlimOnly = 8, kXmlAnyNamespace = 16 };
+// kJson: the source is MARC-in-JSON (marcjson.hpp).
+enum SourceFlags { kKindMask = 3, kXml = 4, kXmlSlimOnly = 8, kXmlAnyNamespace = 16, kJson = 32 };
 
 struct NativeInput {
     nb::object keep;                     // the bytes object or file object the stream reads
     std::unique_ptr<std::string> owned;  // a copy of a mutable buffer
     std::unique_ptr<BatchStream> stream;
-    std::shared_ptr<XmlLeaderLog> xml_leaders;  // MARCXML read for Records: the leaders as the XML wrote them
+    std::shared_ptr<XmlLeaderLog> xml_leaders;  // MARCXML or JSON read for Records: the leaders as written there
+    std::shared_ptr<XmlLeaderLog> json_originals;  // JSON read for Records: the text of records not built natively
 };
 
 // Raises OSError for a system error about `path`.
@@ -37,7 +39,8 @@ std::string_view borrow_bytes(nb::handle source, std::string& owned);
 // file object always in the caller's thread (read with readinto() under the GIL, parsed without).
 // `process` runs on every batch on the thread that parsed it.
 // With the kXml bit, `source` is MARCXML (marcxml.hpp), read in one sequential pass; with
-// `keep_xml_leaders`, NativeInput::xml_leaders is set.
+// `keep_xml_leaders`, NativeInput::xml_leaders is set. With the kJson bit, `source` is MARC-in-JSON
+// (marcjson.hpp), read the same way; `keep_xml_leaders` also sets NativeInput::json_originals.
 NativeInput open_input(nb::object source, int kind, const PyReadOptions& options,
                        std::function<void(Batch&)> process = {}, bool keep_xml_leaders = false);
 

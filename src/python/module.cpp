@@ -6,6 +6,7 @@
 #include <nanobind/stl/string.h>
 
 #include "rapidmarc/compressed.hpp"
+#include "rapidmarc/marcjson.hpp"
 #include "rapidmarc/marcxml.hpp"
 
 #include "binding.hpp"
@@ -57,6 +58,16 @@ void translate_system_error(const std::exception_ptr& p, void*) {
         try {
             nb::object cls = nb::module_::import_("rapidmarc.exceptions").attr("XMLParseError");
             nb::object error = cls(e.reason(), e.line(), e.column(), e.record_index());
+            PyErr_SetObject(cls.ptr(), error.ptr());
+        } catch (nb::python_error& raised) {
+            raised.restore();
+        }
+    } catch (const rapidmarc::JsonError& e) {
+        // MARC-in-JSON that is not well-formed: rapidmarc.exceptions.JSONParseError, a
+        // json.JSONDecodeError with the position, as Python's json module raises it.
+        try {
+            nb::object cls = nb::module_::import_("rapidmarc.exceptions").attr("JSONParseError");
+            nb::object error = cls(e.reason(), e.line(), e.column(), e.position(), e.record_index());
             PyErr_SetObject(cls.ptr(), error.ptr());
         } catch (nb::python_error& raised) {
             raised.restore();

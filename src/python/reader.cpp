@@ -70,6 +70,10 @@ public:
         }
         const std::string_view bytes = batch_->record(i);
         current_chunk_ = nb::bytes(bytes.data(), bytes.size());
+        if (input_.json_originals) {  // MARC-in-JSON: the record's JSON text, for pymarc's way of building it
+            std::optional<std::string> text = input_.json_originals->take(fr.index);
+            current_json_ = text ? nb::object(nb::str(text->data(), text->size())) : nb::none();
+        }
         current_exception_ = built.error;
         if (options_.core.strict) raise_error_object(built.error);
         return nb::none();
@@ -100,6 +104,7 @@ public:
     }
     nb::object current_chunk() const { return current_chunk_.is_valid() ? current_chunk_ : nb::none(); }
     nb::object current_exception() const { return current_exception_.is_valid() ? current_exception_ : nb::none(); }
+    nb::object current_json() const { return current_json_.is_valid() ? current_json_ : nb::none(); }
     nb::object current_offset() const { return current_offset_ ? nb::object(nb::int_(*current_offset_)) : nb::none(); }
 
 private:
@@ -146,6 +151,7 @@ private:
     std::mutex mutex_;
     nb::object current_chunk_;
     nb::object current_exception_;
+    nb::object current_json_;  // MARC-in-JSON: the JSON text of the bad item last returned
     std::optional<std::uint64_t> current_offset_;  // stream offset of the item last returned
     nb::list corrected_;  // indexes of records whose leader/09 encoding="auto" overruled
 };
@@ -179,7 +185,8 @@ void bind_reader(nb::module_& m) {
         .def("_close", &PyReader::close)
         .def_prop_ro("current_chunk", &PyReader::current_chunk)
         .def_prop_ro("current_exception", &PyReader::current_exception)
-        .def_prop_ro("current_offset", &PyReader::current_offset);
+        .def_prop_ro("current_offset", &PyReader::current_offset)
+        .def_prop_ro("_current_json", &PyReader::current_json);
 }
 
 }  // namespace rapidmarc::binding

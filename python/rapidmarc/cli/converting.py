@@ -25,7 +25,7 @@ from xml.sax.xmlreader import IncrementalParser
 from .. import _core
 from .._destination import open_destination, same_file
 from ..bulk import FORMATS, ReadSummary, convert
-from ..exceptions import PymarcException
+from ..exceptions import JSONParseError, PymarcException
 from ..marcxml import XmlHandler
 from ..reader import JSONReader, MARCMakerReader, MARCReader
 from ..record import Record
@@ -134,7 +134,8 @@ def _records_of(fmt: str, stream: _Counted) -> Iterator[Record]:
         yield from queue
         handler.check()
     elif fmt == "json":
-        yield from JSONReader(cast(Any, stream))
+        # streamed natively (JSON arrays, JSON Lines, concatenated objects), records as pymarc builds them
+        yield from JSONReader(cast(Any, stream), native=True)
     else:
         yield from MARCMakerReader(cast(Any, stream), mnemonics=True)
 
@@ -263,6 +264,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
         status = _convert_xml_natively(args, source, label, to, shown)
         if status is not None:
             return status  # else: read by the pymarc-compatible path below, which says what is wrong
+    if native and source_format == "json":
+        status = _convert_json_natively(args, source, label, to, shown)
+        if status is not None:
+            return status  # else: read record by record below, which writes what comes before an error
     if source_format == "marc" and native:
         destination: Any = args.output
         if args.output == "-":
@@ -312,6 +317,35 @@ def _convert_xml_natively(args: argparse.Namespace, source: Any, label: str, to:
             source, destination, to, **read_options(args), progress=bar.update, utf8_leader=True, from_format="xml"
         )
     except SAXParseException:
+        if args.output == "-" or args.strict:
+            raise  # what was written to standard output cannot be taken back: one line, as --strict
+        return None
+    finally:
+        bar.finish()
+    if args.output == "-":
+        sys.stdout.buffer.flush()
+    note = f"{result.records} records written to {shown}"
+    status = report(args, label, result.summary, source, note)
+    return max(status, EXIT_BAD if result.unconvertible and not args.allow_bad else status)
+
+
+def _convert_json_natively(args: argparse.Namespace, source: Any, label: str, to: str, shown: str) -> int | None:
+    """MARC-in-JSON converted natively (rapidmarc.convert(from_format="json")). None when the
+    record-by-record path must read it instead: standard input (it cannot be read twice) and
+    malformed JSON (that path writes the records before the error and says where reading stopped;
+    the native attempt left the destination as it was)."""
+    if not isinstance(source, str) or source == "/dev/stdin":
+        return None
+    destination: Any = args.output
+    if args.output == "-":
+        sys.stdout.flush()
+        destination = sys.stdout.buffer
+    bar = progress_bar(args, f"{Path(label).name} -> {to}", None)  # native offsets count ISO bytes
+    try:
+        result = convert(
+            source, destination, to, **read_options(args), progress=bar.update, utf8_leader=True, from_format="json"
+        )
+    except JSONParseError:
         if args.output == "-" or args.strict:
             raise  # what was written to standard output cannot be taken back: one line, as --strict
         return None

@@ -1,0 +1,777 @@
+#include "rapidmarc/marcjson.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "rapidmarc/compressed.hpp"
+#include "rapidmarc/record_view.hpp"
+#include "rapidmarc/text.hpp"
+
+namespace rapidmarc {
+
+JsonError::JsonError(std::string reason, std::uint64_t line, std::uint64_t column, std::uint64_t position,
+                     std::uint64_t record_index, const std::string& name)
+    : std::runtime_error(name + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + reason +
+                         " (record " + std::to_string(record_index) + ")"),
+      reason_(std::move(reason)),
+      line_(line),
+      column_(column),
+      position_(position),
+      record_index_(record_index) {}
+
+namespace {
+
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+
+bool is_ws(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+}  // namespace
+
+bool looks_like_json(std::string_view head) noexcept {
+    if (head.starts_with(kBom)) head.remove_prefix(3);
+    const std::size_t i = head.find_first_not_of(" \t\r\n");
+    return i != std::string_view::npos && (head[i] == '[' || head[i] == '{');
+}
+
+ReadOptions marcjson_read_options(ReadOptions options) {
+    options.parse.force_utf8 = true;
+    options.parse.detect_encoding = false;  // the text is UTF-8: there is nothing to detect
+    return options;
+}
+
+namespace {
+
+// Writes `value` as `width` decimal digits, saturated at the largest such number.
+void put_number(char* dst, std::size_t width, std::size_t value) {
+    std::size_t max = 1;
+    for (std::size_t i = 0; i < width; ++i) max *= 10;
+    value = std::min(value, max - 1);
+    for (std::size_t i = width; i-- > 0;) {
+        dst[i] = static_cast<char>('0' + value % 10);
+        value /= 10;
+    }
+}
+
+bool all_ascii(std::string_view s) noexcept {
+    return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+bool holds_delimiter(std::string_view s) noexcept { return s.find_first_of("\x1d\x1e\x1f") != std::string_view::npos; }
+
+bool one_ascii(std::string_view s) noexcept { return s.size() == 1 && all_ascii(s) && !holds_delimiter(s); }
+
+void append_utf8(std::uint32_t cp, std::string& out) {
+    if (cp < 0x80) {
+        out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+}
+
+// A syntax error inside one record's text, at byte `at` of it.
+struct SyntaxError {
+    std::string reason;
+    std::size_t at;
+};
+
+constexpr int kMaxDepth = 512;  // deeper nesting is refused (Python's json raises RecursionError near 1000)
+
+// Parses the complete text of one top-level value and builds its ISO 2709 record, or says why
+// it cannot (problem). Throws SyntaxError for JSON that is not well-formed.
+class RecordParser {
+public:
+    RecordParser(std::string_view text, std::string& directory, std::string& data, std::string& subfields)
+        : t_(text), directory_(directory), data_(data), subs_(subfields) {
+        directory_.clear();
+        data_.clear();
+    }
+
+    void parse() {
+        ws();
+        if (peek() == '{') record();
+        else {
+            skip_value(0);
+            note("not an object");
+        }
+        ws();
+        if (i_ != t_.size()) fail("Extra data", i_);
+        if (!problem.empty()) return;
+        if (!leader) note("no leader");
+        else if (leader->size() != kLeaderLength || !all_ascii(*leader) || holds_delimiter(*leader)) note("bad leader");
+        if (!have_fields) note("no fields");
+    }
+
+    std::optional<std::string> leader;
+    std::string problem;  // empty: ISO 2709 holds the record as pymarc builds it
+    bool long_field = false;
+    std::size_t fields = 0;
+
+private:
+    [[noreturn]] void fail(const char* reason, std::size_t at) { throw SyntaxError{reason, at}; }
+    void note(const char* why) {
+        if (problem.empty()) problem = why;
+    }
+    char peek() const noexcept { return i_ < t_.size() ? t_[i_] : '\0'; }
+    void ws() noexcept {
+        while (i_ < t_.size() && is_ws(t_[i_])) ++i_;
+    }
+    void expect(char c, const char* reason) {
+        ws();
+        if (peek() != c) fail(reason, i_);
+        ++i_;
+    }
+
+    // Iterates the members of the object at i_ ('{' expected): on_member(key) parses the value.
+    template <typename OnMember>
+    void object(int depth, OnMember&& on_member) {
+        if (depth > kMaxDepth) fail("nesting too deep", i_);
+        ++i_;  // '{'
+        ws();
+        if (peek() == '}') {
+            ++i_;
+            return;
+        }
+        std::string key;
+        for (;;) {
+            ws();
+            if (peek() != '"') fail("Expecting property name enclosed in double quotes", i_);
+            key.clear();
+            bool lone = string(key);
+            if (lone) note("lone surrogate");
+            expect(':', "Expecting ':' delimiter");
+            ws();
+            on_member(key);
+            ws();
+            if (peek() == ',') {
+                ++i_;
+                ws();
+                if (peek() == '}') fail("Illegal trailing comma before end of object", i_);
+                continue;
+            }
+            if (peek() == '}') {
+                ++i_;
+                return;
+            }
+            fail("Expecting ',' delimiter", i_);
+        }
+    }
+
+    template <typename OnElement>
+    void array(int depth, OnElement&& on_element) {
+        if (depth > kMaxDepth) fail("nesting too deep", i_);
+        ++i_;  // '['
+        ws();
+        if (peek() == ']') {
+            ++i_;
+            return;
+        }
+        for (;;) {
+            ws();
+            on_element();
+            ws();
+            if (peek() == ',') {
+                ++i_;
+                ws();
+                if (peek() == ']') fail("Illegal trailing comma before end of array", i_);
+                continue;
+            }
+            if (peek() == ']') {
+                ++i_;
+                return;
+            }
+            fail("Expecting ',' delimiter", i_);
+        }
+    }
+
+    // A string at i_ ('"'), decoded into `out`. Returns true when it held a lone surrogate
+    // (which UTF-8 cannot hold; nothing is appended for it).
+    bool string(std::string& out) {
+        const std::size_t start = i_++;
+        bool lone = false;
+        for (;;) {
+            const std::size_t run = i_;
+            while (i_ < t_.size() && t_[i_] != '"' && t_[i_] != '\\') ++i_;
+            if (i_ > run) {
+                const std::string_view piece = t_.substr(run, i_ - run);
+                if (!all_ascii(piece) && !is_valid_utf8(piece)) fail("invalid UTF-8", run);
+                out.append(piece);
+            }
+            if (i_ >= t_.size()) fail("Unterminated string starting at", start);
+            if (t_[i_] == '"') {
+                ++i_;
+                return lone;
+            }
+            const std::size_t esc = i_++;  // '\\'
+            if (i_ >= t_.size()) fail("Unterminated string starting at", start);
+            switch (t_[i_++]) {
+                case '"': out.push_back('"'); break;
+                case '\\': out.push_back('\\'); break;
+                case '/': out.push_back('/'); break;
+                case 'b': out.push_back('\b'); break;
+                case 'f': out.push_back('\f'); break;
+                case 'n': out.push_back('\n'); break;
+                case 'r': out.push_back('\r'); break;
+                case 't': out.push_back('\t'); break;
+                case 'u': {
+                    std::uint32_t cp = hex4(esc);
+                    if (cp >= 0xD800 && cp <= 0xDBFF && t_.substr(i_, 2) == "\\u") {
+                        const std::size_t save = i_;
+                        i_ += 2;
+                        const std::uint32_t low = hex4(save);
+                        if (low >= 0xDC00 && low <= 0xDFFF) cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                        else i_ = save;  // a high surrogate alone; the next escape is read by itself
+                    }
+                    if (cp >= 0xD800 && cp <= 0xDFFF) lone = true;
+                    else append_utf8(cp, out);
+                    break;
+                }
+                default: fail("Invalid \\escape", esc);
+            }
+        }
+    }
+
+    std::uint32_t hex4(std::size_t esc) {
+        if (i_ + 4 > t_.size()) fail("Invalid \\uXXXX escape", esc);
+        std::uint32_t v = 0;
+        for (int k = 0; k < 4; ++k) {
+            const char c = t_[i_++];
+            v <<= 4;
+            if (c >= '0' && c <= '9') v |= static_cast<std::uint32_t>(c - '0');
+            else if (c >= 'a' && c <= 'f') v |= static_cast<std::uint32_t>(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F') v |= static_cast<std::uint32_t>(c - 'A' + 10);
+            else fail("Invalid \\uXXXX escape", esc);
+        }
+        return v;
+    }
+
+    bool literal(std::string_view word) {
+        if (t_.substr(i_, word.size()) != word) return false;
+        i_ += word.size();
+        return true;
+    }
+
+    void digits() {
+        while (i_ < t_.size() && t_[i_] >= '0' && t_[i_] <= '9') ++i_;
+    }
+
+    // A number, true, false, null, NaN, Infinity or -Infinity at i_.
+    void scalar() {
+        if (literal("true") || literal("false") || literal("null") || literal("NaN") || literal("Infinity") ||
+            literal("-Infinity"))
+            return;
+        const std::size_t start = i_;
+        if (peek() == '-') ++i_;
+        if (peek() == '0') ++i_;
+        else if (peek() >= '1' && peek() <= '9') digits();
+        else fail("Expecting value", start);
+        if (peek() == '.' && i_ + 1 < t_.size() && t_[i_ + 1] >= '0' && t_[i_ + 1] <= '9') {
+            ++i_;
+            digits();
+        }
+        if ((peek() == 'e' || peek() == 'E')) {
+            std::size_t j = i_ + 1;
+            if (j < t_.size() && (t_[j] == '+' || t_[j] == '-')) ++j;
+            if (j < t_.size() && t_[j] >= '0' && t_[j] <= '9') {
+                i_ = j;
+                digits();
+            }
+        }
+    }
+
+    void skip_value(int depth) {
+        ws();
+        switch (peek()) {
+            case '{': object(depth + 1, [&](const std::string&) { skip_value(depth + 1); }); break;
+            case '[': array(depth + 1, [&] { skip_value(depth + 1); }); break;
+            case '"': {
+                std::string ignored;
+                string(ignored);
+                break;
+            }
+            default: scalar();
+        }
+    }
+
+    // A string value into `out`, or a note that it is not one.
+    bool string_value(std::string& out, const char* otherwise) {
+        if (peek() != '"') {
+            skip_value(3);
+            note(otherwise);
+            return false;
+        }
+        if (string(out)) note("lone surrogate");
+        return true;
+    }
+
+    void record() {
+        bool seen_leader = false;
+        object(1, [&](const std::string& key) {
+            if (key == "leader") {
+                if (std::exchange(seen_leader, true)) note("duplicate member");
+                std::string value;
+                if (string_value(value, "leader not a string")) leader = std::move(value);
+            } else if (key == "fields") {
+                if (std::exchange(have_fields, true)) note("duplicate member");
+                if (peek() != '[') {
+                    skip_value(1);
+                    note("fields not an array");
+                    return;
+                }
+                array(2, [&] { field(); });
+            } else {
+                skip_value(1);
+            }
+        });
+    }
+
+    void field() {
+        if (peek() != '{') {
+            skip_value(2);
+            note("field not an object");
+            return;
+        }
+        std::size_t members = 0;
+        object(3, [&](const std::string& tag) {
+            if (++members > 1) {
+                note("field of several members");
+                skip_value(3);
+                return;
+            }
+            if (tag.size() != 3 || !all_ascii(tag) || holds_delimiter(tag)) note("bad tag");
+            const std::size_t field_start = data_.size();
+            if (peek() == '"') {
+                if (!is_control_tag(tag)) note("datafield tag");
+                std::string value;
+                string_value(value, "");
+                if (holds_delimiter(value)) note("delimiter in data");
+                data_.append(value);
+            } else if (peek() == '{') {
+                if (is_control_tag(tag)) note("controlfield tag");
+                datafield();
+            } else {
+                skip_value(3);
+                note("field value");
+                return;
+            }
+            end_field(tag, field_start);
+        });
+        if (members == 0) note("empty field object");
+    }
+
+    void datafield() {
+        std::string ind1, ind2;
+        bool has1 = false, has2 = false, has_subfields = false;
+        subs_.clear();
+        object(4, [&](const std::string& key) {
+            if (key == "ind1" || key == "ind2") {
+                bool& seen = key == "ind1" ? has1 : has2;
+                if (std::exchange(seen, true)) note("duplicate member");
+                std::string& ind = key == "ind1" ? ind1 : ind2;
+                ind.clear();
+                if (string_value(ind, "bad indicator") && !one_ascii(ind)) note("bad indicator");
+            } else if (key == "subfields") {
+                if (std::exchange(has_subfields, true)) note("duplicate member");
+                if (peek() != '[') {
+                    skip_value(4);
+                    note("subfields not an array");
+                    return;
+                }
+                array(5, [&] { subfield(); });
+            } else {
+                skip_value(4);
+            }
+        });
+        if (!has_subfields || !has1 || !has2) note("incomplete datafield");
+        data_.push_back(ind1.empty() ? ' ' : ind1[0]);
+        data_.push_back(ind2.empty() ? ' ' : ind2[0]);
+        data_.append(subs_);
+    }
+
+    void subfield() {
+        if (peek() != '{') {
+            skip_value(5);
+            note("subfield not an object");
+            return;
+        }
+        std::string codes;  // the codes of this object: a repeated one is a duplicate member
+        object(6, [&](const std::string& code) {
+            if (!one_ascii(code)) note("bad subfield code");
+            else if (codes.find(code[0]) != std::string::npos) note("duplicate member");
+            else codes.push_back(code[0]);
+            subs_.push_back('\x1f');
+            subs_.append(code.substr(0, 1));
+            std::string value;
+            if (string_value(value, "subfield value") && holds_delimiter(value)) note("delimiter in data");
+            subs_.append(value);
+        });
+    }
+
+    void end_field(const std::string& tag, std::size_t field_start) {
+        data_.push_back(kFieldTerminator);
+        const std::size_t length = data_.size() - field_start;
+        if (length > 9999) long_field = true;
+        char entry[12];
+        std::memcpy(entry, tag.data(), std::min<std::size_t>(tag.size(), 3));
+        if (tag.size() < 3) std::fill(entry + tag.size(), entry + 3, ' ');
+        put_number(entry + 3, 4, length);
+        put_number(entry + 7, 5, field_start);
+        directory_.append(entry, sizeof entry);
+        ++fields;
+    }
+
+    std::string_view t_;
+    std::size_t i_ = 0;
+    std::string& directory_;
+    std::string& data_;
+    std::string& subs_;
+    bool have_fields = false;
+};
+
+class MarcJsonSource final : public ByteSource {
+public:
+    MarcJsonSource(std::unique_ptr<ByteSource> in, MarcJsonOptions options, std::string name)
+        : in_(std::move(in)), options_(std::move(options)), name_(std::move(name)),
+          chunk_(std::max<std::size_t>(options_.chunk_size, 1)) {}
+
+    std::size_t read(char* dst, std::size_t n) override {
+        while (out_pos_ == out_.size()) {
+            out_.clear();
+            out_pos_ = 0;
+            if (failure_) throw *failure_;  // after the records completed before the error
+            if (done_) return 0;
+            step();
+        }
+        const std::size_t k = std::min(n, out_.size() - out_pos_);
+        std::memcpy(dst, out_.data() + out_pos_, k);
+        out_pos_ += k;
+        return k;
+    }
+
+    void cancel() noexcept override { in_->cancel(); }
+
+private:
+    enum class State : std::uint8_t {
+        start,        // before the first value (a byte order mark may come)
+        array_first,  // after '[': a value or ']'
+        array_next,   // after ',' in the array: a value
+        array_after,  // after a value in the array: ',' or ']'
+        after_end,    // after the array's ']': whitespace only
+        objects,      // between top-level values of a sequence: whitespace or a value
+        value,        // inside a top-level value (rec_ holds its text so far)
+    };
+
+    // Reads one more chunk into buf_ (keeping what is unconsumed); false at the end of input.
+    bool fill() {
+        buf_.erase(0, pos_);
+        pos_ = 0;
+        const std::size_t old = buf_.size();
+        buf_.resize(old + chunk_);
+        const std::size_t got = in_->read(buf_.data() + old, chunk_);
+        buf_.resize(old + got);
+        return got > 0;
+    }
+
+    // Advances the position (line, column, characters) over consumed bytes.
+    void account(std::string_view s) noexcept {
+        for (const char c : s) {
+            if (c == '\n') {
+                ++line_;
+                column_ = 0;
+            } else if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) {
+                ++column_;
+            }
+            if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++chars_;
+        }
+    }
+
+    void fail(std::string reason, std::uint64_t line, std::uint64_t column0, std::uint64_t chars) {
+        failure_.emplace(std::move(reason), line, column0 + 1, chars, emitted_, name_);
+        done_ = true;
+    }
+    void fail_here(std::string reason) { fail(std::move(reason), line_, column_, chars_); }
+
+    // Consumes whitespace in buf_; false when buf_ ran out.
+    bool skip_ws() {
+        const std::size_t from = pos_;
+        while (pos_ < buf_.size() && is_ws(buf_[pos_])) ++pos_;
+        account(std::string_view(buf_).substr(from, pos_ - from));
+        return pos_ < buf_.size();
+    }
+
+    void step() {
+        while (out_.empty() && !done_) {
+            // More input when all is consumed, or at the start until a byte order mark can be seen.
+            if (pos_ == buf_.size() || (!bom_checked_ && buf_.size() - pos_ < 3 && !eof_)) {
+                if (!eof_ && fill()) continue;
+                eof_ = true;
+                if (pos_ == buf_.size()) {
+                    at_end();
+                    return;
+                }
+            }
+            advance();
+        }
+    }
+
+    // The input ended in `state_`.
+    void at_end() {
+        switch (state_) {
+            case State::start:
+            case State::objects:
+            case State::after_end: done_ = true; return;
+            case State::value:
+                finish_value();  // what the input held of it: a scalar is complete, anything else an error
+                if (!failure_) at_end();
+                return;
+            case State::array_first:
+            case State::array_next: fail_here("Expecting value"); return;
+            case State::array_after: fail_here("Expecting ',' delimiter"); return;
+        }
+    }
+
+    void advance() {
+        switch (state_) {
+            case State::start:
+                if (!std::exchange(bom_checked_, true) && std::string_view(buf_).substr(pos_).starts_with(kBom)) {
+                    account(kBom);
+                    pos_ += 3;
+                }
+                if (!skip_ws()) return;
+                if (buf_[pos_] == '[') {
+                    account("[");
+                    ++pos_;
+                    array_ = true;
+                    state_ = State::array_first;
+                } else {
+                    state_ = State::objects;
+                }
+                return;
+            case State::array_first:
+                if (!skip_ws()) return;
+                if (buf_[pos_] == ']') {
+                    account("]");
+                    ++pos_;
+                    state_ = State::after_end;
+                    return;
+                }
+                begin_value();
+                return;
+            case State::array_next:
+                if (!skip_ws()) return;
+                if (buf_[pos_] == ']') return fail_here("Illegal trailing comma before end of array");
+                begin_value();
+                return;
+            case State::array_after:
+                if (!skip_ws()) return;
+                if (buf_[pos_] == ',') {
+                    account(",");
+                    ++pos_;
+                    state_ = State::array_next;
+                } else if (buf_[pos_] == ']') {
+                    account("]");
+                    ++pos_;
+                    state_ = State::after_end;
+                } else {
+                    fail_here("Expecting ',' delimiter");
+                }
+                return;
+            case State::after_end:
+                if (!skip_ws()) return;
+                return fail_here("Extra data");
+            case State::objects:
+                if (!skip_ws()) return;
+                begin_value();
+                return;
+            case State::value: scan_value(); return;
+        }
+    }
+
+    void begin_value() {
+        rec_.clear();
+        rec_line_ = line_;
+        rec_column_ = column_;
+        rec_chars_ = chars_;
+        depth_ = 0;
+        in_string_ = escaped_ = false;
+        first_ = buf_[pos_];
+        state_ = State::value;
+    }
+
+    // Consumes bytes of the value being read; when it is complete, builds its record.
+    void scan_value() {
+        const std::size_t from = pos_;
+        bool complete = false;
+        if (first_ == '{' || first_ == '[' || first_ == '"') {
+            while (pos_ < buf_.size()) {
+                const char c = buf_[pos_++];
+                if (in_string_) {
+                    if (escaped_) escaped_ = false;
+                    else if (c == '\\') escaped_ = true;
+                    else if (c == '"') {
+                        in_string_ = false;
+                        if (depth_ == 0) {
+                            complete = true;  // a string at the top level
+                            break;
+                        }
+                    }
+                } else if (c == '"') {
+                    in_string_ = true;
+                } else if (c == '{' || c == '[') {
+                    ++depth_;
+                } else if (c == '}' || c == ']') {
+                    if (--depth_ <= 0) {
+                        complete = true;
+                        break;
+                    }
+                }
+            }
+        } else {
+            // A scalar (or junk): up to whitespace or a delimiter of the enclosing layout.
+            while (pos_ < buf_.size() && !is_ws(buf_[pos_]) && buf_[pos_] != ',' && buf_[pos_] != ']' &&
+                   buf_[pos_] != '}' && buf_[pos_] != '[' && buf_[pos_] != '{' && buf_[pos_] != '"')
+                ++pos_;
+            const bool stray = pos_ == from && rec_.empty();
+            if (stray) ++pos_;  // a stray delimiter where a value should start: one byte, which the parser refuses
+            complete = stray || pos_ < buf_.size();
+        }
+        rec_.append(buf_, from, pos_ - from);
+        if (complete) finish_value();
+    }
+
+    // Parses rec_ (a complete value, or what the input held of it at its end) into a record.
+    void finish_value() {
+        const bool array = in_array();
+        RecordParser parser(rec_, directory_, data_, subs_);
+        try {
+            parser.parse();
+        } catch (const SyntaxError& e) {
+            const std::string_view before = std::string_view(rec_).substr(0, std::min(e.at, rec_.size()));
+            std::uint64_t line = rec_line_, column = rec_column_, chars = rec_chars_;
+            for (const char c : before) {
+                const bool lead = (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+                if (c == '\n') {
+                    ++line;
+                    column = 0;
+                } else if (lead) {
+                    ++column;
+                }
+                if (lead) ++chars;
+            }
+            fail(e.reason, line, column, chars);
+            return;
+        }
+        account(rec_);
+        state_ = array ? State::array_after : State::objects;
+        emit(parser);
+    }
+
+    bool in_array() const noexcept { return array_; }
+
+    void emit(RecordParser& parser) {
+        const std::size_t base = kLeaderLength + directory_.size() + 1;
+        const std::size_t total = base + data_.size() + 1;
+        if (parser.long_field && total <= kMaxRecordLength && parser.problem.empty()) parser.problem = "field>9999 bytes";
+        const std::uint64_t index = emitted_++;
+        if (!parser.problem.empty()) {
+            if (options_.originals) options_.originals->add(index, rec_);
+            // Fewer bytes than a leader: framed as one record, parsed as leader_invalid.
+            std::string stub = "00000" + parser.problem.substr(0, kLeaderLength - 7) + '\x1d';
+            put_number(stub.data(), 5, stub.size());
+            out_.append(stub);
+            return;
+        }
+        if (parser.fields == 0 && options_.originals) options_.originals->add(index, rec_);
+        const std::string& leader = *parser.leader;
+        const std::size_t mark = out_.size();
+        out_.append(leader);
+        put_number(out_.data() + mark, 5, total);
+        put_number(out_.data() + mark + 12, 5, base);
+        out_[mark + 9] = 'a';  // the bytes are UTF-8, whatever the JSON's leader says
+        if (options_.leaders && std::string_view(out_).substr(mark, kLeaderLength) != leader)
+            options_.leaders->add(index, leader);
+        out_.append(directory_);
+        out_.push_back(kFieldTerminator);
+        out_.append(data_);
+        out_.push_back(kRecordTerminator);
+    }
+
+    std::unique_ptr<ByteSource> in_;
+    MarcJsonOptions options_;
+    std::string name_;
+    std::size_t chunk_;
+    std::string buf_;  // input read and not yet consumed from pos_
+    std::size_t pos_ = 0;
+    bool eof_ = false;
+    std::string out_;  // records handed out by read()
+    std::size_t out_pos_ = 0;
+    bool done_ = false;
+    std::uint64_t emitted_ = 0;
+    std::optional<JsonError> failure_;  // raised once the records before it are handed out
+
+    State state_ = State::start;
+    bool bom_checked_ = false;
+    bool array_ = false;
+    std::uint64_t line_ = 1, column_ = 0, chars_ = 0;  // where the consumed input ends
+
+    // The top-level value being read.
+    std::string rec_;
+    std::uint64_t rec_line_ = 1, rec_column_ = 0, rec_chars_ = 0;
+    long depth_ = 0;
+    bool in_string_ = false;
+    bool escaped_ = false;
+    char first_ = '\0';
+    std::string directory_, data_, subs_;  // reused between records
+};
+
+BatchOptions json_batch_options(bool background, std::function<void(Batch&)> process) {
+    BatchOptions bo;
+    bo.background = background;
+    bo.process = std::move(process);
+    return bo;
+}
+
+}  // namespace
+
+std::unique_ptr<ByteSource> marcjson_source(std::unique_ptr<ByteSource> json, MarcJsonOptions options, std::string name) {
+    return std::make_unique<MarcJsonSource>(std::move(json), std::move(options), std::move(name));
+}
+
+std::unique_ptr<BatchStream> open_marcjson_batches(const std::filesystem::path& path, const ReadOptions& options,
+                                                   std::function<void(Batch&)> process, MarcJsonOptions json) {
+    const ReadOptions read = marcjson_read_options(options);
+    auto source = maybe_gunzip(std::make_unique<FileSource>(path), path.string());
+    return std::make_unique<BatchReader>(marcjson_source(std::move(source), std::move(json), path.string()),
+                                         read.framing, read.parse,
+                                         json_batch_options(options.workers != 0, std::move(process)));
+}
+
+std::unique_ptr<BatchStream> open_marcjson_batches_memory(std::string_view bytes, const ReadOptions& options,
+                                                          std::function<void(Batch&)> process, MarcJsonOptions json) {
+    const ReadOptions read = marcjson_read_options(options);
+    return std::make_unique<BatchReader>(marcjson_source(std::make_unique<MemorySource>(bytes), std::move(json)),
+                                         read.framing, read.parse,
+                                         json_batch_options(options.workers != 0, std::move(process)));
+}
+
+std::unique_ptr<BatchStream> open_marcjson_batches(std::unique_ptr<ByteSource> source, const ReadOptions& options,
+                                                   std::function<void(Batch&)> process, MarcJsonOptions json,
+                                                   std::string name) {
+    const ReadOptions read = marcjson_read_options(options);
+    return std::make_unique<BatchReader>(marcjson_source(std::move(source), std::move(json), std::move(name)),
+                                         read.framing, read.parse, json_batch_options(false, std::move(process)));
+}
+
+}  // namespace rapidmarc
