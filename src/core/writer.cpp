@@ -1,5 +1,6 @@
 #include "rapidmarc/writer.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "rapidmarc/record_view.hpp"

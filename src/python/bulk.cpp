@@ -1,6 +1,7 @@
 // Bulk operations: records are read and parsed (and converted) on native threads with the GIL
 // released; Python objects are made only for the results. count, read_range, parse_records and
 // convert; extract and extract_arrow are in columns.cpp.
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <memory>
