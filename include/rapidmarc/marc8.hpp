@@ -25,6 +25,10 @@ enum class Profile : unsigned char {
 
 struct DecodeOptions {
     Profile profile = Profile::lc;
+    // The final bytes of the sets designated as G0 and G1 when decoding starts (Basic Latin and
+    // ANSEL, pymarc's defaults). Any byte is kept, as pymarc keeps it; an unknown set maps nothing.
+    unsigned char g0 = 0x42;
+    unsigned char g1 = 0x45;
 };
 
 struct DecodeProblem {
@@ -50,10 +54,14 @@ struct DecodeResult {
     std::size_t dropped = 0;
     // The error when !ok, otherwise the first warning.
     std::optional<DecodeProblem> problem;
+    // The sets designated as G0 and G1 where decoding ended (for a caller that carries the state
+    // from one piece of text to the next, as pymarc's MARC8ToUnicode object does).
+    unsigned char g0 = 0x42;
+    unsigned char g1 = 0x45;
 };
 
-// Appends the UTF-8 for MARC-8 `in` to `out` (never clears out).  Every call starts in the default
-// state (G0 = Basic Latin, G1 = ANSEL), as pymarc does for each subfield value.  The output is NOT
+// Appends the UTF-8 for MARC-8 `in` to `out` (never clears out).  Every call starts in the state
+// options.g0/g1 (by default G0 = Basic Latin, G1 = ANSEL, as pymarc does for each subfield value).  The output is NOT
 // normalised: combining marks already follow their base character (MARC-8 puts them before it),
 // as in pymarc before its final unicodedata.normalize("NFC", ...).  Apply
 // rapidmarc::unicode::append_nfc when result.needs_normalization is set.

@@ -54,8 +54,9 @@ from .exceptions import (
     WriteNeedsRecord,
     _make_error,
 )
-from .field import Field, Indicators, Subfield
+from .field import Field, Indicators, RawField, Subfield, map_marc8_field
 from .leader import Leader
+from .marc8 import MARC8ToUnicode
 from .marcjson import JSONHandler, parse_json_to_array
 from .marcmaker import record_to_marcmaker
 from .marcxml import (
@@ -71,7 +72,7 @@ from .marcxml import (
 )
 from .options import ReadOptions
 from .reader import JSONReader, MARCMakerReader, MARCReader, Reader, XMLReader, map_records
-from .record import Record
+from .record import Record, isbn_regex, logger, map_marc8_record, normalize_subfield_code
 from .writer import JSONWriter, MARCWriter, TextWriter, Writer, XMLWriter
 
 _core._register(
@@ -118,6 +119,13 @@ __all__ = [
     "EndOfRecordNotFound",
     "FatalReaderError",
     "Field",
+    "MARC8ToUnicode",
+    "RawField",
+    "isbn_regex",
+    "logger",
+    "map_marc8_field",
+    "map_marc8_record",
+    "normalize_subfield_code",
     "FieldNotFound",
     "Indicators",
     "JSONHandler",

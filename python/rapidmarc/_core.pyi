@@ -47,12 +47,25 @@ class Field:
     def __contains__(self, code: object, /) -> bool: ...
     def __iter__(self) -> Iterator[Subfield]: ...
 
+class RawField(Field):
+    def as_marc(self, encoding: str | None = None) -> bytes: ...
+    def as_marc21(self, encoding: str | None = None) -> bytes: ...
+
 @disjoint_base
 class Record:
     fields: list[Field]
     leader: Leader | str
     to_unicode: bool
     force_utf8: bool
+    def decode_marc(
+        self,
+        marc: bytes,
+        to_unicode: bool = True,
+        force_utf8: bool = False,
+        hide_utf8_warnings: bool = False,
+        utf8_handling: str = "strict",
+        encoding: str = "iso8859-1",
+    ) -> None: ...
     def __init__(
         self,
         data: bytes = b"",
@@ -179,3 +192,4 @@ def parse_records(data: object, options: ReadOptions) -> list[Record | None]: ..
 def marc8_to_unicode(marc8: bytes, hide_utf8_warnings: bool = False) -> str: ...
 def unicode_to_marc8(text: str, lossy: bool = False) -> bytes: ...
 def decode_ncr(text: str) -> str: ...
+def marc8_translate(data: bytes, g0: int, g1: int, pymarc_mapping: bool = False) -> tuple[str, int, int]: ...

@@ -18,11 +18,14 @@ A non-ASCII subfield code is normalised natively by pymarc's rule, with pymarc's
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from . import _core
+from ._core import marc8_to_unicode
+from .constants import END_OF_FIELD, SUBFIELD_INDICATOR
 
 
 class Subfield(NamedTuple):
@@ -38,6 +41,9 @@ class Indicators(NamedTuple):
 
 
 Field = _core.Field
+RawField = _core.RawField
+
+logger = logging.getLogger("pymarc")
 
 
 # For type checkers the methods below belong to the native class; at run time they are copied onto it.
@@ -125,10 +131,33 @@ class _FieldMethods(_FieldBase):
         return f"<Field {str(self)!r}>"
 
     def __reduce__(self) -> tuple:
-        # Fields pickle as their constructor arguments.
+        # Fields pickle as their constructor arguments (a RawField as a RawField).
+        cls = RawField if isinstance(self, RawField) else Field
         if self.control_field:
-            return (Field, (self.tag, None, None, self.data))
-        return (Field, (self.tag, tuple(self.indicators or (" ", " ")), list(self.subfields)))
+            return (cls, (self.tag, None, None, self.data))
+        return (cls, (self.tag, tuple(self.indicators or (" ", " ")), list(self.subfields)))
+
+
+if TYPE_CHECKING:
+    _RawFieldBase = _core.RawField
+else:
+    _RawFieldBase = object
+
+
+class _RawFieldMethods(_RawFieldBase):
+    """pymarc's RawField: the fields of records read with ``to_unicode=False`` (values are bytes)."""
+
+    def as_marc(self, encoding: str | None = None) -> bytes:
+        """The field's ISO 2709 data with its terminator: the bytes as they are. An ``encoding`` is
+        ignored with a warning on the "pymarc" logger, as pymarc does."""
+        if encoding is not None:
+            logger.warning("Attempt to force a RawField into encoding %s", encoding)
+        return Field.as_marc(self, "utf-8")
+
+    as_marc21 = as_marc
+
+    def __repr__(self) -> str:
+        return f"<RawField {str(self)!r}>"
 
 
 def _text(value: str | bytes, encoding: str) -> bytes:
@@ -143,6 +172,21 @@ def _attach(native: type, methods: type) -> None:
 
 
 _attach(Field, _FieldMethods)
+_attach(RawField, _RawFieldMethods)
 Field.__module__ = "rapidmarc"
+RawField.__module__ = "rapidmarc"
 
-__all__ = ["Field", "Indicators", "Subfield"]
+
+def map_marc8_field(f: Field) -> Field:
+    """pymarc's map_marc8_field: the field's MARC-8 bytes (a control field's data, or each subfield
+    value) replaced, in place, by their Unicode text; the field is returned."""
+    if f.control_field:
+        f.data = marc8_to_unicode(cast(bytes, f.data))
+    else:
+        f.subfields = [Subfield(sf.code, marc8_to_unicode(cast(bytes, sf.value))) for sf in f.subfields]
+    return f
+
+
+__all__ = ["Field", "Indicators", "RawField", "Subfield", "map_marc8_field"]
+
+_REEXPORTED = (END_OF_FIELD, SUBFIELD_INDICATOR)  # in pymarc.field's namespace too

@@ -31,6 +31,7 @@ from . import _core
 from ._core import marc8_to_unicode
 from .field import Field, Indicators
 from .leader import Leader
+from .marc8 import MARC8ToUnicode  # noqa: F401  (pymarc.marcxml's namespace has it)
 from .record import Record
 
 MARC_XML_NS = "http://www.loc.gov/MARC21/slim"

@@ -15,7 +15,14 @@ from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from . import _core, marcmaker
-from .exceptions import PymarcException
+from .constants import END_OF_RECORD  # noqa: F401  (pymarc.reader's namespace has it)
+from .exceptions import (  # noqa: F401  (pymarc.reader's namespace has them)
+    EndOfRecordNotFound,
+    FatalReaderError,
+    PymarcException,
+    RecordLengthInvalid,
+    TruncatedRecord,
+)
 from .field import Field, Indicators, Subfield
 from .leader import Leader
 from .options import _FILE, _JSON, _XML, _XML_ANY_NAMESPACE, _XML_SLIM_ONLY, ReadOptions, Source, _classify

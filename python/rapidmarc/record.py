@@ -21,17 +21,31 @@ used. What lives where:
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import TYPE_CHECKING
 
 from . import _core
-from .exceptions import FieldNotFound, MissingLinkedFields
-from .field import Field, _attach
+from ._core import marc8_to_unicode
+from .constants import DIRECTORY_ENTRY_LEN, END_OF_FIELD, END_OF_RECORD, LEADER_LEN, SUBFIELD_INDICATOR
+from .exceptions import (
+    BadSubfieldCodeWarning,
+    BaseAddressInvalid,
+    BaseAddressNotFound,
+    FieldNotFound,
+    MissingLinkedFields,
+    NoFieldsFound,
+    RecordDirectoryInvalid,
+    RecordLeaderInvalid,
+    TruncatedRecord,
+)
+from .field import Field, Indicators, RawField, Subfield, _attach, map_marc8_field
 from .leader import Leader
 
 Record = _core.Record
 
-_ISBN = re.compile(r"([0-9\-xX]+)")
+logger = logging.getLogger("pymarc")
+isbn_regex = re.compile(r"([0-9\-xX]+)")  # pymarc's name; Record.isbn uses it
 
 _SUBJECT_TAGS = (
     "600", "610", "611", "630", "648", "650", "651", "653", "654", "655",
@@ -167,7 +181,7 @@ class _RecordMethods(_RecordBase):
         value = field.get("a") if field else None
         if not value:
             return None
-        match = _ISBN.search(value)
+        match = isbn_regex.search(value)
         return match.group(1).replace("-", "") if match else None
 
     @property
@@ -235,6 +249,31 @@ class _RecordMethods(_RecordBase):
         """260 $b, or $b of a 264 with second indicator 1."""
         return _publication_subfield(self, "b")
 
+    def decode_marc(
+        self,
+        marc: bytes,
+        to_unicode: bool = True,
+        force_utf8: bool = False,
+        hide_utf8_warnings: bool = False,
+        utf8_handling: str = "strict",
+        encoding: str = "iso8859-1",
+    ) -> None:
+        """pymarc's decode_marc: read the ISO 2709 record ``marc`` into this record (its leader
+        replaces this one's, its fields are added after this record's), with the same exceptions
+        as ``Record(marc, ...)``. Decoded natively; ``to_unicode=False`` gives ``RawField`` fields."""
+        if not marc:
+            raise RecordLeaderInvalid()
+        decoded = Record(
+            bytes(marc),
+            to_unicode=to_unicode,
+            force_utf8=force_utf8 or self.force_utf8,
+            hide_utf8_warnings=hide_utf8_warnings,
+            utf8_handling=utf8_handling,
+            file_encoding=encoding,
+        )
+        self.leader = decoded.leader
+        self.add_field(*decoded.fields)
+
     @property
     def pubyear(self) -> str | None:
         """260 $c, or $c of a 264 with second indicator 1."""
@@ -255,4 +294,28 @@ def _from_parts(leader: str, fields: list[Field], to_unicode: bool, force_utf8: 
 _attach(Record, _RecordMethods)
 Record.__module__ = "rapidmarc"
 
-__all__ = ["Record"]
+
+def map_marc8_record(record: Record) -> Record:
+    """pymarc's map_marc8_record: every field of a record read with ``to_unicode=False`` from MARC-8
+    bytes to Unicode text (``map_marc8_field``), and leader/09 set to 'a'; the record is returned."""
+    record.fields = [map_marc8_field(field) for field in record.fields]
+    leader = list(str(record.leader))
+    leader[9] = "a"
+    record.leader = Leader("".join(leader))
+    return record
+
+
+def normalize_subfield_code(subfield: bytes) -> tuple[str, int]:
+    """pymarc's rule for a subfield whose code byte is not ASCII: the code (the first character's
+    ASCII letter without diacritics) and how many bytes it takes; IndexError when there is none."""
+    return _core.normalize_subfield_code(bytes(subfield))
+
+
+__all__ = ["Record", "map_marc8_record", "normalize_subfield_code"]
+
+# pymarc.record's namespace also holds these (scripts import them from there).
+_REEXPORTED = (
+    BadSubfieldCodeWarning, BaseAddressInvalid, BaseAddressNotFound, NoFieldsFound, RecordDirectoryInvalid,
+    TruncatedRecord, DIRECTORY_ENTRY_LEN, END_OF_FIELD, END_OF_RECORD, LEADER_LEN, SUBFIELD_INDICATOR,
+    Indicators, RawField, Subfield, marc8_to_unicode,
+)  # fmt: skip

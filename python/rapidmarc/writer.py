@@ -12,7 +12,7 @@ from typing import IO, Any
 
 from .exceptions import WriteNeedsRecord
 from .marcmaker import record_to_marcmaker
-from .marcxml import _record_xml
+from .marcxml import _record_xml, record_to_xml_node  # noqa: F401  (pymarc.writer's namespace has it)
 from .record import Record
 
 

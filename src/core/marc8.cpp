@@ -93,11 +93,19 @@ public:
     Decoder(std::string_view in, std::string& out, const DecodeOptions& opts)
         : p_(reinterpret_cast<const unsigned char*>(in.data())), n_(in.size()), out_(out),
           lc_(opts.profile == Profile::lc) {
-        set_g0(kBasicLatin);
-        set_g1(kAnsel);
+        set_g0(opts.g0);
+        set_g1(opts.g1);
     }
 
     DecodeResult run() {
+        DecodeResult r = run_all();
+        r.g0 = g0_;
+        r.g1 = g1_;
+        return r;
+    }
+
+private:
+    DecodeResult run_all() {
         std::size_t i = 0;
         while (i < n_) {
             const unsigned char b = p_[i];

@@ -40,6 +40,7 @@ struct PyTypes {
     nb::object warn;           // warnings.warn (its C implementation)
     std::string package_dir;   // the rapidmarc package's directory, with a trailing separator
     nb::object field_type;     // rapidmarc._core.Field (a C-API type, created at import)
+    nb::object raw_field_type; // rapidmarc._core.RawField: Field's subtype for records read with to_unicode=False
     nb::object record_type;    // rapidmarc._core.Record (bound at import; cached to skip nanobind's type lookup)
     bool ready = false;
 };

@@ -237,13 +237,13 @@ PyObject* field_iter(PyObject* self) {
 }
 
 PyMethodDef field_methods[] = {
-    {"is_control_field", field_is_control, METH_NOARGS, "True for control fields (tags 001-009)."},
-    {"value", field_value_m, METH_NOARGS, "The data of a control field, or the subfield values, each stripped, joined by spaces."},
-    {"format_field", field_format_m, METH_NOARGS, "Like value(), but without $6 and with ' -- ' before subject subdivisions."},
+    {"is_control_field", field_is_control, METH_NOARGS, "is_control_field($self, /)\n--\n\nTrue for control fields (tags 001-009)."},
+    {"value", field_value_m, METH_NOARGS, "value($self, /)\n--\n\nThe data of a control field, or the subfield values, each stripped, joined by spaces."},
+    {"format_field", field_format_m, METH_NOARGS, "format_field($self, /)\n--\n\nLike value(), but without $6 and with ' -- ' before subject subdivisions."},
     {"get", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(field_get_m)), METH_FASTCALL | METH_KEYWORDS,
-     "get(code, default=None): the first value of subfield `code`."},
+     "get($self, /, code, default=None)\n--\n\nThe first value of subfield `code`, or `default`."},
     {"get_subfields", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(field_get_subfields_m)), METH_FASTCALL,
-     "get_subfields(*codes): the values of the subfields with these codes, in field order."},
+     "get_subfields($self, /, *codes)\n--\n\nThe values of the subfields with these codes, in field order."},
     {"_is_lazy", field_is_lazy, METH_NOARGS, "True while the field is still a view of the record's bytes."},
     {nullptr, nullptr, 0, nullptr}};
 
@@ -273,7 +273,8 @@ void bind_field(nb::module_& m) {
         {Py_tp_getset, field_getset},
         {Py_mp_subscript, reinterpret_cast<void*>(field_subscript)},
         {Py_sq_contains, reinterpret_cast<void*>(field_contains)},
-        {Py_tp_doc, const_cast<char*>("A MARC field, as pymarc's Field (lazy: a view of the record's bytes until changed).")},
+        {Py_tp_doc, const_cast<char*>("Field(tag, indicators=None, subfields=None, data=None)\n--\n\n"
+                                      "A MARC field, as pymarc's Field (lazy: a view of the record's bytes until changed).")},
         {0, nullptr}};
     static PyType_Spec spec = {"rapidmarc._core.Field", sizeof(PyFieldObject), 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
                                slots};
@@ -281,6 +282,20 @@ void bind_field(nb::module_& m) {
     if (!type) throw nb::python_error();
     py_types().field_type = nb::steal(type);
     m.attr("Field") = py_types().field_type;
+
+    // pymarc's RawField: the fields of a record read with to_unicode=False, whose values are the
+    // record's bytes. The same object layout as Field (no __dict__, no GC), so records create either
+    // the same way; its Python methods are in python/rapidmarc/field.py.
+    static PyType_Slot raw_slots[] = {
+        {Py_tp_doc, const_cast<char*>("RawField(tag, indicators=None, subfields=None, data=None)\n--\n\n"
+                                      "A MARC field whose values are the record's undecoded bytes, as pymarc's RawField.")},
+        {0, nullptr}};
+    static PyType_Spec raw_spec = {"rapidmarc._core.RawField", sizeof(PyFieldObject), 0,
+                                   Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, raw_slots};
+    PyObject* raw = PyType_FromSpecWithBases(&raw_spec, py_types().field_type.ptr());
+    if (!raw) throw nb::python_error();
+    py_types().raw_field_type = nb::steal(raw);
+    m.attr("RawField") = py_types().raw_field_type;
 }
 
 }  // namespace rapidmarc::binding

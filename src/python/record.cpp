@@ -17,7 +17,8 @@ nb::object& PyRecord::field_list() {
         PyObject* list = PyList_New(static_cast<Py_ssize_t>(entries.size()));
         if (!list) throw nb::python_error();
         nb::object owned = nb::steal(list);
-        auto* type = reinterpret_cast<PyTypeObject*>(types().field_type.ptr());
+        // pymarc makes every field of a record read with to_unicode=False a RawField.
+        auto* type = reinterpret_cast<PyTypeObject*>(to_unicode ? types().field_type.ptr() : types().raw_field_type.ptr());
         Py_ssize_t i = 0;
         for (const FieldEntry& e : entries) {
             // The exact Field type is neither GC-tracked nor has a __dict__: its object needs

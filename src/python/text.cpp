@@ -6,6 +6,7 @@
 #include <nanobind/stl/string_view.h>
 
 #include "rapidmarc/marc8.hpp"
+#include "rapidmarc/unicode.hpp"
 
 namespace rapidmarc::binding {
 
@@ -76,6 +77,26 @@ nb::bytes unicode_to_marc8(nb::str text, bool lossy) {
     return nb::bytes(out.data(), out.size());
 }
 
+// pymarc's MARC8ToUnicode.translate: the NFC text of `data` decoded from the sets g0/g1, and the
+// sets designated where it ended. Input pymarc cannot convert raises TypeError, as pymarc's ord(b"")
+// does there; marc8_to_unicode() turns that into UnicodeDecodeError.
+nb::tuple marc8_translate(nb::bytes data, unsigned g0, unsigned g1, bool pymarc_mapping) {
+    if (g0 > 0xFF || g1 > 0xFF) throw nb::value_error("g0 and g1 are the final bytes of character sets (0-255)");
+    marc8::DecodeOptions options;
+    options.profile = pymarc_mapping ? marc8::Profile::pymarc : marc8::Profile::lc;
+    options.g0 = static_cast<unsigned char>(g0);
+    options.g1 = static_cast<unsigned char>(g1);
+    std::string out;
+    const marc8::DecodeResult r = marc8::decode(std::string_view(data.c_str(), data.size()), out, options);
+    if (!r.ok) throw nb::type_error("ord() expected a character, but string of length 0 found");
+    if (r.needs_normalization && !unicode::quick_nfc(out)) {
+        std::string nfc;
+        unicode::append_nfc(out, nfc);
+        out.swap(nfc);
+    }
+    return nb::make_tuple(make_str(out), static_cast<unsigned>(r.g0), static_cast<unsigned>(r.g1));
+}
+
 nb::object decode_ncr(nb::str text) {
     std::string_view in = utf8_of(text);
     if (!marc8::contains_ncr(in)) return text;
@@ -98,6 +119,7 @@ void bind_text(nb::module_& m) {
     m.def("marc8_to_unicode", &marc8_to_unicode, "marc8"_a, "hide_utf8_warnings"_a = false);
     m.def("unicode_to_marc8", &unicode_to_marc8, "text"_a, "lossy"_a = false);
     m.def("decode_ncr", &decode_ncr, "text"_a);
+    m.def("marc8_translate", &marc8_translate, "data"_a, "g0"_a, "g1"_a, "pymarc_mapping"_a = false);
     m.def("normalize_subfield_code", &normalize_code, "piece"_a);
 }
 
