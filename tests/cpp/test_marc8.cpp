@@ -177,6 +177,37 @@ TEST(Marc8Decode, EscapeForms) {
     EXPECT_EQ(z.result.problem->offset, 3u);
 }
 
+TEST(Marc8Decode, StateCarriesFromOneCallToTheNext) {
+    // The sets designated where one piece of text ends are where the next begins, when the caller
+    // carries them (pymarc's MARC8ToUnicode object does).
+    std::string out;
+    marc8::DecodeResult first = marc8::decode("\x1b(N\x41\x1b)Qx", out);
+    EXPECT_TRUE(first.ok);
+    EXPECT_EQ(first.g0, 0x4E);
+    EXPECT_EQ(first.g1, 0x51);
+    marc8::DecodeOptions carried;
+    carried.g0 = first.g0;
+    carried.g1 = first.g1;
+    std::string next;
+    marc8::DecodeResult second = marc8::decode("\x41\xC1", next, carried);
+    EXPECT_EQ(next, u8(0x430) + u8(0x452));  // Basic Cyrillic in G0, Extended Cyrillic in G1
+    EXPECT_EQ(second.g0, 0x4E);
+    EXPECT_EQ(second.g1, 0x51);
+    // By default every call starts with Basic Latin and ANSEL, and says so.
+    std::string plain;
+    marc8::DecodeResult fresh = marc8::decode("A", plain);
+    EXPECT_EQ(plain, "A");
+    EXPECT_EQ(fresh.g0, 0x42);
+    EXPECT_EQ(fresh.g1, 0x45);
+    // An unknown set is kept as given and maps nothing.
+    marc8::DecodeOptions unknown;
+    unknown.g0 = 0x5A;
+    std::string none;
+    marc8::DecodeResult z = marc8::decode("ab", none, unknown);
+    EXPECT_EQ(none, "  ");
+    EXPECT_EQ(z.g0, 0x5A);
+}
+
 TEST(Marc8Decode, EscapesPymarcRejects) {
     for (std::string_view bad : {std::string_view("abc\x1b"), std::string_view("\x1b)"), std::string_view("x\x1b-"),
                                  std::string_view("\x1b$,"), std::string_view("\x1bg"), std::string_view("a\x1b" "b")}) {
