@@ -38,6 +38,9 @@ struct ParseOptions {
     // whose data is not valid UTF-8 but converts cleanly as MARC-8 is read as MARC-8. Such records
     // have ParsedRecord::encoding_corrected set. Ignored with force_utf8.
     bool detect_encoding = false;
+    // MARC-8 text with pymarc 5.4's mapping table instead of LC's (TextEncoding::marc8_pymarc): the
+    // two differ only for ANSEL's ligature and double-tilde halves (docs/marc8.md).
+    bool pymarc_marc8 = false;
 };
 
 // Result of parsing one record; reuse one instance across records to avoid allocations.
@@ -71,7 +74,7 @@ struct ParsedRecord {
 // Arrow columns) and the Python binding choose a record's encoding here.
 constexpr TextEncoding text_encoding(const ParsedRecord& parsed, const ParseOptions& options) noexcept {
     if (!options.validate_text) return TextEncoding::bytes;
-    if (!parsed.utf8) return TextEncoding::marc8;
+    if (!parsed.utf8) return options.pymarc_marc8 ? TextEncoding::marc8_pymarc : TextEncoding::marc8;
     switch (options.utf8_handling) {
         case Utf8Handling::replace: return TextEncoding::utf8_replace;
         case Utf8Handling::ignore: return TextEncoding::utf8_ignore;

@@ -21,16 +21,23 @@ enum class TextEncoding : std::uint8_t {
     utf8_replace,  // UTF-8 decoded with CPython's errors="replace": each invalid sequence becomes U+FFFD
     utf8_ignore,   // UTF-8 decoded with CPython's errors="ignore": invalid sequences are dropped
     latin1,        // ISO 8859-1: converted to UTF-8
-    marc8,         // MARC-8: converted to UTF-8 and NFC-normalised, as pymarc's marc8_to_unicode
+    marc8,         // MARC-8: converted to UTF-8 and NFC-normalised, as pymarc's marc8_to_unicode (LC tables)
+    marc8_pymarc,  // MARC-8 with pymarc 5.4's own mapping table (marc8::Profile::pymarc): pymarc's text exactly
     bytes,         // no conversion (to_unicode=False)
 };
+
+// True for both MARC-8 mappings.
+constexpr bool is_marc8(TextEncoding encoding) noexcept {
+    return encoding == TextEncoding::marc8 || encoding == TextEncoding::marc8_pymarc;
+}
 
 // The encoding of a record's control fields when its subfields are in `encoding`: pymarc decodes
 // the control fields of MARC-8 records as ISO 8859-1, and those of UTF-8 records strictly (the
 // parser validates them whatever utf8_handling says).
 constexpr TextEncoding control_encoding(TextEncoding encoding) noexcept {
     switch (encoding) {
-        case TextEncoding::marc8: return TextEncoding::latin1;
+        case TextEncoding::marc8:
+        case TextEncoding::marc8_pymarc: return TextEncoding::latin1;
         case TextEncoding::utf8_replace:
         case TextEncoding::utf8_ignore: return TextEncoding::utf8;
         default: return encoding;

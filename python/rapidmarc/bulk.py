@@ -140,6 +140,7 @@ def scan(
     strict: bool = False,
     recover: bool = False,
     workers: int | None = None,
+    marc8_mapping: str = "lc",
     from_format: str = "marc",
     progress: Callable[[int], object] | None = None,
 ) -> ReadSummary:
@@ -150,7 +151,9 @@ def scan(
     >>> scan("damaged.mrc")  # doctest: +SKIP
     ReadSummary(good=3, bad=1, bytes_read=2815, size=485127, stop_error=RecordLengthInvalid(...), ...)
     """
-    options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
+    options = ReadOptions(
+        to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers, marc8_mapping
+    )
     kind, native = _classify_format(source, from_format)
     return ReadSummary(**_summary(_core.count(native, kind, options, progress), _sized(source, from_format)))
 
@@ -166,6 +169,7 @@ def count(
     strict: bool = False,
     recover: bool = False,
     workers: int | None = None,
+    marc8_mapping: str = "lc",
     from_format: str = "marc",
 ) -> int:
     """Number of good records in ``source``: those ``MARCReader`` would yield as a Record. Bad
@@ -174,7 +178,9 @@ def count(
     >>> count("records.mrc", workers=2)  # doctest: +SKIP
     386
     """
-    options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
+    options = ReadOptions(
+        to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers, marc8_mapping
+    )
     kind, native = _classify_format(source, from_format)
     return int(_core.count(native, kind, options)["good"])
 
@@ -191,6 +197,7 @@ def extract(
     strict: bool = False,
     recover: bool = False,
     workers: int | None = None,
+    marc8_mapping: str = "lc",
     from_format: str = "marc",
 ) -> dict[str, list[list[str]]]:
     """Columns of values: for each spec, one list per good record, of that record's values.
@@ -206,7 +213,9 @@ def extract(
     """
     if isinstance(specs, str):
         raise TypeError("specs must be a sequence of field specs such as ['001', '245$a'], not a str")
-    options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
+    options = ReadOptions(
+        to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers, marc8_mapping
+    )
     kind, native = _classify_format(source, from_format)
     return _core.extract(native, kind, list(specs), options)
 
@@ -234,6 +243,7 @@ def read_range(
     strict: bool = False,
     recover: bool = False,
     workers: int | None = None,
+    marc8_mapping: str = "lc",
 ) -> RangeResult:
     """The records that *start* in bytes ``[start, end)`` of a file or ``bytes``, read natively.
 
@@ -257,7 +267,9 @@ def read_range(
     what came before it (``clean`` is then False). ``strict=True`` raises the first bad record's
     exception instead of listing it, and the framing error that made a range unclean.
     """
-    options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
+    options = ReadOptions(
+        to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers, marc8_mapping
+    )
     kind, native = _classify(source)  # a file object is refused natively: it cannot be read at an offset
     if start < 0 or end < start:
         raise ValueError(f"need 0 <= start <= end, not start={start}, end={end}")
@@ -303,6 +315,7 @@ def extract_arrow(
     strict: bool = False,
     recover: bool = False,
     workers: int | None = None,
+    marc8_mapping: str = "lc",
     from_format: str = "marc",
     lazy: bool = False,
 ) -> _core.ArrowColumns:
@@ -328,7 +341,9 @@ def extract_arrow(
     """
     if isinstance(specs, str):
         raise TypeError("specs must be a sequence of field specs such as ['001', '245$a'], not a str")
-    options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
+    options = ReadOptions(
+        to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers, marc8_mapping
+    )
     kind, native = _classify_format(source, from_format)
     if lazy and kind & (_XML | _JSON):
         raise ValueError("extract_arrow(lazy=True) reads ISO 2709; read MARCXML and JSON with lazy=False")
@@ -346,6 +361,7 @@ def parse_records(
     strict: bool = False,
     recover: bool = False,
     workers: int | None = None,
+    marc8_mapping: str = "lc",
 ) -> list[Record | None]:
     """Parse raw MARC on native threads into a list of Records (``None`` for a bad record).
 
@@ -353,7 +369,9 @@ def parse_records(
     list of ``bytes`` holding one record each (as ``Record(data=...)`` takes them; ``recover`` then
     changes nothing, since each item is framed by its caller).
     """
-    options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
+    options = ReadOptions(
+        to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers, marc8_mapping
+    )
     if isinstance(data, bytes | bytearray | memoryview):
         kind, native = _classify(data)
         assert kind == _BYTES
@@ -404,6 +422,7 @@ def convert(
     strict: bool = False,
     recover: bool = False,
     workers: int | None = None,
+    marc8_mapping: str = "lc",
     from_format: str = "marc",
     progress: Callable[[int], object] | None = None,
     utf8_leader: bool = False,
@@ -435,7 +454,9 @@ def convert(
     """
     if to not in FORMATS:
         raise ValueError(f"convert() writes one of {FORMATS}, not {to!r}")
-    options = ReadOptions(to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers)
+    options = ReadOptions(
+        to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers, marc8_mapping
+    )
     kind, native = _classify_format(source, from_format)
     if isinstance(destination, str | os.PathLike):
         if isinstance(source, str | os.PathLike) and os.path.exists(destination) and same_file(source, destination):

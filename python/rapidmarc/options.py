@@ -19,6 +19,9 @@ to the native core, which reads it in one place. An option means the same thing 
 * ``recover``: after a framing error, resynchronise at the next plausible record and go on.
 * ``workers``: native threads for a path or ``bytes`` (``None``: one per core, ``0``: the calling
   thread). It never changes a result, only how fast it comes.
+* ``marc8_mapping``: ``"lc"`` (the default) converts MARC-8 with the Library of Congress code
+  tables; ``"pymarc"`` with pymarc 5.4's own table, giving pymarc's text exactly. They differ only
+  for ANSEL's ligature and double-tilde halves (docs/marc8.md).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ _JSON = 32  # the source is MARC-in-JSON (a JSON array, JSON Lines or concatenat
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO | IO[bytes]
 
 UTF8_HANDLING = ("strict", "replace", "ignore")
+MARC8_MAPPINGS = ("lc", "pymarc")
 MAX_WORKERS = 1024  # threads per reader; more only costs memory
 
 
@@ -47,6 +51,7 @@ class ReadOptions:
 
     __slots__ = (
         "to_unicode", "force_utf8", "utf8_handling", "file_encoding", "encoding", "strict", "recover", "workers",
+        "marc8_mapping",
     )  # fmt: skip
 
     to_unicode: bool
@@ -57,6 +62,7 @@ class ReadOptions:
     strict: bool
     recover: bool
     workers: int | None
+    marc8_mapping: str
 
     def __init__(
         self,
@@ -68,6 +74,7 @@ class ReadOptions:
         strict: bool = False,
         recover: bool = False,
         workers: int | None = 1,
+        marc8_mapping: str = "lc",
     ) -> None:
         if utf8_handling not in UTF8_HANDLING:
             raise ValueError(f"utf8_handling must be one of {UTF8_HANDLING}, not {utf8_handling!r}")
@@ -75,6 +82,8 @@ class ReadOptions:
             raise TypeError(f"file_encoding must be a codec name, not {file_encoding!r}")
         # An unknown codec is not refused here: as in pymarc, it fails (LookupError) only when a
         # record needs it, and a file of UTF-8 records never does.
+        if marc8_mapping not in MARC8_MAPPINGS:
+            raise ValueError(f"marc8_mapping must be one of {MARC8_MAPPINGS}, not {marc8_mapping!r}")
         if encoding not in (None, "auto"):
             raise ValueError(f"encoding must be None (follow leader/09) or 'auto', not {encoding!r}")
         if workers is not None and (
@@ -91,6 +100,7 @@ class ReadOptions:
             "strict": bool(strict),
             "recover": bool(recover),
             "workers": workers,
+            "marc8_mapping": marc8_mapping,
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)

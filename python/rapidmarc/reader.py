@@ -82,6 +82,7 @@ class MARCReader(_core.Reader, Reader):
         recover: bool = False,
         workers: int | None = 1,
         encoding: str | None = None,
+        marc8_mapping: str = "lc",
     ) -> None:
         options = ReadOptions(
             to_unicode=to_unicode,
@@ -92,6 +93,7 @@ class MARCReader(_core.Reader, Reader):
             strict=strict,
             recover=recover,
             workers=workers,
+            marc8_mapping=marc8_mapping,
         )
         try:
             kind, source = _classify(marc_target)

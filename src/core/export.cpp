@@ -73,6 +73,7 @@ ErrorCode as_utf8(std::string_view raw, TextEncoding encoding, bool ascii, std::
             return ErrorCode::ok;
         case TextEncoding::latin1:
         case TextEncoding::marc8:
+        case TextEncoding::marc8_pymarc:
             if (ascii && encoding == TextEncoding::latin1) {
                 text = raw;
                 return ErrorCode::ok;

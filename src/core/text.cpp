@@ -42,6 +42,7 @@ bool append_text(std::string_view raw, TextEncoding encoding, std::string& out) 
             append_latin1(raw, out);
             return true;
         case TextEncoding::marc8:
+        case TextEncoding::marc8_pymarc:
             break;
     }
     // Printable ASCII is itself in MARC-8's default state: no escapes, controls or marks.
@@ -58,7 +59,9 @@ bool append_text(std::string_view raw, TextEncoding encoding, std::string& out) 
         return true;
     }
     const std::size_t start = out.size();
-    const marc8::DecodeResult r = marc8::decode(raw, out);
+    marc8::DecodeOptions options;
+    options.profile = encoding == TextEncoding::marc8_pymarc ? marc8::Profile::pymarc : marc8::Profile::lc;
+    const marc8::DecodeResult r = marc8::decode(raw, out, options);
     if (r.needs_normalization) {
         const std::string_view decoded(out.data() + start, out.size() - start);
         if (!unicode::quick_nfc(decoded)) {

@@ -78,13 +78,14 @@ void encode_field(RecordBuilder& b, PyField& f, std::string_view tag, Out out) {
             case TextEncoding::utf8_replace:
             case TextEncoding::utf8_ignore: same = out == Out::utf8 && is_valid_utf8(f.raw()); break;
             case TextEncoding::latin1: same = out != Out::utf8; break;  // control fields of MARC-8 records
-            case TextEncoding::marc8: same = out == Out::marc8; break;
+            case TextEncoding::marc8:
+            case TextEncoding::marc8_pymarc: same = out == Out::marc8; break;
         }
         if (same && (f.control || canonical_data_field(f))) {
             b.append(f.raw());
             return;
         }
-        if (f.text == TextEncoding::marc8 && out == Out::utf8 && canonical_data_field(f)) {
+        if (is_marc8(f.text) && out == Out::utf8 && canonical_data_field(f)) {
             // MARC-8 to UTF-8 natively, subfield by subfield, without Python objects.
             const auto v = f.view();
             std::string utf8(v.indicator_bytes());
@@ -93,7 +94,7 @@ void encode_field(RecordBuilder& b, PyField& f, std::string_view tag, Out out) {
                 ascii_codes = ascii_codes && static_cast<unsigned char>(sf.code) < 0x80;
                 utf8.push_back(kSubfieldDelimiter);
                 utf8.push_back(sf.code);
-                append_marc8(sf.value, utf8);
+                append_marc8(sf.value, utf8, f.text);
             }
             if (ascii_codes) {
                 b.append(utf8);

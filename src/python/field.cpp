@@ -70,7 +70,7 @@ nb::object field_value(PyField& f) {
         if (f.is_raw()) return decode_known(f.raw(), f.text, f.ascii);
         return f.data.is_none() ? nb::object(make_str("")) : f.data;
     }
-    if (f.is_raw() && f.ascii && f.text != TextEncoding::marc8 && f.text != TextEncoding::bytes) {
+    if (f.is_raw() && f.ascii && !is_marc8(f.text) && f.text != TextEncoding::bytes) {
         // All ASCII (the parser said so): text is bytes, str.strip() strips ASCII whitespace only,
         // and the str is written in place, sized from the stripped pieces.
         // Uninitialised on purpose: only the first `count` entries are ever read.
@@ -101,13 +101,13 @@ nb::object field_value(PyField& f) {
             return nb::steal(o);
         }
     }
-    if (f.is_raw() && f.text == TextEncoding::marc8) {
+    if (f.is_raw() && is_marc8(f.text)) {
         // Each subfield is its own MARC-8 string (fresh escape state), as pymarc decodes them.
         std::string joined, piece;
         bool first = true;
         for (const auto& sf : f.view().subfields()) {
             piece.clear();
-            append_marc8(sf.value, piece);
+            append_marc8(sf.value, piece, f.text);
             if (!first) joined.push_back(' ');
             first = false;
             joined.append(rapidmarc::strip_python_whitespace(piece));
@@ -153,13 +153,13 @@ nb::object field_format(PyField& f) {
     if (f.control) return field_value(f);
     const bool subject = !f.tag.empty() && f.tag[0] == '6';
     auto is_subdivision = [](std::string_view c) { return c == "v" || c == "x" || c == "y" || c == "z"; };
-    if (f.is_raw() && f.text == TextEncoding::marc8) {
+    if (f.is_raw() && is_marc8(f.text)) {
         std::string buf;
         for (const auto& sf : f.view().subfields()) {
             std::string_view c(&sf.code, 1);
             if (c == "6") continue;
             buf.append(subject && is_subdivision(c) ? " -- " : " ");
-            append_marc8(sf.value, buf);
+            append_marc8(sf.value, buf, f.text);
         }
         return decode(rapidmarc::strip_python_whitespace(buf), TextEncoding::utf8);
     }
@@ -202,9 +202,9 @@ nb::object field_str(PyField& f) {
             for (const auto& sf : v.subfields()) {
                 buf.push_back('$');
                 buf.push_back(sf.code);
-                if (f.text == TextEncoding::marc8) {
+                if (is_marc8(f.text)) {
                     std::string piece;
-                    append_marc8(sf.value, piece);
+                    append_marc8(sf.value, piece, f.text);
                     buf.append(piece);
                 } else {
                     buf.append(sf.value);
@@ -212,7 +212,7 @@ nb::object field_str(PyField& f) {
             }
         }
         // The prefix is ASCII, so decoding the whole text equals decoding the data alone.
-        return decode(buf.view(), f.text == TextEncoding::marc8 ? TextEncoding::utf8 : f.text);
+        return decode(buf.view(), is_marc8(f.text) ? TextEncoding::utf8 : f.text);
     }
     f.materialize();
     nb::object tag = f.tag_str();

@@ -33,6 +33,7 @@ PyReadOptions read_options(nb::handle py) {
     o.core.workers = workers.is_none() ? -1 : nb::cast<int>(workers);
     o.core.strict = nb::cast<bool>(py.attr("strict"));
     o.core.framing.recover = nb::cast<bool>(py.attr("recover"));
+    o.core.parse.pymarc_marc8 = nb::cast<std::string>(py.attr("marc8_mapping")) == "pymarc";  // or "lc"
     return o;
 }
 

@@ -186,7 +186,7 @@ nb::object build_record(std::string_view bytes, const ParsedRecord& parsed, cons
     const char* errors = parsed.utf8 ? o.utf8_errors() : "strict";
     auto decode_value = [&](std::string_view v, bool control) -> nb::object {
         if (!o.to_unicode) return decode(v, TextEncoding::bytes);
-        if (!control && r.text == TextEncoding::marc8) return decode(v, TextEncoding::marc8);
+        if (!control && is_marc8(r.text)) return decode(v, r.text);
         nb::bytes b(v.data(), v.size());
         return b.attr("decode")(encoding, control ? "strict" : errors);
     };

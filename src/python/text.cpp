@@ -31,9 +31,10 @@ nb::object decode(std::string_view s, TextEncoding text) {
         case TextEncoding::utf8_ignore: o = PyUnicode_DecodeUTF8(s.data(), n, "ignore"); break;
         case TextEncoding::latin1: o = PyUnicode_DecodeLatin1(s.data(), n, "strict"); break;
         case TextEncoding::bytes: o = PyBytes_FromStringAndSize(s.data(), n); break;
-        case TextEncoding::marc8: {
+        case TextEncoding::marc8:
+        case TextEncoding::marc8_pymarc: {
             std::string utf8;
-            append_marc8(s, utf8);
+            append_marc8(s, utf8, text);
             o = PyUnicode_DecodeUTF8(utf8.data(), static_cast<Py_ssize_t>(utf8.size()), "strict");
             break;
         }

@@ -16,9 +16,10 @@ namespace rapidmarc::binding {
 // pymarc's exception for MARC-8 it cannot convert (marc8_to_unicode turns its IndexError into this).
 [[noreturn]] void raise_marc8_error(std::string_view s);
 
-// MARC-8 bytes as UTF-8 text (NFC), appended to out.
-inline void append_marc8(std::string_view s, std::string& out) {
-    if (!append_text(s, TextEncoding::marc8, out)) raise_marc8_error(s);
+// MARC-8 bytes as UTF-8 text (NFC), appended to out, with the mapping of `encoding` (one of the
+// two MARC-8 encodings).
+inline void append_marc8(std::string_view s, std::string& out, TextEncoding encoding = TextEncoding::marc8) {
+    if (!append_text(s, encoding, out)) raise_marc8_error(s);
 }
 
 // A str from bytes known to be ASCII: no decoding scan.
@@ -35,7 +36,7 @@ nb::object decode(std::string_view s, TextEncoding text);
 // decode() for bytes of a field the parser found to be ASCII (UTF-8 and Latin-1 text are then
 // the bytes themselves; MARC-8 may still hold escapes and controls).
 inline nb::object decode_known(std::string_view s, TextEncoding text, bool ascii) {
-    if (ascii && text != TextEncoding::marc8 && text != TextEncoding::bytes) return ascii_str(s);
+    if (ascii && !is_marc8(text) && text != TextEncoding::bytes) return ascii_str(s);
     return decode(s, text);
 }
 

@@ -28,7 +28,10 @@ from marc_testlib import record_shape, split_records
 
 pytestmark = pytest.mark.rapidmarc_only
 
-KEYWORDS = ("to_unicode", "force_utf8", "utf8_handling", "file_encoding", "encoding", "strict", "recover", "workers")
+KEYWORDS = (
+    "to_unicode", "force_utf8", "utf8_handling", "file_encoding", "encoding", "strict", "recover", "workers",
+    "marc8_mapping",
+)  # fmt: skip
 BULK = ("count", "extract", "extract_arrow", "convert", "read_range", "parse_records")
 SPECS = ["LDR", "001", "245", "245$a", "650$ax", "6XX$a"]
 JUNK = (b"garbage" * 3)[:18]
@@ -39,6 +42,7 @@ SETTINGS = {
     "to_unicode=False-marc8": ({"to_unicode": False}, "marc8"),
     "to_unicode=False-invalid_utf8": ({"to_unicode": False}, "invalid_utf8"),
     "force_utf8": ({"force_utf8": True}, "marc8"),
+    "marc8_mapping=pymarc": ({"marc8_mapping": "pymarc"}, "marc8"),
     "utf8_handling=replace": ({"utf8_handling": "replace"}, "invalid_utf8"),
     "utf8_handling=ignore": ({"utf8_handling": "ignore"}, "invalid_utf8"),
     "file_encoding=cp1252": ({"file_encoding": "cp1252"}, "marc8"),
