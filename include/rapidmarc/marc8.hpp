@@ -8,9 +8,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace rapidmarc::marc8 {
 
@@ -59,6 +61,24 @@ struct DecodeResult {
     unsigned char g0 = 0x42;
     unsigned char g1 = 0x45;
 };
+
+// One entry of a character set's mapping table.
+struct CodeMapping {
+    std::uint32_t code = 0;  // the byte (single-byte sets) or the three bytes (EACC), as decode() reads them
+    char32_t ucs = 0;        // the Unicode character it decodes to
+    bool combining = false;  // a combining mark (MARC-8 writes it before its base character)
+};
+
+// The table decode() looks characters of the set with final byte `final` up in, for `profile`, in
+// code order: every code that maps to a character (codes mapping to nothing, such as LC's second
+// halves of double diacritics, are left out). Empty for a final byte no set has. With
+// Profile::pymarc, the EACC table includes pymarc's overrides, so the tables are pymarc's
+// marc8_mapping.CODESETS less the codes decode() never looks up (bytes below 0x20 and 0x81-0x9F).
+std::vector<CodeMapping> code_table(unsigned char final, Profile profile);
+
+// pymarc's ODD_MAP: six 3-byte codes that Innovative Interfaces systems wrote for punctuation,
+// decoded (in both profiles) when EACC has no mapping for them.
+std::vector<CodeMapping> odd_codes();
 
 // Appends the UTF-8 for MARC-8 `in` to `out` (never clears out).  Every call starts in the state
 // options.g0/g1 (by default G0 = Basic Latin, G1 = ANSEL, as pymarc does for each subfield value).  The output is NOT

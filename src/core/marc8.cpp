@@ -521,6 +521,35 @@ std::size_t match_ncr(std::string_view s, std::size_t i, char32_t& cp) noexcept 
 
 }  // namespace
 
+std::vector<CodeMapping> code_table(unsigned char final, Profile profile) {
+    std::vector<CodeMapping> table;
+    const bool lc = profile == Profile::lc;
+    auto add = [&table](std::uint32_t code, std::uint32_t e) {
+        if (e != 0 && !(e & kEmpty)) table.push_back({code, static_cast<char32_t>(e & kCpMask), (e & kCombining) != 0});
+    };
+    if (final == kEacc) {
+        for (std::uint32_t b1 = 0x20; b1 < 0x80; ++b1)
+            for (std::uint32_t b2 = 0x20; b2 < 0x80; ++b2)
+                for (std::uint32_t b3 = 0x20; b3 < 0x80; ++b3) {
+                    const std::uint32_t code = b1 << 16 | b2 << 8 | b3;
+                    std::uint32_t e = lc ? 0 : pymarc_eacc_override(code);
+                    if (e == 0) e = eacc_lookup(code);
+                    add(code, e);
+                }
+        return table;
+    }
+    const std::uint32_t* t = lc ? tables::lc_table_for(final) : tables::pymarc_table_for(final);
+    if (!t) return table;
+    for (std::uint32_t code = 0; code < 256; ++code) add(code, t[code]);
+    return table;
+}
+
+std::vector<CodeMapping> odd_codes() {
+    std::vector<CodeMapping> table;
+    for (const auto& o : tables::kEaccOdd) table.push_back({o.code, static_cast<char32_t>(o.value & kCpMask), false});
+    return table;
+}
+
 DecodeResult decode(std::string_view in, std::string& out, DecodeOptions options) {
     return Decoder(in, out, options).run();
 }

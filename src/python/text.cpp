@@ -98,6 +98,22 @@ nb::tuple marc8_translate(nb::bytes data, unsigned g0, unsigned g1, bool pymarc_
     return nb::make_tuple(make_str(out), static_cast<unsigned>(r.g0), static_cast<unsigned>(r.g1));
 }
 
+// A MARC-8 set's mapping table as (code, Unicode code point, combining) triples, in code order.
+nb::list marc8_code_table(unsigned final, bool pymarc_mapping) {
+    nb::list out;
+    if (final > 0xFF) return out;
+    for (const marc8::CodeMapping& m :
+         marc8::code_table(static_cast<unsigned char>(final), pymarc_mapping ? marc8::Profile::pymarc : marc8::Profile::lc))
+        out.append(nb::make_tuple(m.code, static_cast<std::uint32_t>(m.ucs), m.combining));
+    return out;
+}
+
+nb::list marc8_odd_codes() {
+    nb::list out;
+    for (const marc8::CodeMapping& m : marc8::odd_codes()) out.append(nb::make_tuple(m.code, static_cast<std::uint32_t>(m.ucs)));
+    return out;
+}
+
 nb::object decode_ncr(nb::str text) {
     std::string_view in = utf8_of(text);
     if (!marc8::contains_ncr(in)) return text;
@@ -121,6 +137,8 @@ void bind_text(nb::module_& m) {
     m.def("unicode_to_marc8", &unicode_to_marc8, "text"_a, "lossy"_a = false);
     m.def("decode_ncr", &decode_ncr, "text"_a);
     m.def("marc8_translate", &marc8_translate, "data"_a, "g0"_a, "g1"_a, "pymarc_mapping"_a = false);
+    m.def("marc8_code_table", &marc8_code_table, "final"_a, "pymarc_mapping"_a = false);
+    m.def("marc8_odd_codes", &marc8_odd_codes);
     m.def("normalize_subfield_code", &normalize_code, "piece"_a);
 }
 

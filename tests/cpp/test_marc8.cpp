@@ -3,6 +3,7 @@
 #include <rapidmarc/marc8.hpp>
 #include <rapidmarc/unicode.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 #include <set>
@@ -658,4 +659,29 @@ TEST(Marc8RoundTrip, PropertyMixedSetStrings) {
     }
     EXPECT_EQ(failures, 0u);
     EXPECT_GT(pymarc_checked, 1000u);
+}
+
+TEST(Marc8Tables, CodeTablesAreWhatDecodeLooksUp) {
+    // Every entry of a set's table decodes to its character when that set is designated.
+    for (marc8::Profile profile : {marc8::Profile::lc, marc8::Profile::pymarc}) {
+        const auto ansel = marc8::code_table(0x45, profile);
+        ASSERT_FALSE(ansel.empty());
+        std::size_t checked = 0;
+        for (const marc8::CodeMapping& m : ansel) {
+            if (m.code < 0xA1 || m.combining) continue;  // G1 graphics: decoded as they are
+            std::string out;
+            marc8::DecodeOptions options;
+            options.profile = profile;
+            marc8::decode(std::string(1, static_cast<char>(m.code)), out, options);
+            EXPECT_EQ(out, u8(m.ucs)) << std::hex << m.code;
+            ++checked;
+        }
+        EXPECT_GT(checked, 20u);
+        const auto eacc = marc8::code_table(0x31, profile);
+        EXPECT_GT(eacc.size(), 15000u);
+        EXPECT_TRUE(std::is_sorted(eacc.begin(), eacc.end(),
+                                   [](const auto& a, const auto& b) { return a.code < b.code; }));
+    }
+    EXPECT_TRUE(marc8::code_table(0x5A, marc8::Profile::lc).empty());  // no such set
+    EXPECT_EQ(marc8::odd_codes().size(), 6u);
 }

@@ -59,8 +59,8 @@ def public_names(module_name: str) -> list[tuple[str, object]]:
     return [(n, getattr(module, n)) for n in sorted(set(names)) if _is_pymarcs(getattr(module, n), n)]
 
 
-# Not there yet (README, "Differences from pymarc"): pymarc's raw MARC-8 mapping dictionaries.
-NOT_YET = {"pymarc.marc8_mapping": "pymarc's raw MARC-8 dictionaries are not exposed yet (issue #15)"}
+# Nothing is left out: a module listed here would be skipped, with its reason.
+NOT_YET: dict[str, str] = {}
 # pymarc's Record keeps its iteration position in a slot, ``pos``; rapidmarc's iterator is separate.
 INTERNAL = {("Record", "pos")}
 
