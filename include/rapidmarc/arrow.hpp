@@ -103,6 +103,11 @@ public:
     void append_row(const RecordView& record, const std::vector<ColumnSpec>& specs, TextEncoding encoding,
                     std::string& scratch, std::uint64_t record_index = 0, std::uint64_t byte_offset = 0);
 
+    // Sets row `row`'s record index and byte offset (for a caller that learns them only after the
+    // rows were appended, as ParallelReader's consumer does: its workers' frames are numbered when
+    // handed out). Rows past the end are ignored.
+    void set_row_position(std::size_t row, std::uint64_t record_index, std::uint64_t byte_offset) noexcept;
+
     std::size_t rows() const noexcept { return rows_; }
     std::size_t columns() const noexcept { return columns_.size(); }
 

@@ -84,6 +84,11 @@ void ColumnBatch::append_row(const RecordView& record, const std::vector<ColumnS
     ++rows_;
 }
 
+void ColumnBatch::set_row_position(std::size_t row, std::uint64_t record_index, std::uint64_t byte_offset) noexcept {
+    if (row < record_indexes_.size()) record_indexes_[row] = static_cast<std::int64_t>(record_index);
+    if (row < byte_offsets_.size()) byte_offsets_[row] = static_cast<std::int64_t>(byte_offset);
+}
+
 namespace {
 
 // ---- schema -------------------------------------------------------------------------------------

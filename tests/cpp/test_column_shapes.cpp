@@ -130,3 +130,14 @@ TEST(ColumnShapes, ABatchThatDoesNotMatchTheLayoutIsAStreamError) {
     EXPECT_NE(std::string(stream.get_last_error(&stream)).find("shapes"), std::string::npos);
     stream.release(&stream);
 }
+
+TEST(ColumnShapes, RowPositionsCanBeSetAfterTheRowsAreAppended) {
+    auto batch = batch_of(column_specs(), true, true);
+    batch->set_row_position(1, 100, 2000);
+    batch->set_row_position(7, 1, 1);  // past the end: ignored
+    EXPECT_EQ(batch->record_indexes(), (std::vector<std::int64_t>{10, 100, 14}));
+    EXPECT_EQ(batch->byte_offsets()[1], 2000);
+    auto plain = batch_of(column_specs(), false, false);
+    plain->set_row_position(0, 1, 1);  // no such columns: nothing to set
+    EXPECT_TRUE(plain->record_indexes().empty() && plain->byte_offsets().empty());
+}
