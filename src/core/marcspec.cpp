@@ -7,7 +7,7 @@ namespace rapidmarc {
 namespace {
 
 std::string error_message(std::string_view spec, std::size_t position, std::string_view why) {
-    std::string m = "invalid MARCspec '" + std::string(spec) + "' at position " + std::to_string(position) + ": " +
+    std::string m = "invalid field spec '" + std::string(spec) + "' at position " + std::to_string(position) + ": " +
                     std::string(why) + "\n    " + std::string(spec) + "\n    " + std::string(position, ' ') + "^";
     return m;
 }
