@@ -1,7 +1,10 @@
 // Selected values as Apache Arrow columns, through Arrow's C data and stream interfaces.
 //
-// A ColumnBatch holds, for each field spec (select.hpp), one list<utf8> column with one list per
-// record: the record's values for that spec, in record order (an empty list when it has none).
+// A ColumnBatch holds, for each spec (select.hpp's FieldSpec or marcspec.hpp's MarcSpec), one
+// column with one row per record, of one of three shapes (ColumnShape): list<utf8>, the record's
+// values for that spec in record order (an empty list when it has none); or utf8, its first value,
+// or all its values joined by a separator (null when it has none). Optionally two int64 columns
+// come first: the record's index in the input (counting bad records) and its byte offset.
 // The buffers are laid out as Arrow wants them (int32 offsets, values back to back), so exporting
 // copies nothing: the ArrowArrays handed out point into the batch and keep it alive until the
 // consumer releases them. export_stream() hands a sequence of batches to any consumer of the C
@@ -15,8 +18,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "rapidmarc/marcspec.hpp"
 #include "rapidmarc/record_view.hpp"
 #include "rapidmarc/select.hpp"
 
@@ -68,36 +73,87 @@ struct ArrowArrayStream {
 
 namespace rapidmarc {
 
+enum class ColumnShape : std::uint8_t {
+    list,   // list<utf8>: every value
+    first,  // utf8: the first value, null when there is none
+    join,   // utf8: every value joined by the column's separator, null when there is none
+};
+
+// One column of a ColumnBatch: what it selects and how a row holds it.
+struct ColumnSpec {
+    MarcSpec spec;
+    ColumnShape shape = ColumnShape::list;
+    std::string separator;  // ColumnShape::join
+};
+
 class ColumnBatch {
 public:
     // One list column per spec.
     explicit ColumnBatch(std::size_t columns);
+    // One column per spec, of its shape; with `record_column` / `offset_column` also the rows'
+    // record indexes / byte offsets (append_row's arguments).
+    ColumnBatch(const std::vector<ColumnSpec>& specs, bool record_column, bool offset_column);
 
     // Appends one row: the values `specs` select in `record` (text as for_each_value gives it).
     // Throws std::length_error if a column would pass Arrow's 2 GiB int32 offset limit.
     void append_row(const RecordView& record, const std::vector<FieldSpec>& specs, TextEncoding encoding,
                     std::string& scratch);
+    // The same for the columns this batch was made for (`specs` is the vector given to the
+    // constructor). `record_index` and `byte_offset` go to the record and offset columns.
+    void append_row(const RecordView& record, const std::vector<ColumnSpec>& specs, TextEncoding encoding,
+                    std::string& scratch, std::uint64_t record_index = 0, std::uint64_t byte_offset = 0);
+
+    // Sets row `row`'s record index and byte offset (for a caller that learns them only after the
+    // rows were appended, as ParallelReader's consumer does: its workers' frames are numbered when
+    // handed out). Rows past the end are ignored.
+    void set_row_position(std::size_t row, std::uint64_t record_index, std::uint64_t byte_offset) noexcept;
 
     std::size_t rows() const noexcept { return rows_; }
     std::size_t columns() const noexcept { return columns_.size(); }
 
     struct Column {
-        std::vector<std::int32_t> list_offsets{0};   // rows + 1 entries into value_offsets
-        std::vector<std::int32_t> value_offsets{0};  // values + 1 entries into data
+        ColumnShape shape = ColumnShape::list;
+        std::vector<std::int32_t> list_offsets{0};   // list: rows + 1 entries into value_offsets
+        std::vector<std::int32_t> value_offsets{0};  // values (list) or rows (first, join) + 1 entries into data
         std::string data;                            // the values, back to back
+        std::vector<std::uint8_t> validity;          // first, join: bit r set when row r has a value
+        std::size_t null_count = 0;                  // first, join: rows without a value
     };
     const Column& column(std::size_t i) const noexcept { return columns_[i]; }
 
+    bool has_record_column() const noexcept { return record_column_; }
+    bool has_offset_column() const noexcept { return offset_column_; }
+    const std::vector<std::int64_t>& record_indexes() const noexcept { return record_indexes_; }
+    const std::vector<std::int64_t>& byte_offsets() const noexcept { return byte_offsets_; }
+
 private:
+    void add_value(Column& col, std::string_view v);
+    void end_row(Column& col, bool has_value);
+
     std::vector<Column> columns_;
     std::size_t rows_ = 0;
+    bool record_column_ = false, offset_column_ = false;
+    std::vector<std::int64_t> record_indexes_, byte_offsets_;
 };
 
 using ColumnBatches = std::vector<std::shared_ptr<const ColumnBatch>>;
 
-// Fills `out` with a stream over `batches`: its schema is a struct of list<utf8> columns named
-// `names` (list<binary> with `binary`: bytes that are not text), and each get_next returns one
-// batch. The stream, its schema and its arrays share ownership of the batches.
+// What the schema of an exported stream says. Columns: `record_name` and `offset_name` (int64, when
+// not empty), then one per spec named `names[i]` of shape `shapes[i]` (all lists when `shapes` is
+// empty): utf8 values, or binary with `binary` (bytes that are not text). `metadata` becomes the
+// schema's key/value metadata. Every batch must have been made with the same columns.
+struct StreamLayout {
+    std::vector<std::string> names;
+    std::vector<ColumnShape> shapes;
+    bool binary = false;
+    std::string record_name, offset_name;
+    std::vector<std::pair<std::string, std::string>> metadata;
+};
+
+// Fills `out` with a stream over `batches`: each get_next returns one batch. The stream, its schema
+// and its arrays share ownership of the batches.
+void export_stream(std::shared_ptr<const ColumnBatches> batches, StreamLayout layout, ArrowArrayStream* out);
+// The list columns of ColumnBatch(std::size_t) named `names`.
 void export_stream(std::shared_ptr<const ColumnBatches> batches, std::vector<std::string> names, bool binary,
                    ArrowArrayStream* out);
 
@@ -106,6 +162,7 @@ void export_stream(std::shared_ptr<const ColumnBatches> batches, std::vector<std
 // returns EINVAL, or ENOMEM for std::bad_alloc, and get_last_error gives its message). This is how
 // a file larger than memory streams into a consumer one batch at a time.
 using BatchSource = std::function<std::shared_ptr<const ColumnBatch>()>;
+void export_stream(BatchSource next_batch, StreamLayout layout, ArrowArrayStream* out);
 void export_stream(BatchSource next_batch, std::vector<std::string> names, bool binary, ArrowArrayStream* out);
 
 }  // namespace rapidmarc

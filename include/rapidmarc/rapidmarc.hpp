@@ -32,6 +32,7 @@
 #include "rapidmarc/export.hpp"
 #include "rapidmarc/input.hpp"
 #include "rapidmarc/marc8.hpp"
+#include "rapidmarc/marcspec.hpp"
 #include "rapidmarc/marcxml.hpp"
 #include "rapidmarc/parallel.hpp"
 #include "rapidmarc/parser.hpp"

@@ -17,6 +17,7 @@ from . import _core
 from ._core import decode_ncr, marc8_to_unicode, unicode_to_marc8
 from .bulk import (
     ConvertResult,
+    ExtractedColumns,
     RangeResult,
     ReadSummary,
     byte_ranges,
@@ -115,6 +116,7 @@ __all__ = [
     "BaseAddressInvalid",
     "BaseAddressNotFound",
     "ConvertResult",
+    "ExtractedColumns",
     "ReadSummary",
     "EndOfRecordNotFound",
     "FatalReaderError",

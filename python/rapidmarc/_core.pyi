@@ -7,6 +7,7 @@ from typing import Any
 
 from typing_extensions import disjoint_base
 
+from .bulk import ReadSummary
 from .field import Indicators, Subfield
 from .leader import Leader
 from .options import ReadOptions
@@ -158,7 +159,16 @@ def _unregister() -> None: ...
 def gzip_supported() -> bool: ...
 def marcxml_supported() -> bool: ...
 def count(source: object, kind: int, options: ReadOptions, progress: object = None) -> dict[str, Any]: ...
-def extract(source: object, kind: int, specs: list[str], options: ReadOptions) -> dict[str, list[list[Any]]]: ...
+def extract(
+    source: object,
+    kind: int,
+    specs: list[str],
+    shapes: list[str],
+    separators: list[str],
+    record_name: str,
+    offset_name: str,
+    options: ReadOptions,
+) -> tuple[dict[str, list[Any]], dict[str, Any]]: ...
 def convert(
     source: object,
     kind: int,
@@ -181,10 +191,23 @@ class ArrowColumns:
     def column_names(self) -> list[str]: ...
     @property
     def num_batches(self) -> int | None: ...
+    @property
+    def summary(self) -> ReadSummary | None: ...
+    @property
+    def errors(self) -> list[Exception] | None: ...
     def __len__(self) -> int: ...
 
 def extract_arrow(
-    source: object, kind: int, specs: list[str], options: ReadOptions, lazy: bool = False
+    source: object,
+    kind: int,
+    specs: list[str],
+    shapes: list[str],
+    separators: list[str],
+    record_name: str,
+    offset_name: str,
+    options: ReadOptions,
+    lazy: bool = False,
+    size: int | None = None,
 ) -> ArrowColumns: ...
 def normalize_subfield_code(piece: bytes) -> tuple[str, int]: ...
 def read_range(source: object, kind: int, start: int, end: int, options: ReadOptions) -> dict[str, Any]: ...

@@ -28,7 +28,7 @@ import errno
 import io
 import os
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, NamedTuple
 
 from . import _core
@@ -104,14 +104,23 @@ def _plain_size(path: str | os.PathLike[str]) -> int | None:
         return None
 
 
+def _source_size(source: object) -> int | None:
+    """The size of a source in bytes when known before reading (a bytes object's, a plain file's)."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return memoryview(source).nbytes
+    if isinstance(source, str | os.PathLike):
+        return _plain_size(source)
+    return None
+
+
 def _summary(tally: dict, source: object) -> dict:
     """The ReadSummary fields of a native tally: the input's size, and a stop only when it left
     bytes unread (or the size is unknown): a truncated last record ends at the end of the input."""
-    size: int | None = None
-    if isinstance(source, bytes | bytearray | memoryview):
-        size = memoryview(source).nbytes
-    elif isinstance(source, str | os.PathLike):
-        size = _plain_size(source)
+    return _summary_of_size(tally, _source_size(source))
+
+
+def _summary_of_size(tally: dict, size: int | None) -> dict:
+    """_summary for an input whose size (or None) is already known."""
     stop = tally["stop"]
     if stop is not None and size is not None and tally["end"] >= size:
         stop = None  # the failing item ran to the end of the input: nothing is unread
@@ -127,6 +136,11 @@ def _summary(tally: dict, source: object) -> dict:
         "stop_error": stop,
         "first_error": tally["first_error"],
     }
+
+
+def _read_summary(tally: dict, size: int | None) -> ReadSummary:
+    """The ReadSummary of a native tally (used by ArrowColumns.summary)."""
+    return ReadSummary(**_summary_of_size(tally, size))
 
 
 def scan(
@@ -185,10 +199,82 @@ def count(
     return int(_core.count(native, kind, options)["good"])
 
 
+SHAPES = ("list", "first", "join")
+DEFAULT_SEPARATOR = "; "
+
+
+class ExtractedColumns(dict):
+    """What ``extract`` returns: a dict of columns (spec -> one item per good record), with what
+    the read skipped: ``summary`` (a ``ReadSummary``: good and bad records, where reading ended)
+    and ``errors`` (the exceptions of the first 100 bad records, in input order)."""
+
+    summary: ReadSummary
+    errors: list[Exception]
+
+
+def _column_plan(
+    specs: Sequence[str],
+    shape: str | Mapping[str, str],
+    separator: str | Mapping[str, str],
+    record_column: bool | str,
+    offset_column: bool | str,
+) -> tuple[list[str], list[str], list[str], str, str]:
+    """The specs, one shape and one separator per spec, and the names of the record and offset
+    columns ("" for none), checked."""
+    if isinstance(specs, str):
+        raise TypeError("specs must be a sequence of field specs such as ['001', '245$a'], not a str")
+    specs = list(specs)
+    for spec in specs:
+        if not isinstance(spec, str):
+            raise TypeError(f"a spec is a str such as '245$a', not {type(spec).__name__}")
+
+    def per_spec(value: str | Mapping[str, str], default: str, what: str) -> list[str]:
+        if isinstance(value, str):
+            return [value] * len(specs)
+        if isinstance(value, Mapping):
+            unknown = [k for k in value if k not in specs]
+            if unknown:
+                raise ValueError(f"{what} names {unknown[0]!r}, which is not one of the specs {specs}")
+            out = [value.get(spec, default) for spec in specs]
+            for v in out:
+                if not isinstance(v, str):
+                    raise TypeError(f"a {what} is a str, not {type(v).__name__}")
+            return out
+        raise TypeError(f"{what} must be a str or a mapping of spec to str, not {type(value).__name__}")
+
+    shapes = per_spec(shape, "list", "shape")
+    for sh in shapes:
+        if sh not in SHAPES:
+            raise ValueError(f"a column shape is one of {SHAPES}, not {sh!r}")
+    separators = per_spec(separator, DEFAULT_SEPARATOR, "separator")
+
+    def column_name(value: bool | str, default: str, what: str) -> str:
+        if value is True:
+            return default
+        if value is False or value is None:
+            return ""
+        if isinstance(value, str) and value:
+            return value
+        raise TypeError(f"{what} is True, False or a column name, not {value!r}")
+
+    record_name = column_name(record_column, "record", "record_column")
+    offset_name = column_name(offset_column, "offset", "offset_column")
+    if record_name and record_name == offset_name:
+        raise ValueError(f"the record and offset columns would both be named {record_name!r}")
+    for name in (record_name, offset_name):
+        if name and name in specs:
+            raise ValueError(f"the column name {name!r} is also a spec: name the column otherwise")
+    return specs, shapes, separators, record_name, offset_name
+
+
 def extract(
     source: Source,
     specs: Sequence[str],
     *,
+    shape: str | Mapping[str, str] = "list",
+    separator: str | Mapping[str, str] = DEFAULT_SEPARATOR,
+    record_column: bool | str = False,
+    offset_column: bool | str = False,
     to_unicode: bool = True,
     force_utf8: bool = False,
     utf8_handling: str = "strict",
@@ -199,25 +285,43 @@ def extract(
     workers: int | None = None,
     marc8_mapping: str = "lc",
     from_format: str = "marc",
-) -> dict[str, list[list[str]]]:
-    """Columns of values: for each spec, one list per good record, of that record's values.
+) -> ExtractedColumns:
+    """Columns of values: for each spec, one item per good record, of that record's values.
 
-    Specs: ``"LDR"`` (the leader), ``"001"`` (control field data), ``"245"`` (a data field's
-    ``value()``), ``"245$a"`` (every $a of every 245), ``"650$ax"`` (several codes), and ``X`` as
-    a wildcard in tags (``"6XX$a"``). Text is decoded as ``MARCReader`` decodes it (``bytes`` values
-    with ``to_unicode=False``).
+    Specs are MARCspecs (docs/columns.md): ``"LDR"``, ``"LDR/6"``, ``"008/35-37"``, ``"001"``,
+    ``"245"`` (a data field's ``value()``), ``"245$a"``, ``"245$a-c"``, ``"650$a$x"``, ``"6..$a"``,
+    ``"245^1"`` (an indicator), ``"650[0]$a"`` (the first 650), ``"650$a{^2=\\0}"`` (a condition);
+    and rapidmarc's earlier forms ``"650$ax"`` and ``"6XX$a"``. A malformed or unsupported spec
+    raises ``ValueError`` naming the position and the reason. Text is decoded as ``MARCReader``
+    decodes it (``bytes`` values with ``to_unicode=False``).
 
-    >>> cols = extract("records.mrc", ["001", "245$a", "650$a"])  # doctest: +SKIP
-    >>> cols["245$a"][0]  # doctest: +SKIP
-    ['Moby Dick /']
+    ``shape`` says what one record's item is, for every spec (a str) or per spec (a mapping,
+    others being ``"list"``): ``"list"`` every value (a list, empty when there is none),
+    ``"first"`` the first value, ``"join"`` every value joined by ``separator`` (a str, or a
+    mapping per spec; ``"; "`` by default); both scalars are ``None`` when there is no value.
+    ``record_column=True`` adds a ``"record"`` column first: each record's 0-based index in the
+    input, counting bad records; ``offset_column=True`` an ``"offset"`` column: the byte offset of
+    its first byte (a str instead of True names the column).
+
+    The result is a dict (``ExtractedColumns``) whose ``summary`` says what the read skipped (the
+    count of bad records is exact) and whose ``errors`` holds the first bad records' exceptions.
+
+    >>> cols = extract("records.mrc", ["001", "245$a", "650$a"], shape={"001": "first"})  # doctest: +SKIP
+    >>> cols["001"][0], cols["245$a"][0], cols.summary.bad  # doctest: +SKIP
+    ('ocm0001', ['Moby Dick /'], 0)
     """
-    if isinstance(specs, str):
-        raise TypeError("specs must be a sequence of field specs such as ['001', '245$a'], not a str")
+    spec_list, shapes, separators, record_name, offset_name = _column_plan(
+        specs, shape, separator, record_column, offset_column
+    )
     options = ReadOptions(
         to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers, marc8_mapping
     )
     kind, native = _classify_format(source, from_format)
-    return _core.extract(native, kind, list(specs), options)
+    columns, account = _core.extract(native, kind, spec_list, shapes, separators, record_name, offset_name, options)
+    out = ExtractedColumns(columns)
+    out.summary = _read_summary(account, _source_size(_sized(source, from_format)))
+    out.errors = account["errors"]
+    return out
 
 
 class RangeResult(NamedTuple):
@@ -307,6 +411,10 @@ def extract_arrow(
     source: Source,
     specs: Sequence[str],
     *,
+    shape: str | Mapping[str, str] = "list",
+    separator: str | Mapping[str, str] = DEFAULT_SEPARATOR,
+    record_column: bool | str = False,
+    offset_column: bool | str = False,
     to_unicode: bool = True,
     force_utf8: bool = False,
     utf8_handling: str = "strict",
@@ -324,30 +432,43 @@ def extract_arrow(
     The result implements the Arrow PyCapsule interface (``__arrow_c_stream__``): hand it to
     ``pyarrow.table(...)``, ``pyarrow.RecordBatchReader.from_stream(...)``, or any other consumer
     of Arrow C streams (polars, DuckDB, ...); it can be consumed any number of times. There is one
-    row per good record and one column per spec, named by the spec, of type ``list<string>`` (the
-    record's values, as ``extract`` gives them; ``list<binary>`` with ``to_unicode=False``). The
-    columns are built on the native threads that parse, one Arrow record batch per parsed batch
-    (about 1 MiB of input), and handed over without copying.
+    row per good record and one column per spec, named by the spec (specs and the keywords
+    ``shape``, ``separator``, ``record_column`` and ``offset_column`` as for ``extract``). A
+    ``"list"`` column is ``list<string>`` (the record's values; ``list<binary>`` with
+    ``to_unicode=False``), a ``"first"`` or ``"join"`` column is ``string`` (``binary``), null
+    where the record has no value, which CSV writers take; the record and offset columns are
+    ``int64``. The columns are built on the native threads that parse, one Arrow record batch per
+    parsed batch (about 1 MiB of input), and handed over without copying.
+
+    Bad records are skipped and counted: ``summary`` is a ``ReadSummary`` of the read and
+    ``errors`` the first 100 bad records' exceptions; the schema's metadata also holds
+    ``rapidmarc.good_records``, ``rapidmarc.bad_records`` and ``rapidmarc.first_error``.
 
     With ``lazy=True`` (a path to a regular file only: it is read again per consumption, which a
     pipe or FIFO cannot be) nothing is read until a consumer asks: each consumption reads
     the file again and hands over each batch as it is parsed, so a dump larger than memory streams
     through, e.g. ``duckdb.sql("select ... from cols")`` or ``pyarrow.RecordBatchReader.from_stream``.
-    ``num_rows`` is then ``None``; in strict mode the first bad record ends the stream with an error
-    that names it.
+    ``num_rows`` is then ``None``, as are ``summary`` and ``errors`` until a consumption has read
+    to the end (they then describe the last such read), and the schema has no metadata; in strict
+    mode the first bad record ends the stream with an error that names it.
 
     >>> import pyarrow as pa  # doctest: +SKIP
-    >>> table = pa.table(extract_arrow("records.mrc", ["001", "245$a", "650$a"]))  # doctest: +SKIP
+    >>> cols = extract_arrow("records.mrc", ["001", "245$a"], shape={"001": "first"})  # doctest: +SKIP
+    >>> table = pa.table(cols)  # doctest: +SKIP
     """
-    if isinstance(specs, str):
-        raise TypeError("specs must be a sequence of field specs such as ['001', '245$a'], not a str")
+    spec_list, shapes, separators, record_name, offset_name = _column_plan(
+        specs, shape, separator, record_column, offset_column
+    )
     options = ReadOptions(
         to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers, marc8_mapping
     )
     kind, native = _classify_format(source, from_format)
     if lazy and kind & (_XML | _JSON):
         raise ValueError("extract_arrow(lazy=True) reads ISO 2709; read MARCXML and JSON with lazy=False")
-    return _core.extract_arrow(native, kind, list(specs), options, lazy)
+    size = _source_size(_sized(source, from_format))
+    return _core.extract_arrow(
+        native, kind, spec_list, shapes, separators, record_name, offset_name, options, lazy, size
+    )
 
 
 def parse_records(
@@ -499,6 +620,7 @@ def _read_fields(result: dict, source: object) -> dict:
 
 __all__ = [
     "ConvertResult",
+    "ExtractedColumns",
     "ReadSummary",
     "RangeResult",
     "byte_ranges",

@@ -9,20 +9,84 @@ namespace rapidmarc {
 
 ColumnBatch::ColumnBatch(std::size_t columns) : columns_(columns) {}
 
+ColumnBatch::ColumnBatch(const std::vector<ColumnSpec>& specs, bool record_column, bool offset_column)
+    : columns_(specs.size()), record_column_(record_column), offset_column_(offset_column) {
+    for (std::size_t c = 0; c < specs.size(); ++c) columns_[c].shape = specs[c].shape;
+}
+
+namespace {
+constexpr auto kOffsetLimit = static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max());
+}
+
+void ColumnBatch::add_value(Column& col, std::string_view v) {
+    if (col.data.size() + v.size() > kOffsetLimit || col.value_offsets.size() >= kOffsetLimit)
+        throw std::length_error("an Arrow column batch would exceed 2 GiB");
+    col.data.append(v);
+    col.value_offsets.push_back(static_cast<std::int32_t>(col.data.size()));
+}
+
+void ColumnBatch::end_row(Column& col, bool has_value) {
+    if (col.shape == ColumnShape::list) {
+        col.list_offsets.push_back(static_cast<std::int32_t>(col.value_offsets.size() - 1));
+        return;
+    }
+    if (rows_ % 8 == 0) col.validity.push_back(0);
+    if (has_value) {
+        col.validity.back() = static_cast<std::uint8_t>(col.validity.back() | (1u << (rows_ % 8)));
+    } else {
+        ++col.null_count;
+        col.value_offsets.push_back(static_cast<std::int32_t>(col.data.size()));  // an empty slot
+    }
+}
+
 void ColumnBatch::append_row(const RecordView& record, const std::vector<FieldSpec>& specs, TextEncoding encoding,
                              std::string& scratch) {
-    constexpr auto limit = static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max());
     for (std::size_t c = 0; c < specs.size() && c < columns_.size(); ++c) {
         Column& col = columns_[c];
-        for_each_value(record, specs[c], encoding, scratch, [&](std::string_view v) {
-            if (col.data.size() + v.size() > limit || col.value_offsets.size() >= limit)
-                throw std::length_error("an Arrow column batch would exceed 2 GiB");
-            col.data.append(v);
-            col.value_offsets.push_back(static_cast<std::int32_t>(col.data.size()));
-        });
-        col.list_offsets.push_back(static_cast<std::int32_t>(col.value_offsets.size() - 1));
+        for_each_value(record, specs[c], encoding, scratch, [&](std::string_view v) { add_value(col, v); });
+        end_row(col, true);
     }
     ++rows_;
+}
+
+void ColumnBatch::append_row(const RecordView& record, const std::vector<ColumnSpec>& specs, TextEncoding encoding,
+                             std::string& scratch, std::uint64_t record_index, std::uint64_t byte_offset) {
+    for (std::size_t c = 0; c < specs.size() && c < columns_.size(); ++c) {
+        Column& col = columns_[c];
+        bool any = false;
+        switch (col.shape) {
+            case ColumnShape::list:
+                for_each_value(record, specs[c].spec, encoding, scratch, [&](std::string_view v) { add_value(col, v); });
+                break;
+            case ColumnShape::first:
+                for_each_value(record, specs[c].spec, encoding, scratch, [&](std::string_view v) {
+                    if (!any) add_value(col, v);
+                    any = true;
+                });
+                break;
+            case ColumnShape::join: {
+                const std::string_view sep = specs[c].separator;
+                for_each_value(record, specs[c].spec, encoding, scratch, [&](std::string_view v) {
+                    if (col.data.size() + sep.size() + v.size() > kOffsetLimit)
+                        throw std::length_error("an Arrow column batch would exceed 2 GiB");
+                    if (any) col.data.append(sep);
+                    col.data.append(v);
+                    any = true;
+                });
+                if (any) col.value_offsets.push_back(static_cast<std::int32_t>(col.data.size()));
+                break;
+            }
+        }
+        end_row(col, any);
+    }
+    if (record_column_) record_indexes_.push_back(static_cast<std::int64_t>(record_index));
+    if (offset_column_) byte_offsets_.push_back(static_cast<std::int64_t>(byte_offset));
+    ++rows_;
+}
+
+void ColumnBatch::set_row_position(std::size_t row, std::uint64_t record_index, std::uint64_t byte_offset) noexcept {
+    if (row < record_indexes_.size()) record_indexes_[row] = static_cast<std::int64_t>(record_index);
+    if (row < byte_offsets_.size()) byte_offsets_[row] = static_cast<std::int64_t>(byte_offset);
 }
 
 namespace {
@@ -33,7 +97,7 @@ namespace {
 // is owned by a unique_ptr until its struct is complete, so a throw half-way leaks nothing.
 struct SchemaNode {
     SchemaNode(const char* f, const std::string& n) : format(f), name(n) {}
-    std::string format, name;
+    std::string format, name, metadata;
     std::vector<ArrowSchema> children;
     std::vector<ArrowSchema*> child_ptrs;
     ~SchemaNode() {
@@ -47,11 +111,30 @@ void release_schema(ArrowSchema* schema) {
     schema->release = nullptr;
 }
 
+// Arrow's metadata encoding: int32 count, then per pair int32 length and bytes of key and value.
+std::string encode_metadata(const std::vector<std::pair<std::string, std::string>>& pairs) {
+    if (pairs.empty()) return {};
+    std::string out;
+    auto put = [&](std::size_t n) {
+        const auto v = static_cast<std::int32_t>(n);
+        out.append(reinterpret_cast<const char*>(&v), sizeof v);
+    };
+    put(pairs.size());
+    for (const auto& [k, v] : pairs) {
+        put(k.size());
+        out += k;
+        put(v.size());
+        out += v;
+    }
+    return out;
+}
+
 // Fills `out`; fill_child(i, child) fills each of `n_children` children in place.
 template <class FillChild>
 void fill_schema(ArrowSchema* out, const char* format, const std::string& name, std::int64_t flags,
-                 std::size_t n_children, FillChild&& fill_child) {
+                 std::size_t n_children, FillChild&& fill_child, std::string metadata = {}) {
     auto node = std::make_unique<SchemaNode>(format, name);
+    node->metadata = std::move(metadata);
     node->children.resize(n_children, ArrowSchema{});
     for (std::size_t i = 0; i < n_children; ++i) {
         fill_child(i, &node->children[i]);
@@ -60,6 +143,7 @@ void fill_schema(ArrowSchema* out, const char* format, const std::string& name, 
     *out = ArrowSchema{};
     out->format = node->format.c_str();
     out->name = node->name.c_str();
+    out->metadata = node->metadata.empty() ? nullptr : node->metadata.data();
     out->flags = flags;
     out->n_children = static_cast<std::int64_t>(n_children);
     out->children = node->child_ptrs.empty() ? nullptr : node->child_ptrs.data();
@@ -67,13 +151,33 @@ void fill_schema(ArrowSchema* out, const char* format, const std::string& name, 
     out->private_data = node.release();  // owned by the ArrowSchema until release_schema
 }
 
-void make_schema(const std::vector<std::string>& names, bool binary, ArrowSchema* out) {
+ColumnShape shape_of(const StreamLayout& layout, std::size_t c) {
+    return layout.shapes.empty() ? ColumnShape::list : layout.shapes[c];
+}
+
+void make_schema(const StreamLayout& layout, ArrowSchema* out) {
     const auto no_children = [](std::size_t, ArrowSchema*) {};
-    fill_schema(out, "+s", "", 0, names.size(), [&](std::size_t c, ArrowSchema* list) {
-        fill_schema(list, "+l", names[c], 0, 1, [&](std::size_t, ArrowSchema* item) {
-            fill_schema(item, binary ? "z" : "u", "item", ARROW_FLAG_NULLABLE, 0, no_children);
-        });
-    });
+    std::vector<const std::string*> ints;
+    if (!layout.record_name.empty()) ints.push_back(&layout.record_name);
+    if (!layout.offset_name.empty()) ints.push_back(&layout.offset_name);
+    const char* text = layout.binary ? "z" : "u";
+    fill_schema(
+        out, "+s", "", 0, ints.size() + layout.names.size(),
+        [&](std::size_t c, ArrowSchema* column) {
+            if (c < ints.size()) {
+                fill_schema(column, "l", *ints[c], 0, 0, no_children);
+                return;
+            }
+            c -= ints.size();
+            if (shape_of(layout, c) != ColumnShape::list) {
+                fill_schema(column, text, layout.names[c], ARROW_FLAG_NULLABLE, 0, no_children);
+                return;
+            }
+            fill_schema(column, "+l", layout.names[c], 0, 1, [&](std::size_t, ArrowSchema* item) {
+                fill_schema(item, text, "item", ARROW_FLAG_NULLABLE, 0, no_children);
+            });
+        },
+        encode_metadata(layout.metadata));
 }
 
 // ---- arrays ------------------------------------------------------------------------------------
@@ -94,10 +198,12 @@ void release_array(ArrowArray* array) {
 }
 
 const char kEmpty[1] = {0};  // a valid pointer for empty data buffers
+alignas(8) const std::int64_t kEmptyInts[1] = {0};
 
 template <class FillChild>
 void fill_array(ArrowArray* out, const std::shared_ptr<const ColumnBatch>& batch, std::int64_t length,
-                std::vector<const void*> buffers, std::size_t n_children, FillChild&& fill_child) {
+                std::vector<const void*> buffers, std::size_t n_children, FillChild&& fill_child,
+                std::int64_t null_count = 0) {
     auto node = std::make_unique<ArrayNode>();
     node->batch = batch;
     node->buffers = std::move(buffers);
@@ -108,6 +214,7 @@ void fill_array(ArrowArray* out, const std::shared_ptr<const ColumnBatch>& batch
     }
     *out = ArrowArray{};
     out->length = length;
+    out->null_count = null_count;
     out->n_buffers = static_cast<std::int64_t>(node->buffers.size());
     out->buffers = node->buffers.data();
     out->n_children = static_cast<std::int64_t>(n_children);
@@ -116,15 +223,35 @@ void fill_array(ArrowArray* out, const std::shared_ptr<const ColumnBatch>& batch
     out->private_data = node.release();  // owned by the ArrowArray until release_array
 }
 
-void make_array(const std::shared_ptr<const ColumnBatch>& batch, ArrowArray* out) {
+void make_array(const std::shared_ptr<const ColumnBatch>& batch, const StreamLayout& layout, ArrowArray* out) {
+    if (batch->has_record_column() != !layout.record_name.empty() ||
+        batch->has_offset_column() != !layout.offset_name.empty() || batch->columns() != layout.names.size())
+        throw std::logic_error("a column batch does not have the stream's columns");
+    for (std::size_t c = 0; c < batch->columns(); ++c)
+        if (batch->column(c).shape != shape_of(layout, c))
+            throw std::logic_error("a column batch does not have the stream's column shapes");
     const auto no_children = [](std::size_t, ArrowArray*) {};
     const auto rows = static_cast<std::int64_t>(batch->rows());
-    fill_array(out, batch, rows, {nullptr}, batch->columns(), [&](std::size_t c, ArrowArray* list) {
-        const ColumnBatch::Column& col = batch->column(c);
-        fill_array(list, batch, rows, {nullptr, col.list_offsets.data()}, 1, [&](std::size_t, ArrowArray* values) {
+    std::vector<const std::vector<std::int64_t>*> ints;
+    if (batch->has_record_column()) ints.push_back(&batch->record_indexes());
+    if (batch->has_offset_column()) ints.push_back(&batch->byte_offsets());
+    fill_array(out, batch, rows, {nullptr}, ints.size() + batch->columns(), [&](std::size_t c, ArrowArray* column) {
+        if (c < ints.size()) {
+            fill_array(column, batch, rows, {nullptr, ints[c]->empty() ? static_cast<const void*>(kEmptyInts) : ints[c]->data()},
+                       0, no_children);
+            return;
+        }
+        const ColumnBatch::Column& col = batch->column(c - ints.size());
+        const void* data = col.data.empty() ? kEmpty : col.data.data();
+        if (col.shape != ColumnShape::list) {
+            const void* validity = col.null_count == 0 ? nullptr : static_cast<const void*>(col.validity.data());
+            fill_array(column, batch, rows, {validity, col.value_offsets.data(), data}, 0, no_children,
+                       static_cast<std::int64_t>(col.null_count));
+            return;
+        }
+        fill_array(column, batch, rows, {nullptr, col.list_offsets.data()}, 1, [&](std::size_t, ArrowArray* values) {
             fill_array(values, batch, static_cast<std::int64_t>(col.value_offsets.size() - 1),
-                       {nullptr, col.value_offsets.data(), col.data.empty() ? kEmpty : col.data.data()}, 0,
-                       no_children);
+                       {nullptr, col.value_offsets.data(), data}, 0, no_children);
         });
     });
 }
@@ -132,8 +259,7 @@ void make_array(const std::shared_ptr<const ColumnBatch>& batch, ArrowArray* out
 // ---- stream ------------------------------------------------------------------------------------
 struct StreamState {
     BatchSource next_batch;
-    std::vector<std::string> names;
-    bool binary = false;
+    StreamLayout layout;
     bool finished = false;
     std::string last_error;
 };
@@ -161,7 +287,7 @@ int guarded(ArrowArrayStream* stream, Fn&& fn) noexcept {
 int stream_get_schema(ArrowArrayStream* stream, ArrowSchema* out) {
     return guarded(stream, [&] {
         const StreamState& s = state_of(stream);
-        make_schema(s.names, s.binary, out);
+        make_schema(s.layout, out);
     });
 }
 
@@ -175,7 +301,7 @@ int stream_get_next(ArrowArrayStream* stream, ArrowArray* out) {
             *out = ArrowArray{};  // release == nullptr: the end of the stream
             return;
         }
-        make_array(batch, out);
+        make_array(batch, state_of(stream).layout, out);
     });
 }
 
@@ -191,25 +317,38 @@ void stream_release(ArrowArrayStream* stream) {
 
 }  // namespace
 
-void export_stream(std::shared_ptr<const ColumnBatches> batches, std::vector<std::string> names, bool binary,
-                   ArrowArrayStream* out) {
+void export_stream(std::shared_ptr<const ColumnBatches> batches, StreamLayout layout, ArrowArrayStream* out) {
     export_stream(
         [batches = std::move(batches), next = std::size_t{0}]() mutable -> std::shared_ptr<const ColumnBatch> {
             return next < batches->size() ? (*batches)[next++] : nullptr;
         },
-        std::move(names), binary, out);
+        std::move(layout), out);
 }
 
-void export_stream(BatchSource next_batch, std::vector<std::string> names, bool binary, ArrowArrayStream* out) {
+void export_stream(std::shared_ptr<const ColumnBatches> batches, std::vector<std::string> names, bool binary,
+                   ArrowArrayStream* out) {
+    StreamLayout layout;
+    layout.names = std::move(names);
+    layout.binary = binary;
+    export_stream(std::move(batches), std::move(layout), out);
+}
+
+void export_stream(BatchSource next_batch, StreamLayout layout, ArrowArrayStream* out) {
     auto state = std::make_unique<StreamState>();
     state->next_batch = std::move(next_batch);
-    state->names = std::move(names);
-    state->binary = binary;
+    state->layout = std::move(layout);
     out->get_schema = &stream_get_schema;
     out->get_next = &stream_get_next;
     out->get_last_error = &stream_get_last_error;
     out->release = &stream_release;
     out->private_data = state.release();  // owned by the stream until stream_release
+}
+
+void export_stream(BatchSource next_batch, std::vector<std::string> names, bool binary, ArrowArrayStream* out) {
+    StreamLayout layout;
+    layout.names = std::move(names);
+    layout.binary = binary;
+    export_stream(std::move(next_batch), std::move(layout), out);
 }
 
 }  // namespace rapidmarc

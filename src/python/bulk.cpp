@@ -21,13 +21,7 @@ namespace rapidmarc::binding {
 
 using namespace nb::literals;
 
-namespace {
-
-// Every item of a read as ReadTally counts it, as a dict: good, bad, end (one past the last framed
-// byte), first_error and stop (exception objects, or None). `stop` is the framing error reading
-// stopped at (the last item; without recover nothing after it is read). `first_error` overrides
-// the tally's when a Python codec failed first.
-nb::dict tally_dict(const ReadTally& t, const PyReadOptions& o, nb::object first_error = nb::none()) {
+nb::dict tally_dict(const ReadTally& t, const PyReadOptions& o, nb::object first_error) {
     nb::dict out;
     out["good"] = t.good;
     out["bad"] = t.bad;
@@ -36,6 +30,8 @@ nb::dict tally_dict(const ReadTally& t, const PyReadOptions& o, nb::object first
     out["stop"] = t.last_fatal && !o.core.framing.recover ? make_error(t.last_fatal) : nb::none();
     return out;
 }
+
+namespace {
 
 // Good records: those MARCReader yields as a Record. Only a Python codec (file_encoding) can fail
 // on a record the core finds readable, so only then are records decoded, exactly as MARCReader does.

@@ -44,6 +44,12 @@ std::string_view borrow_bytes(nb::handle source, std::string& owned);
 NativeInput open_input(nb::object source, int kind, const PyReadOptions& options,
                        std::function<void(Batch&)> process = {}, bool keep_xml_leaders = false);
 
+// Every item of a read as ReadTally counts it, as a dict: good, bad, end (one past the last framed
+// byte), first_error and stop (exception objects, or None). `stop` is the framing error reading
+// stopped at (the last item; without recover nothing after it is read). `first_error` overrides
+// the tally's when a Python codec failed first. (bulk.cpp)
+nb::dict tally_dict(const ReadTally& t, const PyReadOptions& o, nb::object first_error = nb::none());
+
 // Runs the Python signal handlers (with the GIL, briefly), so that Ctrl-C stops a long native
 // loop between batches: raises what a handler raised (KeyboardInterrupt).
 void check_signals();
