@@ -88,3 +88,27 @@ def test_to_encoding_writes_iso2709_in_that_encoding(impl, data_dir, tmp_path, n
 def test_to_encoding_is_for_iso2709_output(data_dir, tmp_path):
     run = rapidmarc("convert", data_dir / "real" / "loc_386.mrc", tmp_path / "o.xml", "--to-encoding", "marc8")
     assert run.returncode == 2 and "--to-encoding" in run.stderr.decode()
+
+
+def test_marc8_mapping_pymarc_writes_pymarcs_text(data_dir, tmp_path):
+    # --marc8-mapping pymarc: the MARCXML is pymarc's XMLWriter output byte for byte, ligature halves
+    # included (with leader/09 'a', which the command writes for Unicode output); the default (LC's
+    # tables) differs from it only there.
+    pymarc = pytest.importorskip("pymarc")
+    source = data_dir / "real" / "uva_2000.mrc"
+    expected = tmp_path / "pymarc.xml"
+    with open(source, "rb") as fh, open(expected, "wb") as out:
+        writer = pymarc.XMLWriter(out)
+        for record in pymarc.MARCReader(fh, hide_utf8_warnings=True):
+            leader = str(record.leader)
+            record.leader = pymarc.Leader(leader[:9] + "a" + leader[10:])
+            writer.write(record)
+        writer.close()
+    ours = tmp_path / "ours.xml"
+    run = rapidmarc("convert", source, ours, "--marc8-mapping", "pymarc", "--no-progress")
+    assert run.returncode == 0, run.stderr
+    assert ours.read_bytes() == expected.read_bytes()
+    lc = tmp_path / "lc.xml"
+    assert rapidmarc("convert", source, lc, "--no-progress").returncode == 0
+    assert lc.read_bytes() != expected.read_bytes()
+    assert "\ufe20" in expected.read_text(encoding="utf-8") and "\ufe20" not in lc.read_text(encoding="utf-8")

@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="invalid UTF-8: a bad record (strict, pymarc's default), U+FFFD, or dropped",
     )
     common.add_argument(
+        "--marc8-mapping",
+        choices=("lc", "pymarc"),
+        default="lc",
+        help="MARC-8 text by the Library of Congress tables (default) or pymarc's table (pymarc's text exactly)",
+    )
+    common.add_argument(
         "--recover", action="store_true", help="after a framing error, resynchronise and go on (pymarc stops)"
     )
     common.add_argument(

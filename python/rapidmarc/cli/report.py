@@ -63,6 +63,7 @@ def read_options(args: argparse.Namespace, **overrides: Any) -> dict[str, Any]:
         "workers": args.workers,
         "encoding": args.encoding,
         "utf8_handling": args.utf8_handling,
+        "marc8_mapping": args.marc8_mapping,
         "strict": getattr(args, "strict", False),
     }
     options.update(overrides)
