@@ -64,8 +64,11 @@ std::string_view utf8_of(nb::handle str) {
 
 namespace {
 
-nb::object marc8_to_unicode(nb::bytes data, bool /*hide_utf8_warnings*/) {
-    return decode(std::string_view(data.c_str(), data.size()), TextEncoding::marc8);
+nb::object marc8_to_unicode(nb::bytes data, bool /*hide_utf8_warnings*/, std::string_view marc8_mapping) {
+    TextEncoding encoding = TextEncoding::marc8;
+    if (marc8_mapping == "pymarc") encoding = TextEncoding::marc8_pymarc;
+    else if (marc8_mapping != "lc") throw nb::value_error("marc8_mapping must be 'lc' or 'pymarc'");
+    return decode(std::string_view(data.c_str(), data.size()), encoding);
 }
 
 // Takes a str (not a string_view, which nanobind refuses with "incompatible function arguments"
@@ -133,7 +136,8 @@ nb::tuple normalize_code(nb::bytes piece) {
 }  // namespace
 
 void bind_text(nb::module_& m) {
-    m.def("marc8_to_unicode", &marc8_to_unicode, "marc8"_a, "hide_utf8_warnings"_a = false);
+    m.def("marc8_to_unicode", &marc8_to_unicode, "marc8"_a, "hide_utf8_warnings"_a = false, nb::kw_only(),
+          "marc8_mapping"_a = "lc");
     m.def("unicode_to_marc8", &unicode_to_marc8, "text"_a, "lossy"_a = false);
     m.def("decode_ncr", &decode_ncr, "text"_a);
     m.def("marc8_translate", &marc8_translate, "data"_a, "g0"_a, "g1"_a, "pymarc_mapping"_a = false);

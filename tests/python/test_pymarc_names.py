@@ -231,3 +231,20 @@ def test_marc8_mapping_default_is_lc_and_is_checked(data_dir):
     with pytest.raises(ValueError, match="marc8_mapping"):
         rapidmarc.MARCReader(path, marc8_mapping="oclc")
     assert rapidmarc.ReadOptions(marc8_mapping="pymarc").marc8_mapping == "pymarc"
+
+
+def test_marc8_to_unicode_takes_the_mapping(data_dir, capsys):
+    values = marc8_values(data_dir / "real" / "uva_2000.mrc")
+    halves = 0
+    for value in values:
+        try:
+            expected = pymarc.marc8_to_unicode(value, True)
+        except UnicodeDecodeError:
+            continue
+        assert rapidmarc.marc8_to_unicode(value, True, marc8_mapping="pymarc") == expected
+        assert marc8_to_unicode(value, marc8_mapping="lc") == as_lc(expected)
+        halves += rapidmarc.marc8_to_unicode(value) != expected
+    capsys.readouterr()
+    assert halves > 0  # the two tables differ on this file, so the test tells them apart
+    with pytest.raises(ValueError, match="marc8_mapping"):
+        rapidmarc.marc8_to_unicode(b"a", marc8_mapping="oclc")
