@@ -2,11 +2,13 @@
 PYTHON ?= python3
 BUILD ?= build/cpp
 ASAN_BUILD ?= build/asan
+CLANG_BUILD ?= build/clang
+DIST ?= build/dist
 FUZZ_BUILD ?= build/fuzz
 FUZZ_SECONDS ?= 60
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: demo sysdeps deps install test test-python test-cpp test-asan fuzz lint bench bench-full clean
+.PHONY: demo sysdeps deps install test test-python test-cpp test-clang test-asan test-dist fuzz lint bench bench-full clean
 
 # System packages (Debian): a compiler, make, GoogleTest for the C++ tests, clang for the fuzzers,
 # zlib for gzip input, yaz (yaz-marcdump) to check what we write against another tool.
@@ -37,13 +39,30 @@ test-python:
 	$(PYTHON) -m pytest tests/python -q
 
 test-cpp:
-	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DRAPIDMARC_BUILD_TESTS=ON -DRAPIDMARC_BUILD_EXAMPLES=ON
+	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DRAPIDMARC_BUILD_TESTS=ON -DRAPIDMARC_BUILD_EXAMPLES=ON -DRAPIDMARC_WERROR=ON
 	cmake --build $(BUILD) -j2
 	ctest --test-dir $(BUILD) --output-on-failure
 	$(BUILD)/print_titles examples/sample.mrc > /dev/null
 	$(BUILD)/marc_to_xml examples/sample.mrc > $(BUILD)/sample.xml
 	$(PYTHON) -m rapidmarc convert examples/sample.mrc $(BUILD)/sample-python.xml --no-progress
 	cmp $(BUILD)/sample.xml $(BUILD)/sample-python.xml
+
+# The C++ tests built with clang++ as well (warnings are errors with both compilers).
+test-clang: sysdeps
+	cmake -S . -B $(CLANG_BUILD) $(CMAKE_GEN) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DRAPIDMARC_BUILD_TESTS=ON -DRAPIDMARC_BUILD_EXAMPLES=ON -DRAPIDMARC_WERROR=ON
+	cmake --build $(CLANG_BUILD) -j2
+	ctest --test-dir $(CLANG_BUILD) --output-on-failure
+
+# Release hygiene: an sdist and a wheel built as `python -m build` builds them (isolated, from PyPI),
+# then the sdist installed into a fresh virtual environment, alone, and tested there.
+test-dist:
+	rm -rf $(DIST)
+	$(PYTHON) -m pip install -q build
+	$(PYTHON) -m build --outdir $(DIST) .
+	$(PYTHON) -m venv $(DIST)/venv
+	$(DIST)/venv/bin/python -m pip install -q "pytest>=7" "pymarc==5.4.0" $(DIST)/rapidmarc-*.tar.gz
+	cd $(DIST) && venv/bin/python -c "import rapidmarc, sys; assert rapidmarc.__file__.startswith(sys.prefix), rapidmarc.__file__"
+	$(DIST)/venv/bin/python -m pytest -q -p no:cacheprovider tests/python/test_api.py tests/python/test_pymarc_api.py tests/python/test_cli.py
 
 test-asan: sysdeps
 	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DRAPIDMARC_BUILD_TESTS=ON -DRAPIDMARC_SANITIZE=ON
