@@ -82,6 +82,10 @@ struct MarcJsonOptions {
     std::shared_ptr<XmlLeaderLog> leaders;
     // If set: the JSON text of each record handed out as a stub or without fields, by record index.
     std::shared_ptr<XmlLeaderLog> originals;
+    // Records in the usual shape are built by a fast single-pass parser straight from the input
+    // buffer, anything else by the general parser; both build the same bytes. false: every value
+    // goes through the general parser (tests compare the two).
+    bool fast_path = true;
 };
 
 // A source of the ISO 2709 records of the MARC-in-JSON `json`. Throws JsonError (message:
