@@ -492,6 +492,10 @@ private:
     }
     // Whitespace, then `c` (consumed).
     bool expect(char c) noexcept {
+        if (p_ < end_ && *p_ == c) {  // compact JSON
+            ++p_;
+            return true;
+        }
         if (!ws()) return false;
         if (*p_ != c) return give_up();
         ++p_;
@@ -517,12 +521,29 @@ private:
     bool key(std::string_view& out) noexcept {
         if (!expect('"')) return false;
         const char* start = p_;
+        // The usual keys: a subfield code (1 byte) or a tag (3 bytes), then '":'.
+        for (const std::ptrdiff_t n : {1, 3}) {
+            if (end_ - p_ > n + 1 && p_[n] == '"' && p_[n + 1] == ':' &&
+                std::none_of(p_, p_ + n, [](char c) { return c == '"' || c == '\\'; })) {
+                out = std::string_view(start, static_cast<std::size_t>(n));
+                p_ += n + 2;
+                return true;
+            }
+        }
         while (p_ < end_ && *p_ != '"' && *p_ != '\\') ++p_;
         if (p_ == end_) return more();
         if (*p_ == '\\') return give_up();
         out = std::string_view(start, static_cast<std::size_t>(p_ - start));
         ++p_;
         return expect(':');
+    }
+
+    // The compact form of a known key, `"name":`, at p_: consumed if there (else key() reads it).
+    bool literal(std::string_view quoted) noexcept {
+        if (static_cast<std::size_t>(end_ - p_) <= quoted.size() || std::memcmp(p_, quoted.data(), quoted.size()) != 0)
+            return false;
+        p_ += quoted.size();
+        return true;
     }
 
     // A string without escapes of exactly `out.size()`-independent raw bytes: the view of its
@@ -646,7 +667,9 @@ private:
         bool have_leader = false, have_fields = false, next = true;
         while (next) {
             std::string_view k;
-            if (!key(k)) return false;
+            if (literal("\"leader\":")) k = "leader";
+            else if (literal("\"fields\":")) k = "fields";
+            else if (!key(k)) return false;
             if (k == "leader" && !have_leader) {
                 have_leader = true;
                 if (!raw_string(leader)) return false;
@@ -699,7 +722,10 @@ private:
         bool has1 = false, has2 = false, has_subfields = false, next = true;
         while (next) {
             std::string_view k;
-            if (!key(k)) return false;
+            if (literal("\"ind1\":")) k = "ind1";
+            else if (literal("\"ind2\":")) k = "ind2";
+            else if (literal("\"subfields\":")) k = "subfields";
+            else if (!key(k)) return false;
             if ((k == "ind1" && !has1) || (k == "ind2" && !has2)) {
                 (k == "ind1" ? has1 : has2) = true;
                 std::string_view ind;
