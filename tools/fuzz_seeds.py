@@ -3,11 +3,15 @@
 Usage: python tools/fuzz_seeds.py OUT_DIR FILE.mrc [FILE.mrc ...]
 
 Seeds for tests/fuzz/fuzz_reader.cpp start with one options byte (see that file); seeds for
-fuzz_marc8 are subfield values of the MARC-8 records (leader/09 blank) among the inputs.
+fuzz_marc8 are subfield values of the MARC-8 records (leader/09 blank) among the inputs; seeds for
+fuzz_marcjson are the records as MARC-in-JSON (text decoded as UTF-8, undecodable bytes replaced)
+in the three layouts the reader takes: a JSON array, JSON Lines, concatenated objects (spaced,
+as yaz-marcdump writes them), and a cut-off array.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -18,6 +22,28 @@ def records(data: bytes) -> list[bytes]:
     return [chunk + RT for chunk in data.split(RT) if chunk]
 
 
+def as_json(rec: bytes) -> dict | None:
+    """The record as a MARC-in-JSON object (pymarc's layout), or None if its directory is damaged."""
+    try:
+        base = int(rec[12:17])
+        directory = rec[24 : base - 1]
+        fields: list[dict] = []
+        for k in range(0, len(directory) - 11, 12):
+            tag = directory[k : k + 3].decode("ascii")
+            length, start = int(directory[k + 3 : k + 7]), int(directory[k + 7 : k + 12])
+            data = rec[base + start : base + start + length].rstrip(FT)
+            if tag < "010" and tag.isdigit():
+                fields.append({tag: data.decode("utf-8", "replace")})
+                continue
+            parts = data.split(SF)
+            ind = parts[0].decode("utf-8", "replace").ljust(2)
+            subfields = [{p[:1].decode("utf-8", "replace"): p[1:].decode("utf-8", "replace")} for p in parts[1:] if p]
+            fields.append({tag: {"ind1": ind[0], "ind2": ind[1], "subfields": subfields}})
+        return {"leader": rec[:24].decode("ascii"), "fields": fields}
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
 def main(argv: list[str]) -> int:
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
@@ -25,6 +51,7 @@ def main(argv: list[str]) -> int:
     out = Path(argv[0])
     (out / "reader").mkdir(parents=True, exist_ok=True)
     (out / "marc8").mkdir(parents=True, exist_ok=True)
+    (out / "marcjson").mkdir(parents=True, exist_ok=True)
     n = 0
     for name in argv[1:]:
         recs = records(Path(name).read_bytes())[:40]
@@ -36,6 +63,18 @@ def main(argv: list[str]) -> int:
                 for k, value in enumerate(rec.split(SF)[1:6]):
                     (out / "marc8" / f"{Path(name).stem}-{i}-{k}").write_bytes(value.split(FT)[0][1:])
             n += 1
+        objects = [obj for obj in map(as_json, recs[:12]) if obj is not None]
+        for i in range(0, len(objects), 3):
+            group = objects[i : i + 3]
+            compact = [json.dumps(obj, separators=(",", ":")) for obj in group]
+            layouts = {
+                "array": "[" + ",".join(compact) + "]",
+                "lines": "".join(c + "\n" for c in compact),
+                "concatenated": "".join(json.dumps(obj, indent=1, ensure_ascii=False) for obj in group),
+            }
+            layouts["cut"] = layouts["array"][: len(layouts["array"]) * 2 // 3]
+            for layout, text in layouts.items():
+                (out / "marcjson" / f"{Path(name).stem}-{i}-{layout}").write_bytes(text.encode()[:20000])
     print(f"{n} records seeded into {out}")
     return 0
 

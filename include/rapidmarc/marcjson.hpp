@@ -7,9 +7,11 @@
 // mark): '[' is a JSON array of records (what pymarc's JSONWriter and rapidmarc.convert write);
 // anything else is a sequence of values separated by optional whitespace: one record object, JSON
 // Lines (one per line) or concatenated objects (yaz-marcdump -o json). Whitespace alone is no
-// records. The JSON is tokenized here (no JSON library), streaming: input is read in chunks, each
-// value at the top level (a record) is found by a light scan of brackets and strings, then
-// parsed and checked as a whole. Memory is bounded by the chunk size plus the largest record.
+// records. The JSON is tokenized here (no JSON library), streaming: input is read in chunks into a
+// buffer; a record in the usual shape is parsed in one pass straight from it (the fast path); any
+// other value, or one that goes on past the buffer, is found by a light scan of brackets and strings
+// and then parsed and checked as a whole by the general parser, which builds the same bytes. Memory
+// is bounded by the chunk size plus the largest record.
 //
 // The JSON grammar is Python's json module's with strict=False (what pymarc's JSONReader uses):
 // control characters are allowed raw inside strings, NaN, Infinity and -Infinity are numbers,
@@ -82,6 +84,10 @@ struct MarcJsonOptions {
     std::shared_ptr<XmlLeaderLog> leaders;
     // If set: the JSON text of each record handed out as a stub or without fields, by record index.
     std::shared_ptr<XmlLeaderLog> originals;
+    // Records in the usual shape are built by a fast single-pass parser straight from the input
+    // buffer, anything else by the general parser; both build the same bytes. false: every value
+    // goes through the general parser (tests compare the two).
+    bool fast_path = true;
 };
 
 // A source of the ISO 2709 records of the MARC-in-JSON `json`. Throws JsonError (message:

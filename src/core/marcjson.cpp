@@ -1,6 +1,10 @@
 #include "rapidmarc/marcjson.hpp"
 
 #include <algorithm>
+#include <bit>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <cstring>
 #include <optional>
 #include <utility>
@@ -59,7 +63,9 @@ bool all_ascii(std::string_view s) noexcept {
     return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
-bool holds_delimiter(std::string_view s) noexcept { return s.find_first_of("\x1d\x1e\x1f") != std::string_view::npos; }
+bool holds_delimiter(std::string_view s) noexcept {
+    return std::any_of(s.begin(), s.end(), [](char c) { return c >= '\x1d' && c <= '\x1f'; });
+}
 
 bool one_ascii(std::string_view s) noexcept { return s.size() == 1 && all_ascii(s) && !holds_delimiter(s); }
 
@@ -440,6 +446,334 @@ private:
     bool have_fields = false;
 };
 
+// The fast path: the shape MARC-in-JSON writers produce, parsed in one pass straight from the
+// input buffer into the record's directory and data, with no per-value allocation. It accepts only
+// what the general RecordParser accepts without a note, and builds the same bytes:
+// {"leader": "<24 ASCII>", "fields": [...]} (both members once, either order, no other member),
+// each field an object of one member, a control field tag with a string, any other 3-byte tag with
+// {"ind1": "x", "ind2": "y", "subfields": [{"a": "..."}, ...]} (each member once, any order, no
+// other member, one member per subfield object), keys without escapes. Anything else, including
+// every problem the general parser would note or report, makes it give up (fallback) and the
+// general parser reads the value: the fast path changes speed, never output.
+class FastRecordParser {
+public:
+    enum class Result : std::uint8_t { ok, more, fallback };
+
+    // `text` starts at the value's '{'; it may end before the value does (result `more`).
+    FastRecordParser(std::string_view text, std::string& directory, std::string& data)
+        : p_(text.data()), begin_(text.data()), end_(text.data() + text.size()), directory_(directory), data_(data) {
+        directory_.clear();
+        data_.clear();
+    }
+
+    Result parse() {
+        if (!record()) return why_;
+        return Result::ok;
+    }
+
+    std::size_t consumed() const noexcept { return static_cast<std::size_t>(p_ - begin_); }
+
+    std::string_view leader;
+    std::size_t fields = 0;
+    bool long_field = false;
+
+private:
+    bool give_up() noexcept {
+        why_ = Result::fallback;
+        return false;
+    }
+    bool more() noexcept {
+        why_ = Result::more;
+        return false;
+    }
+
+    // Skips whitespace; false (more) when the text ends.
+    bool ws() noexcept {
+        if (p_ < end_ && static_cast<unsigned char>(*p_) > ' ') return true;  // compact JSON: no whitespace
+        while (p_ < end_ && is_ws(*p_)) ++p_;
+        return p_ < end_ || more();
+    }
+    // Whitespace, then `c` (consumed).
+    bool expect(char c) noexcept {
+        if (p_ < end_ && *p_ == c) {  // compact JSON
+            ++p_;
+            return true;
+        }
+        if (!ws()) return false;
+        if (*p_ != c) return give_up();
+        ++p_;
+        return true;
+    }
+    // After a member or element: ',' (true, `next` set) or `close` (true, `next` clear).
+    bool separator(char close, bool& next) noexcept {
+        if (!ws()) return false;
+        if (*p_ == ',') {
+            ++p_;
+            next = true;
+            return true;
+        }
+        if (*p_ == close) {
+            ++p_;
+            next = false;
+            return true;
+        }
+        return give_up();
+    }
+
+    // A key at p_ ('"' expected after whitespace) without escapes, then ':'.
+    bool key(std::string_view& out) noexcept {
+        if (!expect('"')) return false;
+        const char* start = p_;
+        // The usual keys: a subfield code (1 byte) or a tag (3 bytes), then '":'.
+        for (const std::ptrdiff_t n : {1, 3}) {
+            if (end_ - p_ > n + 1 && p_[n] == '"' && p_[n + 1] == ':' &&
+                std::none_of(p_, p_ + n, [](char c) { return c == '"' || c == '\\'; })) {
+                out = std::string_view(start, static_cast<std::size_t>(n));
+                p_ += n + 2;
+                return true;
+            }
+        }
+        while (p_ < end_ && *p_ != '"' && *p_ != '\\') ++p_;
+        if (p_ == end_) return more();
+        if (*p_ == '\\') return give_up();
+        out = std::string_view(start, static_cast<std::size_t>(p_ - start));
+        ++p_;
+        return expect(':');
+    }
+
+    // The compact form of a known key, `"name":`, at p_: consumed if there (else key() reads it).
+    bool literal(std::string_view quoted) noexcept {
+        if (static_cast<std::size_t>(end_ - p_) <= quoted.size() || std::memcmp(p_, quoted.data(), quoted.size()) != 0)
+            return false;
+        p_ += quoted.size();
+        return true;
+    }
+
+    // A string without escapes of exactly `out.size()`-independent raw bytes: the view of its
+    // content (for the leader and indicators).
+    bool raw_string(std::string_view& out) noexcept {
+        if (!expect('"')) return false;
+        const char* start = p_;
+        while (p_ < end_ && *p_ != '"' && *p_ != '\\') ++p_;
+        if (p_ == end_) return more();
+        if (*p_ == '\\') return give_up();
+        out = std::string_view(start, static_cast<std::size_t>(p_ - start));
+        ++p_;
+        return true;
+    }
+
+    // Eight bytes at p: a mask with the high bit set in each byte that is '"', '\\' or below 0x20
+    // (exact for the lowest such byte, which is all the caller uses).
+    static std::uint64_t special(const char* p) noexcept {
+        std::uint64_t x;
+        std::memcpy(&x, p, 8);
+        constexpr std::uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+        const std::uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+        return (((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & high;
+    }
+
+    // A string value at p_ (after whitespace), decoded and appended to data_. Gives up on what
+    // the general parser notes or refuses: a delimiter or terminator, invalid UTF-8, an invalid
+    // escape, a surrogate that is not half of a pair.
+    bool string_value() {
+        if (!expect('"')) return false;
+        for (;;) {
+            const char* run = p_;
+            std::uint64_t high = 0;  // the high bits of the run's bytes: non-ASCII needs validating
+            for (;;) {
+                if (std::endian::native == std::endian::little) {
+                    while (end_ - p_ >= 8) {
+                        const std::uint64_t m = special(p_);
+                        std::uint64_t x;
+                        std::memcpy(&x, p_, 8);
+                        if (m != 0) {
+                            const int k = std::countr_zero(m) / 8;
+                            std::uint64_t keep = k == 0 ? 0 : (~std::uint64_t{0} >> (64 - 8 * k));
+                            high |= x & keep;
+                            p_ += k;
+                            break;
+                        }
+                        high |= x;
+                        p_ += 8;
+                    }
+                }
+                while (p_ < end_) {
+                    const auto c = static_cast<unsigned char>(*p_);
+                    if (c == '"' || c == '\\' || c < 0x20) break;
+                    high |= c;
+                    ++p_;
+                }
+                if (p_ == end_) return more();
+                const auto c = static_cast<unsigned char>(*p_);
+                if (c == '"' || c == '\\') break;
+                if (c >= 0x1d) return give_up();  // 0x1d-0x1f: a delimiter or terminator in the data
+                ++p_;                             // another control character: allowed raw
+            }
+            const std::string_view piece(run, static_cast<std::size_t>(p_ - run));
+            if ((high & 0x8080808080808080ULL) != 0 && !is_valid_utf8(piece)) return give_up();
+            data_.append(piece);
+            if (*p_++ == '"') return true;
+            if (p_ == end_) return more();  // '\\'
+            switch (*p_++) {
+                case '"': data_.push_back('"'); break;
+                case '\\': data_.push_back('\\'); break;
+                case '/': data_.push_back('/'); break;
+                case 'b': data_.push_back('\b'); break;
+                case 'f': data_.push_back('\f'); break;
+                case 'n': data_.push_back('\n'); break;
+                case 'r': data_.push_back('\r'); break;
+                case 't': data_.push_back('\t'); break;
+                case 'u': {
+                    std::uint32_t cp = 0;
+                    if (!hex4(cp)) return false;
+                    if (cp >= 0xD800 && cp <= 0xDBFF) {
+                        if (end_ - p_ < 2) return more();
+                        if (p_[0] != '\\' || p_[1] != 'u') return give_up();
+                        p_ += 2;
+                        std::uint32_t low = 0;
+                        if (!hex4(low)) return false;
+                        if (low < 0xDC00 || low > 0xDFFF) return give_up();
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                    } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                        return give_up();
+                    } else if (cp >= 0x1d && cp <= 0x1f) {
+                        return give_up();
+                    }
+                    append_utf8(cp, data_);
+                    break;
+                }
+                default: return give_up();
+            }
+        }
+    }
+
+    bool hex4(std::uint32_t& v) noexcept {
+        if (end_ - p_ < 4) return more();
+        for (int k = 0; k < 4; ++k) {
+            const char c = *p_++;
+            v <<= 4;
+            if (c >= '0' && c <= '9') v |= static_cast<std::uint32_t>(c - '0');
+            else if (c >= 'a' && c <= 'f') v |= static_cast<std::uint32_t>(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F') v |= static_cast<std::uint32_t>(c - 'A' + 10);
+            else return give_up();
+        }
+        return true;
+    }
+
+    // one_ascii(s), inline.
+    static bool plain_byte(std::string_view s) noexcept {
+        return s.size() == 1 && static_cast<unsigned char>(s[0]) < 0x80 && (s[0] < '\x1d' || s[0] > '\x1f');
+    }
+
+    bool record() {
+        if (!expect('{')) return false;
+        bool have_leader = false, have_fields = false, next = true;
+        while (next) {
+            std::string_view k;
+            if (literal("\"leader\":")) k = "leader";
+            else if (literal("\"fields\":")) k = "fields";
+            else if (!key(k)) return false;
+            if (k == "leader" && !have_leader) {
+                have_leader = true;
+                if (!raw_string(leader)) return false;
+                if (leader.size() != kLeaderLength || !all_ascii(leader) || holds_delimiter(leader)) return give_up();
+            } else if (k == "fields" && !have_fields) {
+                have_fields = true;
+                if (!expect('[')) return false;
+                if (!ws()) return false;
+                if (*p_ == ']') {
+                    ++p_;
+                } else {
+                    for (bool more_fields = true; more_fields;) {
+                        if (!field() || !separator(']', more_fields)) return false;
+                    }
+                }
+            } else {
+                return give_up();  // another member, or one given twice
+            }
+            if (!separator('}', next)) return false;
+        }
+        return (have_leader && have_fields) || give_up();
+    }
+
+    bool field() {
+        if (!expect('{')) return false;
+        std::string_view tag;
+        if (!key(tag)) return false;
+        if (tag.size() != 3 || !all_ascii(tag) || holds_delimiter(tag)) return give_up();
+        const std::size_t start = data_.size();
+        if (!ws()) return false;
+        if (*p_ != (is_control_tag(tag) ? '"' : '{')) return give_up();
+        if (!(is_control_tag(tag) ? string_value() : datafield())) return false;
+        if (!expect('}')) return false;  // a second member is the general parser's business
+        data_.push_back(kFieldTerminator);
+        const std::size_t length = data_.size() - start;
+        if (length > 9999) long_field = true;
+        char entry[12];
+        std::memcpy(entry, tag.data(), 3);
+        put_number(entry + 3, 4, length);
+        put_number(entry + 7, 5, start);
+        directory_.append(entry, sizeof entry);
+        ++fields;
+        return true;
+    }
+
+    bool datafield() {
+        ++p_;  // '{'
+        const std::size_t ind_at = data_.size();
+        data_.append("  ");
+        bool has1 = false, has2 = false, has_subfields = false, next = true;
+        while (next) {
+            std::string_view k;
+            if (literal("\"ind1\":")) k = "ind1";
+            else if (literal("\"ind2\":")) k = "ind2";
+            else if (literal("\"subfields\":")) k = "subfields";
+            else if (!key(k)) return false;
+            if ((k == "ind1" && !has1) || (k == "ind2" && !has2)) {
+                (k == "ind1" ? has1 : has2) = true;
+                std::string_view ind;
+                if (!raw_string(ind)) return false;
+                if (!plain_byte(ind)) return give_up();
+                data_[ind_at + (k == "ind1" ? 0 : 1)] = ind[0];
+            } else if (k == "subfields" && !has_subfields) {
+                has_subfields = true;
+                if (!expect('[')) return false;
+                if (!ws()) return false;
+                if (*p_ == ']') {
+                    ++p_;
+                } else {
+                    for (bool more_subfields = true; more_subfields;) {
+                        if (!subfield() || !separator(']', more_subfields)) return false;
+                    }
+                }
+            } else {
+                return give_up();
+            }
+            if (!separator('}', next)) return false;
+        }
+        return (has1 && has2 && has_subfields) || give_up();
+    }
+
+    bool subfield() {
+        if (!expect('{')) return false;
+        std::string_view code;
+        if (!key(code)) return false;
+        if (!plain_byte(code)) return give_up();
+        const char head[2] = {kSubfieldDelimiter, code[0]};
+        data_.append(head, 2);
+        if (!ws()) return false;
+        if (*p_ != '"') return give_up();
+        return string_value() && expect('}');
+    }
+
+    const char* p_;
+    const char* const begin_;
+    const char* const end_;
+    std::string& directory_;
+    std::string& data_;
+    Result why_ = Result::fallback;
+};
+
 class MarcJsonSource final : public ByteSource {
 public:
     MarcJsonSource(std::unique_ptr<ByteSource> in, MarcJsonOptions options, std::string name)
@@ -470,13 +804,16 @@ private:
         array_after,  // after a value in the array: ',' or ']'
         after_end,    // after the array's ']': whitespace only
         objects,      // between top-level values of a sequence: whitespace or a value
-        value,        // inside a top-level value (rec_ holds its text so far)
+        value,        // inside a top-level value (buf_ holds its text from val_)
     };
 
-    // Reads one more chunk into buf_ (keeping what is unconsumed); false at the end of input.
+    // Reads one more chunk into buf_ (keeping what is unconsumed, and all of a value being read);
+    // false at the end of input.
     bool fill() {
-        buf_.erase(0, pos_);
-        pos_ = 0;
+        const std::size_t keep = state_ == State::value ? val_ : pos_;
+        buf_.erase(0, keep);
+        pos_ -= keep;
+        val_ -= std::min(val_, keep);
         const std::size_t old = buf_.size();
         buf_.resize(old + chunk_);
         const std::size_t got = in_->read(buf_.data() + old, chunk_);
@@ -484,17 +821,63 @@ private:
         return got > 0;
     }
 
+    // The characters in `s` (bytes that are not UTF-8 continuation bytes, 0x80-0xBF) and its
+    // newlines, sixteen bytes at a time with SSE2, else eight (per-byte counters, at most 255 steps,
+    // summed at the end).
+    static std::pair<std::uint64_t, std::uint64_t> characters(std::string_view s) noexcept {
+        constexpr std::uint64_t high = 0x8080808080808080ULL, low7 = 0x7F7F7F7F7F7F7F7FULL;
+        constexpr std::uint64_t lanes = 0x00FF00FF00FF00FFULL, sum16 = 0x0001000100010001ULL;
+        const auto bytes_sum = [&](std::uint64_t v) { return (((v & lanes) + ((v >> 8) & lanes)) * sum16) >> 48; };
+        std::uint64_t continuation = 0, newlines = 0;
+        std::size_t i = 0;
+#if defined(__SSE2__)
+        // Sixteen bytes at a time: per-byte counters (at most 255 steps), summed by _mm_sad_epu8.
+        const __m128i zero = _mm_setzero_si128(), lead_below = _mm_set1_epi8(-64), newline = _mm_set1_epi8('\n');
+        const auto sum = [&](__m128i v) {
+            const __m128i halves = _mm_sad_epu8(v, zero);
+            return static_cast<std::uint64_t>(_mm_cvtsi128_si64(halves)) +
+                   static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(halves, halves)));
+        };
+        while (s.size() - i >= 16) {
+            __m128i cont = zero, nl = zero;
+            for (int step = 0; step < 255 && s.size() - i >= 16; ++step, i += 16) {
+                const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+                cont = _mm_sub_epi8(cont, _mm_cmplt_epi8(x, lead_below));  // signed < -64: 0x80-0xBF
+                nl = _mm_sub_epi8(nl, _mm_cmpeq_epi8(x, newline));
+            }
+            continuation += sum(cont);
+            newlines += sum(nl);
+        }
+#endif
+        while (s.size() - i >= 8) {
+            std::uint64_t cont = 0, nl = 0;
+            for (int step = 0; step < 255 && s.size() - i >= 8; ++step, i += 8) {
+                std::uint64_t x;
+                std::memcpy(&x, s.data() + i, 8);
+                cont += (x & ~(x << 1) & high) >> 7;           // bit 7 set, bit 6 clear
+                const std::uint64_t y = x ^ 0x0A0A0A0A0A0A0A0AULL;  // '\n' -> 0
+                nl += (~(((y & low7) + low7) | y | low7)) >> 7;  // exactly the zero bytes
+            }
+            continuation += bytes_sum(cont);
+            newlines += bytes_sum(nl);
+        }
+        for (; i < s.size(); ++i) {
+            continuation += (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80;
+            newlines += s[i] == '\n';
+        }
+        return {s.size() - continuation, newlines};
+    }
+
     // Advances the position (line, column, characters) over consumed bytes.
     void account(std::string_view s) noexcept {
-        for (const char c : s) {
-            if (c == '\n') {
-                ++line_;
-                column_ = 0;
-            } else if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) {
-                ++column_;
-            }
-            if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++chars_;
+        const auto [chars, newlines] = characters(s);
+        chars_ += chars;
+        if (newlines == 0) {
+            column_ += chars;
+            return;
         }
+        line_ += newlines;
+        column_ = characters(s.substr(s.rfind('\n') + 1)).first;
     }
 
     void fail(std::string reason, std::uint64_t line, std::uint64_t column0, std::uint64_t chars) {
@@ -595,12 +978,20 @@ private:
                 if (!skip_ws()) return;
                 begin_value();
                 return;
-            case State::value: scan_value(); return;
+            case State::value:
+                // First the fast path on what the buffer holds; if the value goes on past it (or
+                // the fast path gives up), the bracket scan finds its end.
+                if (fast_ && !std::exchange(fast_tried_, true) && try_fast(std::string_view(buf_).substr(val_), false))
+                    return;
+                scan_value();
+                return;
         }
     }
 
     void begin_value() {
-        rec_.clear();
+        val_ = pos_;
+        fast_ = options_.fast_path && buf_[pos_] == '{';
+        fast_tried_ = false;
         rec_line_ = line_;
         rec_column_ = column_;
         rec_chars_ = chars_;
@@ -612,7 +1003,6 @@ private:
 
     // Consumes bytes of the value being read; when it is complete, builds its record.
     void scan_value() {
-        const std::size_t from = pos_;
         bool complete = false;
         if (first_ == '{' || first_ == '[' || first_ == '"') {
             while (pos_ < buf_.size()) {
@@ -643,22 +1033,40 @@ private:
             while (pos_ < buf_.size() && !is_ws(buf_[pos_]) && buf_[pos_] != ',' && buf_[pos_] != ']' &&
                    buf_[pos_] != '}' && buf_[pos_] != '[' && buf_[pos_] != '{' && buf_[pos_] != '"')
                 ++pos_;
-            const bool stray = pos_ == from && rec_.empty();
+            const bool stray = pos_ == val_;
             if (stray) ++pos_;  // a stray delimiter where a value should start: one byte, which the parser refuses
             complete = stray || pos_ < buf_.size();
         }
-        rec_.append(buf_, from, pos_ - from);
         if (complete) finish_value();
     }
 
-    // Parses rec_ (a complete value, or what the input held of it at its end) into a record.
+    // The fast path on `text` from val_ (the whole value when `whole`): true when it built the
+    // record, which is then handed out.
+    bool try_fast(std::string_view text, bool whole) {
+        FastRecordParser fast(text, directory_, data_);
+        const FastRecordParser::Result result = fast.parse();
+        if (result != FastRecordParser::Result::ok || (whole && fast.consumed() != text.size())) {
+            if (result != FastRecordParser::Result::more || whole) fast_ = false;
+            return false;
+        }
+        text = text.substr(0, fast.consumed());
+        pos_ = val_ + text.size();
+        account(text);
+        state_ = in_array() ? State::array_after : State::objects;
+        emit(fast.leader, {}, fast.long_field, fast.fields, text);
+        return true;
+    }
+
+    // Parses the value's text (complete, or what the input held of it at its end) into a record.
     void finish_value() {
+        const std::string_view rec = std::string_view(buf_).substr(val_, pos_ - val_);
+        if (fast_ && try_fast(rec, true)) return;
         const bool array = in_array();
-        RecordParser parser(rec_, directory_, data_, subs_);
+        RecordParser parser(rec, directory_, data_, subs_);
         try {
             parser.parse();
         } catch (const SyntaxError& e) {
-            const std::string_view before = std::string_view(rec_).substr(0, std::min(e.at, rec_.size()));
+            const std::string_view before = rec.substr(0, std::min(e.at, rec.size()));
             std::uint64_t line = rec_line_, column = rec_column_, chars = rec_chars_;
             for (const char c : before) {
                 const bool lead = (static_cast<unsigned char>(c) & 0xC0) != 0x80;
@@ -673,35 +1081,38 @@ private:
             fail(e.reason, line, column, chars);
             return;
         }
-        account(rec_);
+        account(rec);
         state_ = array ? State::array_after : State::objects;
-        emit(parser);
+        emit(parser.leader ? std::string_view(*parser.leader) : std::string_view(), std::move(parser.problem),
+             parser.long_field, parser.fields, rec);
     }
 
     bool in_array() const noexcept { return array_; }
 
-    void emit(RecordParser& parser) {
+    // Hands out the record built in directory_ and data_ (or a stub saying `problem`); `text` is
+    // the value's JSON.
+    void emit(std::string_view leader, std::string problem, bool long_field, std::size_t fields,
+              std::string_view text) {
         const std::size_t base = kLeaderLength + directory_.size() + 1;
         const std::size_t total = base + data_.size() + 1;
-        if (parser.long_field && total <= kMaxRecordLength && parser.problem.empty()) parser.problem = "field>9999 bytes";
+        if (long_field && total <= kMaxRecordLength && problem.empty()) problem = "field>9999 bytes";
         const std::uint64_t index = emitted_++;
-        if (!parser.problem.empty()) {
-            if (options_.originals) options_.originals->add(index, rec_);
+        if (!problem.empty()) {
+            if (options_.originals) options_.originals->add(index, std::string(text));
             // Fewer bytes than a leader: framed as one record, parsed as leader_invalid.
-            std::string stub = "00000" + parser.problem.substr(0, kLeaderLength - 7) + '\x1d';
+            std::string stub = "00000" + problem.substr(0, kLeaderLength - 7) + '\x1d';
             put_number(stub.data(), 5, stub.size());
             out_.append(stub);
             return;
         }
-        if (parser.fields == 0 && options_.originals) options_.originals->add(index, rec_);
-        const std::string& leader = *parser.leader;
+        if (fields == 0 && options_.originals) options_.originals->add(index, std::string(text));
         const std::size_t mark = out_.size();
         out_.append(leader);
         put_number(out_.data() + mark, 5, total);
         put_number(out_.data() + mark + 12, 5, base);
         out_[mark + 9] = 'a';  // the bytes are UTF-8, whatever the JSON's leader says
         if (options_.leaders && std::string_view(out_).substr(mark, kLeaderLength) != leader)
-            options_.leaders->add(index, leader);
+            options_.leaders->add(index, std::string(leader));
         out_.append(directory_);
         out_.push_back(kFieldTerminator);
         out_.append(data_);
@@ -726,8 +1137,10 @@ private:
     bool array_ = false;
     std::uint64_t line_ = 1, column_ = 0, chars_ = 0;  // where the consumed input ends
 
-    // The top-level value being read.
-    std::string rec_;
+    // The top-level value being read: buf_ from val_.
+    std::size_t val_ = 0;
+    bool fast_ = false;        // the fast path may still build it
+    bool fast_tried_ = false;  // the fast path was tried on what the buffer held when it began
     std::uint64_t rec_line_ = 1, rec_column_ = 0, rec_chars_ = 0;
     long depth_ = 0;
     bool in_string_ = false;

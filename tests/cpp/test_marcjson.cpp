@@ -452,3 +452,109 @@ TEST(MarcJson, PathsReadOnAnyThread) {
     }
     std::filesystem::remove_all(dir);
 }
+
+namespace {
+
+// What marcjson_source hands out for `json` (the ISO bytes), the error with its position, and the
+// leader and original-text logs: everything a consumer can observe.
+std::string observed(std::string_view json, bool fast, std::size_t chunk) {
+    MarcJsonOptions jo;
+    jo.fast_path = fast;
+    jo.chunk_size = chunk;
+    jo.leaders = std::make_shared<XmlLeaderLog>();
+    jo.originals = std::make_shared<XmlLeaderLog>();
+    auto source = marcjson_source(std::make_unique<MemorySource>(json), jo);
+    std::string out;
+    char buf[4096];
+    try {
+        while (const std::size_t k = source->read(buf, sizeof buf)) out.append(buf, k);
+    } catch (const JsonError& e) {
+        out += "\nerror: " + std::string(e.what()) + " @" + std::to_string(e.position());
+    }
+    const auto records = std::count(out.begin(), out.end(), kRecordTerminator);
+    for (std::uint64_t i = 0; i < static_cast<std::uint64_t>(records); ++i) {
+        out += "\nleader " + std::to_string(i) + ": " + jo.leaders->take(i).value_or("-");
+        out += "\noriginal " + std::to_string(i) + ": " + jo.originals->take(i).value_or("-");
+    }
+    return out;
+}
+
+}  // namespace
+
+// The fast path (the usual record shape, parsed straight from the buffer) gives up on anything
+// else; whatever it builds, the general parser builds byte for byte, with the same logs and errors.
+TEST(MarcJson, FastPathBuildsWhatTheGeneralParserBuilds) {
+    std::vector<std::string> docs;
+    for (const auto& path : real_files()) {
+        const std::vector<std::string> objects = export_json(read_file(path));
+        docs.push_back(joined(objects, "[", ",", "]"));
+        docs.push_back(joined(objects, "", "\n", "\n"));
+        docs.push_back(joined(objects, "\xEF\xBB\xBF[\n  ", ",\r\n  ", "\n]\n"));
+    }
+    const std::string L = R"("leader":"00000nam a2200000 a 4500")";
+    const std::string F = R"({"245":{"ind1":"1","ind2":"0","subfields":[{"a":"Title"},{"c":"x"}]}})";
+    const std::vector<std::string> shapes = {
+        "{" + L + R"(,"fields":[{"001":"a"},)" + F + "]}",
+        R"({"fields":[{"001":"a"},)" + F + "]," + L + "}",  // members in the other order
+        R"( { "leader" : "00000nam a2200000 a 4500" , "fields" : [ { "001" : "a" } , { "245" : { "subfields" : [ { "a" : "T" } ] , "ind2" : "0" , "ind1" : "1" } } ] } )",
+        "{\n\t" + L + ",\r\n\"fields\":[]}",
+        "{" + L + R"(,"fields":[{"245":{"ind1":" ","ind2":" ","subfields":[]}}]})",
+        "{" + L + R"(,"fields":[{"245":{"ind1":" ","ind2":" ","subfields":[{}]}}]})",
+        "{" + L + R"(,"fields":[{"245":{"ind1":" ","ind2":" ","subfields":[{"a":"x","b":"y"}]}}]})",
+        "{" + L + R"(,"fields":[{"245":{"ind1":" ","ind2":" ","subfields":[{"a":"x"}],"extra":[1,{"a":2}]}}]})",
+        "{" + L + R"(,"fields":[{"001":"a"}],"extra":{"leader":"x"}})",
+        "{" + L + R"(,"fields":[{"245":{"ind1":"\u0031","ind2":"\\","subfields":[{"\u0061":"x"}]}}]})",
+        "{" + L + R"(,"fi\u0065lds":[{"00\u0031":"a"}]})",
+        "{\"leader\":\"00000nam a2200000 a 4500\\u0020\",\"fields\":[{\"001\":\"a\"}]}",
+        "{" + L + R"(,"fields":[{"001":"a\"b\\c\/d\b\f\n\r\t\u00e9\u20ac\ud83d\ude00"}]})",
+        "{" + L + R"(,"fields":[{"001":"\ud83d"}]})",              // a lone high surrogate
+        "{" + L + R"(,"fields":[{"001":"\ud83d\u0041"}]})",        // high surrogate, then not a low one
+        "{" + L + R"(,"fields":[{"001":"\ude00"}]})",              // a lone low surrogate
+        "{" + L + R"(,"fields":[{"001":"\u001e"}]})",              // an escaped terminator
+        "{" + L + ",\"fields\":[{\"001\":\"raw\x01\x7f control\"}]}",
+        "{" + L + ",\"fields\":[{\"001\":\"raw\x1f delimiter\"}]}",
+        "{" + L + ",\"fields\":[{\"001\":\"caf\xC3\xA9 \xE2\x82\xAC\"}]}",
+        "{" + L + ",\"fields\":[{\"001\":\"bad \xC3 utf8\"}]}",
+        "{" + L + ",\"fields\":[{\"001\":\"bad \xED\xA0\x80 surrogate\"}]}",
+        "{" + L + R"(,"fields":[{"001":"a\x"}]})",                 // an invalid escape
+        "{" + L + R"(,"fields":[{"001":"\u12G4"}]})",
+        "{" + L + R"(,"fields":[{"001":"a"},]})",
+        "{" + L + R"(,"fields":[{"001":"a"}],})",
+        "{" + L + R"(,"fields":[{"001":"a"}]]})",
+        "{" + L + R"(,"fields":[{"001" "a"}]})",
+        "{" + L + R"(,"fields":[{"001":"a"})",                      // cut off
+        "{" + L + R"(,"fields":[{"001":"a)",
+        "{\"leader\":\"0000\x1dnam a2200000 a 4500\",\"fields\":[{\"001\":\"a\"}]}",
+        "{\"leader\":\"0000\xC3\xA9nam a2200000 a 450\",\"fields\":[{\"001\":\"a\"}]}",
+        "{" + L + R"(,"fields":[{"0a1":"a"}]})",
+        "{" + L + R"(,"fields":[{"2\u00e95":{"ind1":" ","ind2":" ","subfields":[]}}]})",
+        "{" + L + R"(,"fields":[{"245":{"ind1":" ","ind1":" ","ind2":" ","subfields":[]}}]})",
+        "{" + L + R"(,"fields":[{"245":{"ind1":"","ind2":" ","subfields":[]}}]})",
+        "{" + L + R"(,"fields":[{"245":{"ind1":"\u001f","ind2":" ","subfields":[]}}]})",
+        "{" + L + R"(,"fields":[{"245":{"ind1":" ","ind2":" ","subfields":[{"\u00e9":"x"}]}}]})",
+    };
+    for (const auto& shape : shapes) {
+        docs.push_back(shape);
+        docs.push_back("[" + shape + "," + shape + "]");
+        docs.push_back(shape + "\n" + shape + "\n");
+    }
+    // Special bytes at every offset of the eight-byte steps of the string scan.
+    for (std::size_t at = 0; at < 17; ++at) {
+        for (const std::string_view special : {"\\\"", "\\u00e9", "\xC3\xA9", "\x01", "\x1e"}) {
+            std::string value(20, 'v');
+            value.insert(at, special);
+            docs.push_back("{" + L + R"(,"fields":[{"001":")" + value + "\"}]}");
+        }
+    }
+    for (const auto& doc : docs) {
+        SCOPED_TRACE(doc.substr(0, 120));
+        const std::string general = observed(doc, false, 1 << 16);
+        ASSERT_EQ(observed(doc, true, 1 << 16), general);
+        if (doc.size() < 4096) {  // every chunk boundary the small ones can have
+            ASSERT_EQ(observed(doc, true, 1), general);
+            ASSERT_EQ(observed(doc, true, 7), general);
+        } else {
+            ASSERT_EQ(observed(doc, true, 4093), general);
+        }
+    }
+}
