@@ -216,22 +216,23 @@ private:
     // an incomplete construct again, so the buffer grows geometrically) and scans what is complete.
     void step() {
         if (pos_ > 0) {
-            buf_.erase(0, pos_);
+            std::memmove(buf_.data(), buf_.data() + pos_, len_ - pos_);
+            len_ -= pos_;
             pos_ = 0;
         }
-        const std::size_t pending = buf_.size();
+        const std::size_t pending = len_;
         if (pending > kLongestConstruct) return hand_over();
         const std::size_t want = std::max(chunk_, pending);
-        buf_.resize(pending + want);
+        if (buf_.size() < pending + want) buf_.resize(pending + want);
         const std::size_t got = in_->read(buf_.data() + pending, want);
-        buf_.resize(pending + got);
+        len_ = pending + got;
         const bool final = got == 0;
         detail::XmlScanner::Status status{};
-        pos_ = scanner_.scan(buf_.data(), buf_.data() + buf_.size(), final, status);
+        pos_ = scanner_.scan(buf_.data(), buf_.data() + len_, final, status);
         switch (status) {
             case detail::XmlScanner::Status::done:
                 done_ = true;
-                buf_ = std::string();
+                buf_ = std::vector<char>();
                 break;
             case detail::XmlScanner::Status::fallback:
                 hand_over();
@@ -243,7 +244,7 @@ private:
     }
 
     void hand_over() {
-        buf_ = std::string();
+        buf_ = std::vector<char>();
         if (!reopen_) {
             failure_.emplace("outside the MARCXML scanner's subset", 0, 0, builder_.emitted(), name_);
             return;
@@ -264,7 +265,8 @@ private:
     std::size_t out_pos_ = 0;
     MarcRecordBuilder builder_;
     detail::XmlScanner scanner_;
-    std::string buf_;  // XML bytes read, scanned from pos_
+    std::vector<char> buf_;  // XML bytes read: len_ of them, scanned up to pos_
+    std::size_t len_ = 0;
     std::size_t pos_ = 0;
     bool done_ = false;
     std::unique_ptr<ExpatSource> expat_;  // after the hand-over

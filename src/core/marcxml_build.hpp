@@ -22,19 +22,20 @@ enum class XmlElem : std::uint8_t { other, marc_other, record, leader, controlfi
 
 // The kind of the MARC element with local name `local` (never empty).
 inline XmlElem marc_elem(std::string_view local) noexcept {
+    const char* s = local.data();
     switch (local.size()) {
         case 6:
-            if (local == "record") return XmlElem::record;
-            if (local == "leader") return XmlElem::leader;
+            if (std::memcmp(s, "record", 6) == 0) return XmlElem::record;
+            if (std::memcmp(s, "leader", 6) == 0) return XmlElem::leader;
             break;
         case 8:
-            if (local == "subfield") return XmlElem::subfield;
+            if (std::memcmp(s, "subfield", 8) == 0) return XmlElem::subfield;
             break;
         case 9:
-            if (local == "datafield") return XmlElem::datafield;
+            if (std::memcmp(s, "datafield", 9) == 0) return XmlElem::datafield;
             break;
         case 12:
-            if (local == "controlfield") return XmlElem::controlfield;
+            if (std::memcmp(s, "controlfield", 12) == 0) return XmlElem::controlfield;
             break;
         default:
             break;
@@ -167,7 +168,9 @@ private:
         return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
     }
     static bool holds_delimiter(std::string_view s) noexcept {
-        return s.find_first_of("\x1d\x1e\x1f") != std::string_view::npos;
+        bool found = false;  // one pass, no early exit: the loop vectorizes (and XML text rarely holds one)
+        for (const char c : s) found |= static_cast<unsigned char>(c - 0x1d) < 3;
+        return found;
     }
     static bool one_byte(std::string_view s) noexcept {
         return s.size() == 1 && static_cast<unsigned char>(s[0]) < 0x80 && !holds_delimiter(s);

@@ -407,21 +407,24 @@ const char* XmlScanner::start_tag(const char* p, const char* end) {
     const auto bindings_before = static_cast<std::uint32_t>(bindings_.size());
     const std::int32_t default_before = default_ns_;
     MarcAttrs marc;
+    bool prefixed = false;
     for (std::size_t i = 0; i < attrs_.size(); ++i) {
         const Attr& a = attrs_[i];
-        const std::string_view an(a.name, a.name_size);
         for (std::size_t j = 0; j < i; ++j)
-            if (an == std::string_view(attrs_[j].name, attrs_[j].name_size)) {
+            if (attrs_[j].name_size == a.name_size && std::memcmp(attrs_[j].name, a.name, a.name_size) == 0) {
                 fail_ = true;
                 return nullptr;
             }
-        const std::string_view value = value_of(a);
-        if (an == "xmlns" || (a.colon && an.substr(0, a.colon) == "xmlns")) {
-            const std::string_view prefix = a.colon ? an.substr(a.colon + 1) : std::string_view();
-            // Reserved names and prefixes ("xml..."), and undeclaring a prefix, are left to expat.
+        if (a.colon) prefixed = true;
+        if (a.name_size >= 5 && std::memcmp(a.name, "xmlns", 5) == 0 && (a.name_size == 5 || a.colon == 5)) {
+            const std::string_view value = value_of(a);
+            const std::string_view prefix = a.colon ? std::string_view(a.name + 6, a.name_size - 6) : std::string_view();
+            // Reserved names and prefixes ("xml..."), and undeclaring a prefix, are left to expat;
+            // so is a namespace name holding expat's separator (a blank: "uri local" would be ambiguous).
             const bool reserved = prefix.size() >= 3 && (prefix[0] | 0x20) == 'x' && (prefix[1] | 0x20) == 'm' &&
                                   (prefix[2] | 0x20) == 'l';
-            if (value == kXmlNamespace || value == kXmlnsNamespace || reserved || (a.colon && value.empty())) {
+            if (value == kXmlNamespace || value == kXmlnsNamespace || reserved || (a.colon && value.empty()) ||
+                value.find(' ') != std::string_view::npos) {
                 fail_ = true;
                 return nullptr;
             }
@@ -431,21 +434,16 @@ const char* XmlScanner::start_tag(const char* p, const char* end) {
             continue;
         }
         if (a.colon) continue;
-        switch (a.name_size) {
-            case 3:
-                if (an == "tag") marc.tag = value;
-                break;
-            case 4:
-                if (an == "ind1") marc.ind1 = value;
-                else if (an == "ind2") marc.ind2 = value;
-                else if (an == "code") marc.code = value;
-                break;
-            default:
-                break;
+        if (a.name_size == 3) {
+            if (std::memcmp(a.name, "tag", 3) == 0) marc.tag = value_of(a);
+        } else if (a.name_size == 4) {
+            if (std::memcmp(a.name, "ind1", 4) == 0) marc.ind1 = value_of(a);
+            else if (std::memcmp(a.name, "ind2", 4) == 0) marc.ind2 = value_of(a);
+            else if (std::memcmp(a.name, "code", 4) == 0) marc.code = value_of(a);
         }
     }
     // Prefixed attributes: bound, and no two with the same expanded name.
-    for (std::size_t i = 0; i < attrs_.size(); ++i) {
+    for (std::size_t i = 0; prefixed && i < attrs_.size(); ++i) {
         const Attr& a = attrs_[i];
         if (!a.colon) continue;
         const std::string_view an(a.name, a.name_size);
@@ -518,7 +516,7 @@ const char* XmlScanner::end_tag(const char* p, const char* end) {
         return nullptr;
     }
     const Open& top = open_.back();
-    if (std::string_view(names_buf_).substr(top.name_at, top.name_size) != qualified) {
+    if (top.name_size != qualified.size() || std::memcmp(names_buf_.data() + top.name_at, qualified.data(), qualified.size()) != 0) {
         fail_ = true;
         return nullptr;
     }

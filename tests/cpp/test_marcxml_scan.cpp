@@ -162,6 +162,8 @@ TEST(MarcXmlScan, MalformedGoesToExpatWithItsError) {
         "<c xmlns:xml=\"u\"/>",
         "<c xmlns=\"http://www.w3.org/XML/1998/namespace\"/>",
         "<xmlns:c/>",
+        "<c xmlns=\"a b\"/>",  // expat's namespace separator in a namespace name (found by fuzz_marcxml)
+        "<c xmlns:p=\"a\r\nb\"/>",
         "<c>" + two + "a]]>b</c>",
         "<c>" + two + "&undefined;</c>",
         "<c>" + two + "&#0;</c>",
