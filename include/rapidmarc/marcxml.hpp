@@ -5,8 +5,11 @@
 // The XML layer is expat (when CMake found it; marcxml_supported() says), which checks
 // well-formedness, decodes entities, character references and CDATA, resolves namespace prefixes
 // and reports errors with line and column, exactly as Python's SAX parser (which is expat too)
-// reports them. A document is streamed in chunks: memory is bounded by the chunk size plus the
-// largest record, whatever the length of the file.
+// reports them; or, by default for an input that can be opened again, a hand-written scanner for
+// the XML MARCXML files use, which hands the document to expat at anything outside its subset or
+// any error, so that the result is expat's byte for byte (MarcXmlEngine; docs/formats.md, "The
+// MARCXML scanner"). A document is streamed in chunks: memory is bounded by the chunk size plus
+// the largest record (and the longest construct, for the scanner), whatever the length of the file.
 //
 // What is a MARC element: by default an element named record, leader, controlfield, datafield or
 // subfield in the MARC 21 slim namespace (http://www.loc.gov/MARC21/slim), with or without a

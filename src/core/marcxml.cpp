@@ -207,7 +207,7 @@ public:
     }
 
     void cancel() noexcept override {
-        in_->cancel();
+        if (in_) in_->cancel();  // none after the hand-over
         if (expat_) expat_->cancel();
     }
 
@@ -326,7 +326,12 @@ std::unique_ptr<BatchStream> open_marcxml_batches(const std::filesystem::path& p
     auto open = [path]() -> std::unique_ptr<ByteSource> {
         return maybe_gunzip(std::make_unique<FileSource>(path), path.string());
     };
-    return std::make_unique<BatchReader>(marcxml_source(std::move(open), std::move(xml), path.string()),
+    // Only a regular file can be read again from its start (a named pipe, /dev/stdin: a stream).
+    std::error_code ec;
+    auto source = std::filesystem::is_regular_file(path, ec)
+                      ? marcxml_source(std::move(open), std::move(xml), path.string())
+                      : marcxml_source(open(), std::move(xml), path.string());
+    return std::make_unique<BatchReader>(std::move(source),
                                          read.framing, read.parse,
                                          xml_batch_options(options.workers != 0, std::move(process)));
 }

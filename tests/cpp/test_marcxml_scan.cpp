@@ -3,6 +3,12 @@
 // malformed) it must hand to expat, so that the records, stubs, leader log and error are expat's.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
+
 #include "../fuzz/marcxml_engines.hpp"
 #include "test_support.hpp"
 
@@ -257,4 +263,45 @@ TEST(MarcXmlScan, RealFilesAreScannedWholly) {
         ++files;
     }
     EXPECT_GT(files, 0u);
+}
+
+TEST(MarcXmlScan, ANamedPipeIsAStream) {
+    // A path that cannot be read again from its start (a named pipe) is read by expat alone: a
+    // hand-over would read other bytes. Its records are those of the same document in memory.
+    const std::string doc = "<!DOCTYPE c><c><record>" + kRec + "</record><record>" + kRec + "</record></c>";
+    const auto dir = std::filesystem::temp_directory_path() / ("rapidmarc_xmlpipe_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto fifo = dir / "in.xml";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    std::thread writer([&] { std::ofstream(fifo, std::ios::binary) << doc; });
+    ReadOptions ro;
+    ro.workers = 0;
+    std::vector<std::string> got;
+    {
+        auto stream = open_marcxml_batches(fifo, ro);
+        drain(*stream, false, [&](Batch& batch) {
+            for (std::size_t i = 0; i < batch.size(); ++i) got.emplace_back(batch.record(i));
+        });
+    }
+    writer.join();
+    std::filesystem::remove_all(dir);
+    const XmlOutcome want = run_marcxml(doc, MarcXmlEngine::expat);
+    ASSERT_FALSE(want.failed);
+    std::string joined;
+    for (const auto& r : got) joined += r;
+    EXPECT_EQ(got.size(), 2u);
+    EXPECT_EQ(joined, want.bytes);
+}
+
+TEST(MarcXmlScan, CancelAfterTheHandOver) {
+    // cancel() reaches the source of whichever engine reads (after a hand-over: expat's).
+    const std::string doc = "<c><record>" + kRec + "</record><!DOCTYPE x></c>";
+    auto source = marcxml_source([&]() -> std::unique_ptr<ByteSource> { return std::make_unique<MemorySource>(doc); });
+    char buf[16];
+    EXPECT_GT(source->read(buf, sizeof buf), 0u);
+    source->cancel();
+    ReadOptions ro;
+    ro.workers = 1;
+    auto stream = open_marcxml_batches_memory(doc, ro);
+    EXPECT_THROW(drain(*stream, false, [](Batch&) {}), XmlError);
 }
