@@ -49,7 +49,9 @@ def xml_record(rec: bytes, p: str = "") -> str:
             out.append(f'<{p}controlfield tag="{escape(tag, True)}">{escape(data)}</{p}controlfield>')
             continue
         ind = (data[:2] + "  ")[:2]
-        out.append(f'<{p}datafield tag="{escape(tag, True)}" ind1="{escape(ind[0], True)}" ind2="{escape(ind[1], True)}">')
+        out.append(
+            f'<{p}datafield tag="{escape(tag, True)}" ind1="{escape(ind[0], True)}" ind2="{escape(ind[1], True)}">'
+        )
         for sub in data[2:].split("\x1f")[1:]:
             out.append(f'<{p}subfield code="{escape(sub[:1], True)}">{escape(sub[1:])}</{p}subfield>')
         out.append(f"</{p}datafield>")
@@ -72,7 +74,9 @@ def xml_seeds(stem: str, recs: list[bytes], out: Path) -> None:
             + xml_record(group[0], "m:").replace("<m:record>", f'<m:record xmlns:m="{SLIM}">', 1)
             + "</metadata></record></ListRecords></OAI-PMH>",
             "odd": f"\ufeff<?xml version='1.0'?><!-- x --><collection xmlns='{SLIM}'>"
-            + plain.replace("&amp;", "&#38;").replace("</subfield>", "<![CDATA[<&>]]></subfield>", 1).replace(">", ">\r\n", 3)
+            + plain.replace("&amp;", "&#38;")
+            .replace("</subfield>", "<![CDATA[<&>]]></subfield>", 1)
+            .replace(">", ">\r\n", 3)
             + "<?pi x?></collection>",
         }
         for name, doc in shapes.items():

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -57,8 +58,13 @@ inline XmlOutcome run_marcxml(std::string_view doc, MarcXmlEngine engine, MarcXm
     xo.chunk_size = chunk;
     auto log = std::make_shared<XmlLeaderLog>();
     xo.leaders = log;
-    auto open = [doc, step]() -> std::unique_ptr<ByteSource> {
-        return std::make_unique<TrickleSource>(doc, step ? step : doc.size() + 1);
+    // The first opening hands out `step` bytes a read; an opening again (the fast engine's hand-over
+    // to expat) as many as asked, as a file or memory does: expat's error position for some tokens
+    // depends on where its input was cut, and expat alone reads whole chunks too.
+    auto opened = std::make_shared<bool>(false);
+    auto open = [doc, step, opened]() -> std::unique_ptr<ByteSource> {
+        const bool again = std::exchange(*opened, true);
+        return std::make_unique<TrickleSource>(doc, step && !again ? step : doc.size() + 1);
     };
     try {
         auto source = marcxml_source(open, xo, "doc");

@@ -218,7 +218,9 @@ ENGINE_DOCS = {
     "latin-1": (
         "<?xml version='1.0' encoding='ISO-8859-1'?><record><controlfield tag='001'>caf\xe9</controlfield></record>"
     ).encode("latin-1"),
-    "crlf": f"<collection>\r\n<record>\r\n{R1}<controlfield tag='005'>a\r\nb</controlfield></record></collection>".encode(),
+    "crlf": (
+        f"<collection>\r\n<record>\r\n{R1}<controlfield tag='005'>a\r\nb</controlfield></record></collection>"
+    ).encode(),
     "mismatched": f"<collection><record>{R1}</record>\n<record>{R1}</recrd></collection>".encode(),
     "truncated": f"<collection><record>{R1}</record><record>{R1}".encode(),
     "bad-utf8": f"<collection><record>{R1}</record><record>\xff</record></collection>".encode("latin-1"),
