@@ -5,8 +5,11 @@
 // The XML layer is expat (when CMake found it; marcxml_supported() says), which checks
 // well-formedness, decodes entities, character references and CDATA, resolves namespace prefixes
 // and reports errors with line and column, exactly as Python's SAX parser (which is expat too)
-// reports them. A document is streamed in chunks: memory is bounded by the chunk size plus the
-// largest record, whatever the length of the file.
+// reports them; or, by default for an input that can be opened again, a hand-written scanner for
+// the XML MARCXML files use, which hands the document to expat at anything outside its subset or
+// any error, so that the result is expat's byte for byte (MarcXmlEngine; docs/formats.md, "The
+// MARCXML scanner"). A document is streamed in chunks: memory is bounded by the chunk size plus
+// the largest record (and the longest construct, for the scanner), whatever the length of the file.
 //
 // What is a MARC element: by default an element named record, leader, controlfield, datafield or
 // subfield in the MARC 21 slim namespace (http://www.loc.gov/MARC21/slim), with or without a
@@ -96,8 +99,22 @@ private:
     std::deque<std::pair<std::uint64_t, std::string>> entries_;
 };
 
+// Which XML parser reads the document (docs/formats.md, "The MARCXML scanner").
+enum class MarcXmlEngine : std::uint8_t {
+    // A hand-written scanner for the XML that MARCXML files use, which checks what it reads and
+    // hands the document to expat at the first construct outside its subset or error: the records,
+    // stubs, leader log and errors are expat's, byte for byte. The hand-over reads the document
+    // again from its start, so it needs an input that can be opened again (a path, memory:
+    // marcxml_source(open, ...)); over a stream this engine is expat.
+    fast,
+    expat,    // expat throughout
+    scanner,  // the scanner alone: where `fast` would hand over, an XmlError "outside the MARCXML
+              // scanner's subset" at line 0 (tests and benchmarks)
+};
+
 struct MarcXmlOptions {
     MarcXmlNames names = MarcXmlNames::marc;
+    MarcXmlEngine engine = MarcXmlEngine::fast;
     std::size_t chunk_size = std::size_t{1} << 16;  // XML bytes parsed per step
     std::shared_ptr<XmlLeaderLog> leaders;           // if set, filled (see XmlLeaderLog)
 };
@@ -108,6 +125,10 @@ struct MarcXmlOptions {
 // or code attribute. Exceptions of `xml` propagate. cancel() reaches `xml`.
 std::unique_ptr<ByteSource> marcxml_source(std::unique_ptr<ByteSource> xml, MarcXmlOptions options = {},
                                            std::string name = "<MARCXML>");
+// The same over an input `open` can open again from its start (each call a new source of the same
+// bytes), which lets the fast engine hand the document over to expat.
+std::unique_ptr<ByteSource> marcxml_source(std::function<std::unique_ptr<ByteSource>()> open,
+                                           MarcXmlOptions options = {}, std::string name = "<MARCXML>");
 
 // `options` for reading what marcxml_source() hands out: text as UTF-8 (force_utf8, which changes
 // nothing for its own bytes and keeps it so for a leader a consumer restores from XmlLeaderLog).
