@@ -3,8 +3,9 @@
 //   java -cp /usr/share/java/marc4j.jar tests/tools/Marc4jWrite.java IN.mrc OUT.xml OUT.json marc8|utf8 [...]
 //
 // Each group of four arguments is one file (one JVM start for all of them: it is most of the time).
-// marc8: the records are MARC-8 and are converted to Unicode (AnselToUnicode, NFC) on the way, as
-// marc4j's own "to_xml -convert MARC8 -normalize" does; utf8: the records are written as read.
+// marc8: the records are MARC-8 and are converted to Unicode on the way (AnselToUnicode, then NFC:
+// setUnicodeNormalization, what marc4j's own command line does with -normalize); utf8: the records
+// are written as they are read.
 // (Java 11+ runs a single source file directly, so nothing needs to be compiled beforehand.)
 
 import java.io.FileInputStream;
