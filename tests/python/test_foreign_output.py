@@ -41,7 +41,7 @@ import shutil
 import subprocess
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -154,7 +154,6 @@ class Writer:
     # test_marcxml_native.py and test_marcjson_native.py already read with pymarc and rapidmarc, nor
     # for pymarc's own, where it would test pymarc's round trip, not our reader.
     pymarc_reads_it: bool = True
-    notes: str = field(default="", compare=False)
 
 
 def _drop(v: str, at: int) -> str:
@@ -169,19 +168,27 @@ def _empty(v: str, at: int) -> str:
     return ""
 
 
-_YAZ = {"tool": "yaz", "entry_map_4500": True, "normalises": False, "unmapped": _drop, "pymarc_reads_it": False}
-_MARC4J = {"tool": "marc4j", "control_fields_first": True, "unmapped": _placeholder}
+def _yaz(name: str, fmt: str, leader09_a: bool) -> Writer:
+    return Writer(
+        name, fmt, "yaz", leader09_a, entry_map_4500=True, normalises=False, unmapped=_drop, pymarc_reads_it=False
+    )
+
+
+def _marc4j(name: str, fmt: str) -> Writer:
+    return Writer(name, fmt, "marc4j", control_fields_first=True, unmapped=_placeholder)
+
+
 WRITERS = {
     w.name: w
     for w in [
         # yaz sets leader/09 in MARCXML when it converts to UTF-8, with or without -l 9=97, but not
         # in JSON (-l 9=97 does: test_yaz_leader_option)
-        Writer("yaz-marcxml", "xml", leader09_a=True, **_YAZ),  # type: ignore[arg-type]
-        Writer("yaz-json", "json", **_YAZ),  # type: ignore[arg-type]
+        _yaz("yaz-marcxml", "xml", leader09_a=True),
+        _yaz("yaz-json", "json", leader09_a=False),
         Writer("pymarc-xmlwriter", "xml", "pymarc", pymarc_reading=True, pymarc_reads_it=False),
         Writer("pymarc-jsonwriter", "json", "pymarc", pymarc_reading=True, pymarc_reads_it=False),
-        Writer("marc4j-marcxml", "xml", **_MARC4J),  # type: ignore[arg-type]
-        Writer("marc4j-json", "json", **_MARC4J),  # type: ignore[arg-type]
+        _marc4j("marc4j-marcxml", "xml"),
+        _marc4j("marc4j-json", "json"),
         Writer(
             "marc-file-xml",
             "xml",
@@ -226,6 +233,13 @@ def original(name: str) -> Original:
             assert found.iso[index].count(b"\x7f") == 1
             assert ours[index][1][field_index][3][subfield_index][1][at] == " "
     return found
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _forget_originals() -> Iterator[None]:
+    """The originals are read once for this module, and let go after it."""
+    yield
+    original.cache_clear()
 
 
 def expected(writer: Writer, name: str) -> list[Shape]:
