@@ -11,9 +11,11 @@ CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 .PHONY: demo sysdeps deps install test test-python test-cpp test-clang test-asan test-dist fuzz lint bench bench-full clean
 
 # System packages (Debian): a compiler, make, GoogleTest for the C++ tests, clang for the fuzzers,
-# zlib for gzip input, yaz (yaz-marcdump) to check what we write against another tool.
+# zlib for gzip input, yaz (yaz-marcdump) to check what we write against another tool; marc4j, a JDK
+# to run it and MARC::File::XML so tests/python/test_foreign_output.py reads what they write.
 # Installed with apt when missing and running as root; otherwise a message says what to install.
-SYSTEM_PACKAGES ?= g++ make libgtest-dev clang zlib1g-dev libexpat1-dev yaz
+SYSTEM_PACKAGES ?= g++ make libgtest-dev clang zlib1g-dev libexpat1-dev yaz \
+  libmarc4j-java default-jdk-headless libmarc-xml-perl
 sysdeps:
 	@missing=""; for pkg in $(SYSTEM_PACKAGES); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
