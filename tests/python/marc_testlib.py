@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 import random
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from types import ModuleType
 
 FT = b"\x1e"  # end of field
 RT = b"\x1d"  # end of record
@@ -55,6 +58,31 @@ def shared_data_dir() -> Path:
         return Path(env)
     # tests/python/<this file> -> parents[2] is the repo root; data sits beside it.
     return Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def tables_unicode_version() -> str:
+    """The Unicode version of rapidmarc's normalisation tables, as src/core/unicode_tables.inc records it."""
+    inc = Path(__file__).resolve().parents[2] / "src" / "core" / "unicode_tables.inc"
+    found = re.search(r'kUnicodeVersion\[\] = "([0-9.]+)"', inc.read_text(encoding="utf-8"))
+    if found is None:
+        raise AssertionError(f"{inc} does not record kUnicodeVersion")
+    return found.group(1)
+
+
+def tables_unicodedata() -> ModuleType | None:
+    """A ``unicodedata`` module at the tables' Unicode version, or None when this Python has none.
+
+    The standard library's when its version matches (Python 3.13 for Unicode 15.1.0), otherwise the
+    ``unicodedata2`` package when it is installed at that version (Python 3.10-3.12; `make deps`).
+    """
+    version = tables_unicode_version()
+    if unicodedata.unidata_version == version:
+        return unicodedata
+    try:
+        import unicodedata2  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return unicodedata2 if unicodedata2.unidata_version == version else None
 
 
 def expected_count(path: Path | str) -> int:
