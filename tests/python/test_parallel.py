@@ -4,6 +4,7 @@ with native work done without the GIL."""
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
 import pickle
 import time
@@ -222,6 +223,9 @@ def test_records_pickle_and_work_in_a_process_pool(data_dir):
     records = list(rapidmarc.MARCReader(path, workers=2))
     copies = pickle.loads(pickle.dumps(records))
     assert [r.as_marc() for r in copies] == [r.as_marc() for r in records]
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    # Workers start fresh and import rapidmarc themselves ("spawn", as on macOS and Windows; Python 3.14
+    # defaults to "forkserver" on Linux). Forking this test process, which holds other libraries'
+    # threads (pyarrow's, polars', DuckDB's), is what Python 3.12 and later warn against.
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
         results = list(pool.map(_titles, [str(path)] * 2))
     assert results == [[r.title for r in records]] * 2

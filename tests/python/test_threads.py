@@ -111,7 +111,10 @@ def test_abandoning_a_reader_that_parses_ahead(big_corpus, source):
         del reader  # the worker thread is stopped and joined without deadlock
 
 
+# Forking a process with threads is this test's point (the reader's parse-ahead worker, and in a full run
+# other libraries' thread pools): Python 3.12 and later warn about exactly that, and only that is ignored.
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings(r"ignore:This process \(pid=\d+\) is multi-threaded, use of fork\(\):DeprecationWarning")
 def test_a_reader_is_refused_after_fork_instead_of_hanging(big_corpus):
     import os
 
