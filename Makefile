@@ -8,7 +8,7 @@ FUZZ_BUILD ?= build/fuzz
 FUZZ_SECONDS ?= 60
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: demo sysdeps deps install test test-python test-cpp test-clang test-asan test-dist fuzz lint bench bench-full clean
+.PHONY: demo sysdeps deps install test test-python test-pythons test-cpp test-clang test-asan test-dist fuzz lint bench bench-full clean
 
 # System packages (Debian): a compiler, make, GoogleTest for the C++ tests, clang for the fuzzers,
 # zlib for gzip input, yaz (yaz-marcdump) to check what we write against another tool; marc4j, a JDK
@@ -39,6 +39,14 @@ test: sysdeps install lint test-cpp test-python
 
 test-python:
 	$(PYTHON) -m pytest tests/python -q
+
+# Build and run the Python tests on each CPython of PYTHONS that is installed here (pythonX.Y on PATH
+# or under pyenv), one venv each in PYTHON_VENVS; versions not found are skipped with a message.
+# Not part of `make test` or CI (docs/compatibility.md). E.g. `make test-pythons PYTHONS="3.10 3.13"`.
+PYTHONS ?= 3.10 3.11 3.12 3.13
+PYTHON_VENVS ?= build/pythons
+test-pythons: sysdeps
+	PYTHONS="$(PYTHONS)" VENVS="$(PYTHON_VENVS)" bash tools/test_pythons.sh
 
 test-cpp:
 	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DRAPIDMARC_BUILD_TESTS=ON -DRAPIDMARC_BUILD_EXAMPLES=ON -DRAPIDMARC_WERROR=ON

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Build rapidmarc and run its Python tests on every CPython of PYTHONS that this machine has
+# (`make test-pythons`; docs/compatibility.md). Not part of `make test` or CI, which run one Python.
+#
+# For each version: find an interpreter (pythonX.Y on PATH, else pyenv's newest X.Y.*), make or
+# reuse the venv $VENVS/venv-pyXY, install the build and test dependencies (as `make deps`), build
+# and install rapidmarc from this checkout with --no-build-isolation, run `pytest tests/python -q`.
+# A version with no interpreter is skipped with a message; one whose build, install or tests fail
+# makes the script exit 1 after the rest have run. A test dependency that pip cannot install for a
+# version (pyarrow, polars, duckdb) is reported and left out: the tests that need it skip, saying so.
+#
+# Environment: PYTHONS (default "3.10 3.11 3.12 3.13"; a "t" suffix, as in 3.13t, asks for a
+# free-threaded build), VENVS (default build/pythons), PYTEST_ARGS (extra pytest arguments).
+set -u
+
+PYTHONS=${PYTHONS:-"3.10 3.11 3.12 3.13"}
+VENVS=${VENVS:-build/pythons}
+PYTEST_ARGS=${PYTEST_ARGS:-}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 1
+mkdir -p "$VENVS"
+
+REQUIRED=("scikit-build-core>=0.10" "nanobind>=2.4" cmake ninja "pytest>=7" "pymarc==5.4.0"
+  "unicodedata2==15.1.0; python_version < '3.13'")
+OPTIONAL=(pyarrow polars duckdb)
+
+# Does interpreter $1 run and report version $2 (X.Y, or X.Yt for a free-threaded build)?
+is_version() {
+  local got
+  got=$("$1" -c 'import sys, sysconfig
+print("%d.%d%s" % (sys.version_info[0], sys.version_info[1], "t" if sysconfig.get_config_var("Py_GIL_DISABLED") else ""))' \
+    2>/dev/null) || return 1
+  [ "$got" = "$2" ]
+}
+
+# Print an interpreter for version $1, or nothing.
+find_python() {
+  local version=$1 base=${1%t} candidate root
+  candidate=$(command -v "python$version" 2>/dev/null) && is_version "$candidate" "$version" && {
+    echo "$candidate"
+    return
+  }
+  command -v pyenv >/dev/null 2>&1 || return
+  root=$(pyenv root 2>/dev/null) || return
+  # pyenv names free-threaded builds X.Y.Zt; newest patch release first.
+  for dir in $(ls -d "$root/versions/$base".* 2>/dev/null | sort -V -r); do
+    candidate="$dir/bin/python$version"
+    if [ -x "$candidate" ] && is_version "$candidate" "$version"; then
+      echo "$candidate"
+      return
+    fi
+  done
+}
+
+declare -a SUMMARY
+failed=0
+for version in $PYTHONS; do
+  python=$(find_python "$version")
+  if [ -z "$python" ]; then
+    echo "== Python $version: not found (neither python$version on PATH nor under pyenv); skipped"
+    SUMMARY+=("$version: not installed here, skipped")
+    continue
+  fi
+  venv="$VENVS/venv-py${version//./}"
+  log="$VENVS/py${version//./}.log"
+  echo "== Python $version: $python, venv $venv (pip output in $log)"
+  : >"$log"
+  if [ ! -x "$venv/bin/python" ] && ! "$python" -m venv "$venv" >>"$log" 2>&1; then
+    echo "   could not create the venv"
+    SUMMARY+=("$version: FAILED (venv)")
+    failed=1
+    continue
+  fi
+  py="$venv/bin/python"
+  if ! "$py" -m pip install -q "${REQUIRED[@]}" >>"$log" 2>&1; then
+    echo "   could not install the build/test dependencies: see $log"
+    SUMMARY+=("$version: FAILED (dependencies)")
+    failed=1
+    continue
+  fi
+  missing=""
+  for pkg in "${OPTIONAL[@]}"; do
+    "$py" -m pip install -q "$pkg" >>"$log" 2>&1 || missing="$missing $pkg"
+  done
+  [ -n "$missing" ] && echo "   not installable for Python $version:$missing (the tests that need them skip)"
+  if ! "$py" -m pip install -q --no-build-isolation . >>"$log" 2>&1; then
+    echo "   build/install of rapidmarc failed: see $log"
+    SUMMARY+=("$version: FAILED (build)")
+    failed=1
+    continue
+  fi
+  # shellcheck disable=SC2086  # PYTEST_ARGS is a list of words
+  "$py" -m pytest tests/python -q -p no:cacheprovider $PYTEST_ARGS 2>&1 | tee -a "$log"
+  status=${PIPESTATUS[0]}
+  result=$(grep -E '^=*( )?[0-9]+ (passed|failed|error)' "$log" | tail -1 | tr -d '=' | sed 's/^ *//;s/ *$//')
+  if [ "$status" -ne 0 ]; then
+    SUMMARY+=("$version: FAILED (tests: ${result:-pytest exited $status})")
+    failed=1
+  else
+    SUMMARY+=("$version: ok (${result})${missing:+, without$missing}")
+  fi
+done
+
+echo "== test-pythons summary"
+for line in "${SUMMARY[@]}"; do echo "   $line"; done
+exit $failed
