@@ -2,9 +2,10 @@
 # Build rapidmarc and run its Python tests on every CPython of PYTHONS that this machine has
 # (`make test-pythons`; docs/compatibility.md). Not part of `make test` or CI, which run one Python.
 #
-# For each version: find an interpreter (pythonX.Y on PATH, else pyenv's newest X.Y.*), make or
-# reuse the venv $VENVS/venv-pyXY, install the build and test dependencies (as `make deps`), build
-# and install rapidmarc from this checkout with --no-build-isolation, run `pytest tests/python -q`.
+# For each version: find an interpreter (pythonX.Y on PATH, else the newest X.Y.* under pyenv's root:
+# `pyenv root`, $PYENV_ROOT or ~/.pyenv), make or reuse the venv $VENVS/venv-pyXY, install the build
+# and test dependencies (as `make deps`), build and install rapidmarc from this checkout with
+# --no-build-isolation, run `pytest tests/python -q`. Each venv keeps its log in test-pythons.log.
 # A version with no interpreter is skipped with a message; one whose build, install or tests fail
 # makes the script exit 1 after the rest have run. A test dependency that pip cannot install for a
 # version (pyarrow, polars, duckdb) is reported and left out: the tests that need it skip, saying so.
@@ -40,16 +41,15 @@ find_python() {
     echo "$candidate"
     return
   }
-  command -v pyenv >/dev/null 2>&1 || return
-  root=$(pyenv root 2>/dev/null) || return
+  root=$(pyenv root 2>/dev/null) || root=${PYENV_ROOT:-$HOME/.pyenv}
   # pyenv names free-threaded builds X.Y.Zt; newest patch release first.
-  for dir in $(ls -d "$root/versions/$base".* 2>/dev/null | sort -V -r); do
+  while IFS= read -r dir; do
     candidate="$dir/bin/python$version"
     if [ -x "$candidate" ] && is_version "$candidate" "$version"; then
       echo "$candidate"
       return
     fi
-  done
+  done < <(printf '%s\n' "$root/versions/$base".* | sort -V -r)
 }
 
 declare -a SUMMARY
@@ -62,16 +62,16 @@ for version in $PYTHONS; do
     continue
   fi
   venv="$VENVS/venv-py${version//./}"
-  log="$VENVS/py${version//./}.log"
-  echo "== Python $version: $python, venv $venv (pip output in $log)"
-  : >"$log"
-  if [ ! -x "$venv/bin/python" ] && ! "$python" -m venv "$venv" >>"$log" 2>&1; then
+  log="$venv/test-pythons.log"
+  echo "== Python $version: $python, venv $venv (pip and pytest output in $log)"
+  if [ ! -x "$venv/bin/python" ] && ! "$python" -m venv "$venv"; then
     echo "   could not create the venv"
     SUMMARY+=("$version: FAILED (venv)")
     failed=1
     continue
   fi
   py="$venv/bin/python"
+  : >"$log"
   if ! "$py" -m pip install -q "${REQUIRED[@]}" >>"$log" 2>&1; then
     echo "   could not install the build/test dependencies: see $log"
     SUMMARY+=("$version: FAILED (dependencies)")
