@@ -307,26 +307,7 @@ def _convert_xml_natively(args: argparse.Namespace, source: Any, label: str, to:
         return None
     if _xml_root(source) not in ("collection", "record"):
         return None
-    destination: Any = args.output
-    if args.output == "-":
-        sys.stdout.flush()
-        destination = sys.stdout.buffer
-    bar = progress_bar(args, f"{Path(label).name} -> {to}", None)  # native offsets count ISO bytes
-    try:
-        result = convert(
-            source, destination, to, **read_options(args), progress=bar.update, utf8_leader=True, from_format="xml"
-        )
-    except SAXParseException:
-        if args.output == "-" or args.strict:
-            raise  # what was written to standard output cannot be taken back: one line, as --strict
-        return None
-    finally:
-        bar.finish()
-    if args.output == "-":
-        sys.stdout.buffer.flush()
-    note = f"{result.records} records written to {shown}"
-    status = report(args, label, result.summary, source, note)
-    return max(status, EXIT_BAD if result.unconvertible and not args.allow_bad else status)
+    return _convert_with_core(args, source, label, to, shown, "xml", SAXParseException)
 
 
 def _convert_json_natively(args: argparse.Namespace, source: Any, label: str, to: str, shown: str) -> int | None:
@@ -336,16 +317,33 @@ def _convert_json_natively(args: argparse.Namespace, source: Any, label: str, to
     the native attempt left the destination as it was)."""
     if not isinstance(source, str) or source == "/dev/stdin":
         return None
+    return _convert_with_core(args, source, label, to, shown, "json", JSONParseError)
+
+
+def _convert_with_core(
+    args: argparse.Namespace,
+    source: str,
+    label: str,
+    to: str,
+    shown: str,
+    from_format: str,
+    parse_error: type[Exception],
+) -> int | None:
+    """convert(from_format=...) of a MARCXML or MARC-in-JSON file, with progress and the summary.
+    None when the input is malformed and the record-by-record path must read it instead (the
+    native attempt left the destination as it was), unless the output is standard output or
+    --strict was given: then the error is the one line."""
     destination: Any = args.output
     if args.output == "-":
         sys.stdout.flush()
         destination = sys.stdout.buffer
     bar = progress_bar(args, f"{Path(label).name} -> {to}", None)  # native offsets count ISO bytes
     try:
+        options = read_options(args)
         result = convert(
-            source, destination, to, **read_options(args), progress=bar.update, utf8_leader=True, from_format="json"
+            source, destination, to, **options, progress=bar.update, utf8_leader=True, from_format=from_format
         )
-    except JSONParseError:
+    except parse_error:
         if args.output == "-" or args.strict:
             raise  # what was written to standard output cannot be taken back: one line, as --strict
         return None
