@@ -32,6 +32,8 @@ constexpr std::size_t kProbe = std::size_t{16} << 10;   // bytes scanned to tell
 
 // Up to n bytes of `input` at `offset` (fewer only at its end).
 std::string read_at(const RangeInput& input, std::uint64_t offset, std::size_t n) {
+    if (offset >= input.size()) return {};
+    n = static_cast<std::size_t>(std::min<std::uint64_t>(n, input.size() - offset));
     std::string out(n, '\0');
     auto source = input.open(offset, offset + n);
     std::size_t got = 0;
@@ -132,7 +134,7 @@ std::uint64_t locate_record(const RangeInput& input, std::uint64_t begin, std::u
     end = std::min(end, input.size());
     for (std::uint64_t pos = begin; pos < end; pos += kWindow) {
         if (cancel.load(std::memory_order_relaxed)) return kNone;
-        const std::string window = read_at(input, pos, kWindow + kOverlap);
+        const std::string window = read_at(input, pos, static_cast<std::size_t>(std::min<std::uint64_t>(kWindow, end - pos)) + kOverlap);
         const std::string_view w = window;
         for (std::size_t h = w.find("record"); h != std::string_view::npos; h = w.find("record", h + 1)) {
             if (h + 6 >= w.size()) break;
