@@ -167,11 +167,14 @@ def test_broken_documents_fail_where_the_sequential_reader_fails(tmp_path: Path)
     doc = document([ours(p) for p in FILES[:4]])
     half = doc.count(b"</record>") // 2
     bad_record = b"<record><leader>short</leader><controlfield tag='001'>x</controlfield></record>"
+    one = doc[doc.index(b"<record") : doc.index(b"</record>") + len(b"</record>")].replace(b"--", b"- ")
     cases = {
         "truncated": doc[: len(doc) * 2 // 3],
         "malformed": doc[: len(doc) // 2] + b"<" + doc[len(doc) // 2 :],
         "nested": nth(doc, b"</record>", b"<record/></record>", half),
-        "stubs and comments": doc.replace(b"</record>\n", b"</record>\n" + bad_record + b"<!-- <record> -->", half),
+        "stubs and comments": doc.replace(b"</record>", b"</record>" + bad_record + b"<!-- <record> -->", half),
+        # a commented-out record is a record to a worker that starts in it: the chain must notice
+        "commented-out records": doc.replace(b"</record>", b"</record><!--" + one + b"-->\n", half),
         "outside the scanner": nth(doc, b"</record>", b"</record><r\xc3\xa9/>", half),
     }
     for name, broken in cases.items():
@@ -179,7 +182,9 @@ def test_broken_documents_fail_where_the_sequential_reader_fails(tmp_path: Path)
         path.write_bytes(broken)
         want = read_all(str(path), 1)
         assert len(want[0]) > 1000, name
-        assert (want[1] is None) == (name in ("stubs and comments", "outside the scanner")), name
+        assert (want[1] is None) == (name in ("stubs and comments", "commented-out records", "outside the scanner")), (
+            name
+        )
         assert read_all(str(path), 2) == want, name
         assert read_all(broken, 2) == want, name
         if want[1] is None:
@@ -193,3 +198,20 @@ def test_broken_documents_fail_where_the_sequential_reader_fails(tmp_path: Path)
                 rapidmarc.count(str(path), from_format="xml", workers=workers)
             errors.append((e.value.reason, e.value.line, e.value.column, e.value.record_index))
         assert errors[0] == errors[1], name
+
+
+def test_record_text_in_comments_at_many_cuts() -> None:
+    """Commented-out records after every record: a range cut inside a real record has a worker
+    start in the comment, where the record looks real; the chain must catch every such start.
+    A comment of growing length after the root's start tag moves every cut."""
+    doc = document([ours(p) for p in FILES[:4]])
+    one = doc[doc.index(b"<record") : doc.index(b"</record>") + len(b"</record>")].replace(b"--", b"- ")
+    decoyed = doc.replace(b"</record>", b"</record><!--" + one + b"-->")
+    root_end = decoyed.index(b">", decoyed.index(b"<collection")) + 1
+    for shift in range(0, 1 << 20, 97_001):
+        shifted = decoyed[:root_end] + b"<!--" + b" " * shift + b"-->" + decoyed[root_end:]
+        want = plain(rapidmarc.scan(shifted, from_format="xml", workers=1))
+        assert plain(rapidmarc.scan(shifted, from_format="xml", workers=2)) == want, shift
+        assert rapidmarc.extract(shifted, ["001"], from_format="xml", workers=2) == rapidmarc.extract(
+            shifted, ["001"], from_format="xml", workers=1
+        ), shift
