@@ -29,6 +29,7 @@ constexpr std::uint64_t kNone = UINT64_MAX;
 constexpr std::size_t kWindow = std::size_t{64} << 10;  // bytes searched per read for a record start tag
 constexpr std::size_t kOverlap = 256;                   // read beyond a window: a tag that starts in it
 constexpr std::size_t kProbe = std::size_t{16} << 10;   // bytes scanned to tell a record start tag
+constexpr std::size_t kFrameChunk = std::size_t{64} << 10;  // read size when framing a range's ISO bytes
 
 // Up to n bytes of `input` at `offset` (fewer only at its end).
 std::string read_at(const RangeInput& input, std::uint64_t offset, std::size_t n) {
@@ -218,7 +219,9 @@ struct MarcXmlParallelReader::Impl {
         r.iso_bytes = iso.size();
         Batch& out = *r.batch;
         out.clear();
-        RecordReader reader(std::make_unique<MemorySource>(iso), options.reader);
+        ReaderOptions framing = options.reader;
+        framing.chunk_size = kFrameChunk;  // the bytes are in memory: no 1 MiB buffer per range
+        RecordReader reader(std::make_unique<MemorySource>(iso), framing);
         FramedRecord frame;
         while (reader.next(frame)) {
             if (frame.error != ErrorCode::ok) {
