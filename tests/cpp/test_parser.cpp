@@ -138,3 +138,41 @@ TEST(Parser, RandomBytesNeverCrash) {
         }
     }
 }
+
+// The parser skips the checks of fields that lie wholly before the next non-ASCII byte it has
+// found (text_scan.hpp): directory order need not be offset order, and a field before the last
+// scan's start must be scanned again, never taken as ASCII unseen.
+TEST(Parser, AsciiShortcutFollowsDirectoryOrderNotOffsets) {
+    std::string rec = make_record({{"245", "10\x1f" "a\xff"}, {"500", "  \x1f" "aplain"}, {"650", " 0\x1f" "a\xc3\xa9"}});
+    // Reverse the three directory entries: 650, 500, 245.
+    std::string e0 = rec.substr(24, 12), e2 = rec.substr(48, 12);
+    rec.replace(24, 12, e2);
+    rec.replace(48, 12, e0);
+    ParsedRecord parsed;
+    EXPECT_EQ(parse_record(rec, {}, parsed), ErrorCode::invalid_utf8);
+    EXPECT_EQ(parsed.detail.substr(0, 9), "field 245");
+    ASSERT_EQ(parse_record(rec, {true, false, Utf8Handling::replace}, parsed), ErrorCode::ok);
+    ASSERT_EQ(parsed.entries.size(), 3u);
+    EXPECT_FALSE(parsed.entries[0].ascii);  // 650
+    EXPECT_TRUE(parsed.entries[1].ascii);   // 500
+    EXPECT_FALSE(parsed.entries[2].ascii);  // 245
+}
+
+TEST(Parser, AsciiFlagsOfEveryRealRecordAreExact) {
+    std::size_t fields = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(rapidmarc::test::shared_data() / "real")) {
+        if (entry.path().extension() != ".mrc") continue;
+        for (const std::string& rec : rapidmarc::test::split_on_terminator(rapidmarc::test::read_file(entry.path()))) {
+            ParsedRecord parsed;
+            if (parse_record(rec, {}, parsed) != ErrorCode::ok) continue;
+            for (const auto& e : parsed.entries) {
+                std::string_view data = std::string_view(rec).substr(e.offset, e.length);
+                bool ascii = true;
+                for (unsigned char c : data) ascii = ascii && c < 0x80;
+                ASSERT_EQ(e.ascii, ascii) << entry.path() << " " << e.tag_view();
+                ++fields;
+            }
+        }
+    }
+    EXPECT_GT(fields, 100000u);
+}
