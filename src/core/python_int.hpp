@@ -18,7 +18,7 @@ inline bool parse_leader_number(std::string_view text, std::int64_t& value) noex
     if (text.size() == 5) {
         const auto digit = [&](std::size_t i) { return static_cast<unsigned>(static_cast<unsigned char>(text[i])) - 48U; };
         const unsigned a = digit(0), b = digit(1), c = digit(2), d = digit(3), e = digit(4);
-        if ((a | b | c | d | e) <= 9) {  // an OR is at least its largest operand
+        if (a <= 9 && b <= 9 && c <= 9 && d <= 9 && e <= 9) {
             value = static_cast<std::int64_t>(a * 10000 + b * 1000 + c * 100 + d * 10 + e);
             return true;
         }

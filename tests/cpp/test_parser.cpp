@@ -110,6 +110,32 @@ TEST(Parser, PythonIntRules) {
     EXPECT_FALSE(detail::parse_python_int("_1", v));
 }
 
+TEST(Parser, LeaderNumbersAreParsedAsPythonIntParsesThem) {
+    // The inline five-digit path gives parse_python_int's answer for every five characters drawn
+    // from digits and the characters around them, and for the other forms int() accepts.
+    const std::string alphabet = "0189/: _+-a";
+    std::string text(5, '0');
+    for (std::size_t k = 0; k < 161051; ++k) {  // 11^5
+        std::size_t rest = k;
+        for (char& c : text) {
+            c = alphabet[rest % alphabet.size()];
+            rest /= alphabet.size();
+        }
+        std::int64_t fast = -7, slow = -7;
+        const bool a = detail::parse_leader_number(text, fast);
+        const bool b = detail::parse_python_int(text, slow);
+        ASSERT_EQ(a, b) << text;
+        if (a) {
+            ASSERT_EQ(fast, slow) << text;
+        }
+    }
+    std::int64_t v = 0;
+    EXPECT_TRUE(detail::parse_leader_number("99999", v));
+    EXPECT_EQ(v, 99999);
+    EXPECT_TRUE(detail::parse_leader_number("78612", v));
+    EXPECT_EQ(v, 78612);
+}
+
 TEST(Parser, Utf8ValidatorFollowsPython) {
     EXPECT_TRUE(is_valid_utf8("plain ascii text, long enough for the fast path"));
     EXPECT_TRUE(is_valid_utf8("caf\xc3\xa9 \xe0\xa4\x95 \xf0\x9f\x98\x80"));
