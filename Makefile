@@ -85,15 +85,16 @@ test-asan: sysdeps
 # for FUZZ_SECONDS from tests/fuzz/seeds_python; its findings land in $(FUZZ_BUILD)/python-*.
 fuzz: sysdeps
 	cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRAPIDMARC_BUILD_FUZZERS=ON
-	cmake --build $(FUZZ_BUILD) -j2 --target fuzz_reader fuzz_marc8 fuzz_marcspec fuzz_marcjson fuzz_marcxml
+	cmake --build $(FUZZ_BUILD) -j2 --target fuzz_reader fuzz_marc8 fuzz_marcspec fuzz_marcjson fuzz_marcxml fuzz_text_scan
 	$(PYTHON) tools/fuzz_seeds.py $(FUZZ_BUILD)/seeds examples/sample.mrc $(wildcard ../shared/data/real/*.mrc) $(wildcard ../shared/data/edge/*.mrc)
-	mkdir -p $(FUZZ_BUILD)/corpus/reader $(FUZZ_BUILD)/corpus/marc8 $(FUZZ_BUILD)/corpus/marcspec $(FUZZ_BUILD)/corpus/marcjson $(FUZZ_BUILD)/corpus/marcxml
+	mkdir -p $(FUZZ_BUILD)/corpus/reader $(FUZZ_BUILD)/corpus/marc8 $(FUZZ_BUILD)/corpus/marcspec $(FUZZ_BUILD)/corpus/marcjson $(FUZZ_BUILD)/corpus/marcxml $(FUZZ_BUILD)/corpus/text_scan
 	cd $(FUZZ_BUILD) && ./fuzz_reader -max_total_time=$(FUZZ_SECONDS) -max_len=20000 -timeout=10 -print_final_stats=1 corpus/reader seeds/reader
 	cd $(FUZZ_BUILD) && ./fuzz_marc8 -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -print_final_stats=1 corpus/marc8 seeds/marc8
 	cd $(FUZZ_BUILD) && ./fuzz_marcspec -max_total_time=$(FUZZ_SECONDS) -max_len=256 -timeout=10 -print_final_stats=1 corpus/marcspec $(CURDIR)/tests/fuzz/seeds_marcspec
 	cd $(FUZZ_BUILD) && ./fuzz_marcjson -max_total_time=$(FUZZ_SECONDS) -max_len=20000 -timeout=10 -print_final_stats=1 \
 	  -dict=$(CURDIR)/tests/fuzz/marcjson.dict corpus/marcjson seeds/marcjson
 	cd $(FUZZ_BUILD) && ./fuzz_marcxml -max_total_time=$(FUZZ_SECONDS) -max_len=20000 -timeout=10 -print_final_stats=1 corpus/marcxml seeds/xml
+	cd $(FUZZ_BUILD) && ./fuzz_text_scan -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -print_final_stats=1 corpus/text_scan seeds/reader
 	$(PYTHON) -m pip install -q atheris
 	mkdir -p $(FUZZ_BUILD)/corpus/python
 	$(PYTHON) tests/fuzz/fuzz_python.py -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=20 -print_final_stats=1 \
