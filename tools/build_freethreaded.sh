@@ -120,7 +120,8 @@ find_current_tarball() {
   fetch "dists/$SUITE/main/source/Sources.xz" "$CACHE/Sources.xz" || die "$SUITE's Sources.xz: 404"
   [ "$(sha256_of "$CACHE/Sources.xz")" = "$want" ] || die "Sources.xz does not match the sha256 in the signed Release"
   local entry
-  entry=$(xz -dc "$CACHE/Sources.xz" | awk -v pkg="$PACKAGE" '$0 == "Package: " pkg {p=1} p && /^$/ {exit} p')
+  # awk reads to the end (an early exit would kill xz with SIGPIPE, a failure under pipefail).
+  entry=$(xz -dc "$CACHE/Sources.xz" | awk -v pkg="$PACKAGE" '$0 == "Package: " pkg && !done {p=1} p && /^$/ {p=0; done=1} p')
   [ -n "$entry" ] || die "$SUITE's Sources lists no $PACKAGE"
   POOL_DIR=$(printf '%s\n' "$entry" | awk '/^Directory:/{print $2}')
   read -r SHA256 TARBALL < <(printf '%s\n' "$entry" |
