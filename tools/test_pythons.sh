@@ -8,7 +8,8 @@
 # --no-build-isolation, run `pytest tests/python -q`. Each venv keeps its log in test-pythons.log.
 # A version with no interpreter is skipped with a message; one whose build, install or tests fail
 # makes the script exit 1 after the rest have run. A test dependency that pip cannot install for a
-# version (pyarrow, polars, duckdb) is reported and left out: the tests that need it skip, saying so.
+# version as a wheel (pyarrow, polars, duckdb: never built from source) is reported and left out:
+# the tests that need it skip, saying so.
 #
 # Environment: PYTHONS (default "3.10 3.11 3.12 3.13"; a "t" suffix, as in 3.13t, asks for a
 # free-threaded build; a path, as in /opt/rapidmarc/cpython-3.13t/bin/python3.13t, is that
@@ -98,9 +99,11 @@ for version in $PYTHONS; do
   fi
   missing=""
   for pkg in "${OPTIONAL[@]}"; do
-    "$py" -m pip install -q "$pkg" >>"$log" 2>&1 || missing="$missing $pkg"
+    # Wheels only: where a version has none (free-threaded 3.13t for some), pip would otherwise
+    # spend many minutes compiling the package and its build dependencies from source, or fail.
+    "$py" -m pip install -q --only-binary :all: "$pkg" >>"$log" 2>&1 || missing="$missing $pkg"
   done
-  [ -n "$missing" ] && echo "   not installable for Python $version:$missing (the tests that need them skip)"
+  [ -n "$missing" ] && echo "   no wheel for Python $version:$missing (the tests that need them skip)"
   if ! "$py" -m pip install -q --no-build-isolation . >>"$log" 2>&1; then
     echo "   build/install of rapidmarc failed: see $log"
     SUMMARY+=("$version: FAILED (build)")
