@@ -124,8 +124,9 @@ find_current_tarball() {
   entry=$(xz -dc "$CACHE/Sources.xz" | awk -v pkg="$PACKAGE" '$0 == "Package: " pkg && !done {p=1} p && /^$/ {p=0; done=1} p')
   [ -n "$entry" ] || die "$SUITE's Sources lists no $PACKAGE"
   POOL_DIR=$(printf '%s\n' "$entry" | awk '/^Directory:/{print $2}')
+  TARBALL=""
   read -r SHA256 TARBALL < <(printf '%s\n' "$entry" |
-    awk '/^Checksums-Sha256:/{s=1; next} /^[^ ]/{s=0} s && $3 ~ /\.orig\.tar\.(xz|gz)$/ {print $1, $3; exit}')
+    awk '/^Checksums-Sha256:/{s=1; next} /^[^ ]/{s=0} s && $3 ~ /\.orig\.tar\.(xz|gz)$/ {print $1, $3; exit}') || true
   [ -n "${TARBALL:-}" ] && [ -n "$POOL_DIR" ] || die "no orig tarball in $SUITE's $PACKAGE entry"
   case $TARBALL in
     python3.13_3.13.*) ;;
