@@ -73,7 +73,7 @@ def run(args: list[str], path: Path) -> dict:
 STAGES = {
     "framing (RecordReader::next)": r"RecordReader::next\(",
     "parse_record (directory, checks)": r"rapidmarc::parse_record\(",
-    "  of which UTF-8 validation (SSSE3 blocks)": r"utf8_valid_blocks|utf8_valid_ssse3",
+    "  of which UTF-8 validation": r"utf8_valid_blocks|utf8_valid_ssse3|is_valid_utf8",
 }
 
 

@@ -74,7 +74,7 @@ bool RecordReader::ensure(std::size_t n) {
             // Reclaim consumed space first when that makes room; otherwise grow.
             if (may_compact_ && begin_ >= options_.chunk_size) compact();
             if (buf_.size() - end_ < options_.chunk_size)
-                buf_.resize(std::max(buf_.size() * 2, end_ + options_.chunk_size));
+                buf_.grow(std::max(buf_.size() * 2, end_ + options_.chunk_size), end_);
         }
         // Read one chunk at a time: reading further ahead would only make compaction move more.
         std::size_t got = source_->read(buf_.data() + end_, std::min(buf_.size() - end_, options_.chunk_size));
