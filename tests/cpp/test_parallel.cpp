@@ -195,3 +195,107 @@ TEST(ParallelFor, CoversTheRangeOnceAndRethrows) {
                  std::runtime_error);
     detail::parallel_for(0, 2, [](std::size_t, std::size_t) { FAIL(); });
 }
+
+namespace {
+
+// What a partitioned reader built on frame_range / frame_span / read_span delivers for `step`-byte
+// ranges: chained ranges read with read_range, a broken span re-read with read_span up to the start
+// of a later clean range (rapidmarc.dask does this across processes).
+std::vector<Item> partitioned(const RangeInput& input, std::size_t step, const ReaderOptions& ro) {
+    const std::uint64_t size = input.size();
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
+    for (std::uint64_t b = 0; b < size; b += step) ranges.emplace_back(b, std::min<std::uint64_t>(b + step, size));
+    std::vector<RangeFrames> facts;
+    for (auto [b, e] : ranges) facts.push_back(frame_range(input, b, e, ro));
+    std::vector<Item> out;
+    std::uint64_t expected = 0, index = 0;
+    Batch batch;
+    auto deliver = [&](std::uint64_t base) {
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            const FramedRecord& f = batch.frames[i];
+            const ParsedRecord& p = batch.parsed[i];
+            const bool framed = f.error == ErrorCode::ok;
+            out.push_back({base + i, f.offset, f.error, framed ? p.error : ErrorCode::ok,
+                           framed ? p.entries.size() : 0, std::string(batch.record(i))});
+        }
+    };
+    for (std::size_t k = 0; k < ranges.size();) {
+        const RangeInfo& info = facts[k].info;
+        const bool chained = info.start == RangeInfo::none ? expected >= ranges[k].second
+                                                           : info.start == expected && info.clean;
+        if (chained) {
+            if (info.start != RangeInfo::none) {
+                read_range(input, ranges[k].first, ranges[k].second, ro, {}, batch);
+                EXPECT_EQ(batch.size(), facts[k].items);
+                deliver(index);
+                index += facts[k].items;
+                expected = info.end;
+            }
+            ++k;
+            continue;
+        }
+        if (expected >= size) break;
+        std::vector<std::uint64_t> rejoin;
+        std::vector<std::size_t> owner;
+        for (std::size_t j = k + 1; j < ranges.size(); ++j) {
+            if (facts[j].info.start == RangeInfo::none || !facts[j].info.clean) continue;
+            rejoin.push_back(facts[j].info.start);
+            owner.push_back(j);
+        }
+        const SpanFrames span = frame_span(input, expected, rejoin, ro);
+        read_span(input, expected, span.rejoin == RangeInfo::none ? size : span.rejoin, ro, {}, batch);
+        EXPECT_EQ(batch.size(), span.items);
+        deliver(index);
+        index += span.items;
+        if (span.rejoin == RangeInfo::none) break;
+        const auto at = std::lower_bound(rejoin.begin(), rejoin.end(), span.rejoin) - rejoin.begin();
+        expected = span.rejoin;
+        k = owner[static_cast<std::size_t>(at)];
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST(ByteRanges, PartitionedReadingOfDamagedFilesIsSequential) {
+    // Every real and edge file, cut at many sizes, in both recover modes: the items (bytes, index,
+    // offset, error or not) are the sequential reader's.
+    for (const auto& path : corpus_files()) {
+        const std::string data = read_file(path);
+        const RangeInput input = RangeInput::memory(data);
+        for (bool recover : {false, true}) {
+            ReaderOptions ro;
+            ro.recover = recover;
+            const auto expected = sequential(data, ro);
+            for (std::size_t step : {333u, 1024u, 7000u, 65536u}) {
+                const auto got = partitioned(input, step, ro);
+                ASSERT_EQ(got.size(), expected.size()) << path << " step " << step << " recover " << recover;
+                for (std::size_t i = 0; i < got.size(); ++i)
+                    ASSERT_EQ(got[i], expected[i]) << path << " step " << step << " recover " << recover << " item " << i;
+            }
+        }
+    }
+}
+
+TEST(ByteRanges, ReaderInputReadsThroughItsFunction) {
+    const std::string data = many_records(50);
+    std::size_t calls = 0;
+    const RangeInput input = RangeInput::reader(data.size(), [&](char* dst, std::size_t n, std::uint64_t offset) {
+        ++calls;
+        const std::size_t got = std::min<std::size_t>(n, data.size() - offset);
+        std::copy_n(data.data() + offset, got, dst);
+        return got;
+    });
+    const RangeInput memory = RangeInput::memory(data);
+    Batch a, b;
+    for (std::uint64_t cut : {0u, 100u, 1000u}) {
+        const RangeInfo x = read_range(input, cut, cut + 1500, {}, {}, a);
+        const RangeInfo y = read_range(memory, cut, cut + 1500, {}, {}, b);
+        EXPECT_EQ(x.start, y.start);
+        EXPECT_EQ(x.end, y.end);
+        ASSERT_EQ(a.size(), b.size());
+        for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a.record(i), b.record(i));
+        EXPECT_EQ(frame_range(input, cut, cut + 1500, {}).items, a.size());
+    }
+    EXPECT_GT(calls, 0u);
+}
