@@ -52,8 +52,9 @@ def main() -> None:
     blocksize = sys.argv[3] if len(sys.argv) > 3 else "8MiB"
     path = str(build_corpus("mixed", records))
     size = os.path.getsize(path)
-    print(f"corpus: {records} records, {size / 1e6:.1f} MB, blocksize {blocksize}; load average before "
-          f"{os.getloadavg()}")
+    print(
+        f"corpus: {records} records, {size / 1e6:.1f} MB, blocksize {blocksize}; load average before {os.getloadavg()}"
+    )
 
     def single() -> int:
         return pa.table(
@@ -63,9 +64,12 @@ def main() -> None:
     t_single, rows = best(single, repeats)
     results = {"extract_arrow, 1 process, workers=1": t_single}
     for workers in (1, 2):
-        with LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
-        ) as cluster, Client(cluster) as client:
+        with (
+            LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             frame = read_marc(path, FIELDS, shape=SHAPE, record_column=True, offset_column=True, blocksize=blocksize)
             client.wait_for_workers(workers)
             t, n = best(lambda f=frame: len(f.compute()), repeats)
@@ -76,8 +80,10 @@ def main() -> None:
         print(f"{name:<{width}}  {t:8.3f} s  {size / t / 1e6:7.1f} MB/s")
     t1, t2 = list(results.values())[1:]
     print(f"speed-up 2 workers / 1 worker: {t1 / t2:.2f}x")
-    print(f"overhead read_marc(1 worker) / extract_arrow(workers=1): {t1 / t_single:.2f}x; "
-          f"read_marc(2 workers) / extract_arrow: {t2 / t_single:.2f}x")
+    print(
+        f"overhead read_marc(1 worker) / extract_arrow(workers=1): {t1 / t_single:.2f}x; "
+        f"read_marc(2 workers) / extract_arrow: {t2 / t_single:.2f}x"
+    )
     print(f"load average after: {os.getloadavg()}")
 
 

@@ -54,6 +54,8 @@ if TYPE_CHECKING:
 __all__ = ["FileSummary", "MarcRead", "read_marc", "read_marc_records", "read_marc_with_summary"]
 
 PathArg = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+# extract_arrow_part's column arguments: specs, shapes, separators, record and offset column names
+_Columns = tuple[list[str], list[str], list[str], str, str]
 _KEPT_ERRORS = 100  # as extract_arrow keeps them
 
 
@@ -186,7 +188,9 @@ def _plan_file(fs: Any, blocks: list[_Block], facts: list[tuple], options: dict[
         # start of a later intact block.
         later = {facts[j][0]: j for j in range(k + 1, n) if facts[j][0] is not None and facts[j][2]}
         with _Opened(fs, blocks[k].path) as source:
-            span_items, span_end, rejoin = _core.frame_span(source, size, expected, sorted(later), ReadOptions(**options))
+            span_items, span_end, rejoin = _core.frame_span(
+                source, size, expected, sorted(later), ReadOptions(**options)
+            )
         stop = size if rejoin is None else rejoin
         plan.append(("span", expected, stop, index, span_items))
         index += span_items
@@ -215,7 +219,7 @@ def _changed(block: _Block, expected: int, got: int) -> RuntimeError:
 
 
 def _columns_part(
-    fs: Any, block: _Block, plan: list[tuple], k: int, columns: tuple, options: dict[str, Any], path_name: str
+    fs: Any, block: _Block, plan: list[tuple], k: int, columns: _Columns, options: dict[str, Any], path_name: str
 ) -> tuple[pd.DataFrame, dict | None]:
     """Phase 2: one partition as a pandas DataFrame, and its account (None when empty)."""
     opts = ReadOptions(**options)
@@ -272,7 +276,7 @@ def _summaries(files: list[tuple[str, int]], accounts: list[list[dict | None]]) 
 # ---- pandas -----------------------------------------------------------------------------------
 
 
-def _empty_columns(columns: tuple, opts: ReadOptions) -> Any:
+def _empty_columns(columns: _Columns, opts: ReadOptions) -> Any:
     arrow, _account = _core.extract_arrow_part(b"", 0, False, 0, 0, 0, *columns, opts)
     return arrow
 

@@ -9,7 +9,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import DATA_DIR
 
 dask = pytest.importorskip("dask", reason="rapidmarc.dask needs dask (pip install rapidmarc[dask])")
