@@ -37,7 +37,8 @@ try:
     import pandas as pd
     import pyarrow as pa
     from dask.utils import parse_bytes
-except ImportError as _missing:  # pragma: no cover - exercised in a venv without dask
+    from fsspec.implementations.local import LocalFileSystem
+except ImportError as _missing:  # tested by hiding dask (test_dask.py)
     raise ImportError(
         f"rapidmarc.dask needs dask[dataframe], fsspec and pyarrow ({_missing}): pip install rapidmarc[dask]"
     ) from _missing
@@ -130,7 +131,7 @@ def _blocks(fs: Any, paths: list[str], blocksize: int | str | None) -> list[list
 
 
 def _is_local(fs: Any) -> bool:
-    return isinstance(fs, fsspec.implementations.local.LocalFileSystem)
+    return isinstance(fs, LocalFileSystem)
 
 
 class _Opened:
@@ -156,6 +157,17 @@ class _Opened:
 def _frame_block(fs: Any, block: _Block, options: dict[str, Any]) -> tuple[int | None, int, bool, int]:
     """Phase 1: the block's framing facts (start or None, end, clean, items)."""
     with _Opened(fs, block.path) as source:
+        if block.begin == 0 and block.size >= 2:
+            if isinstance(source, str):
+                with open(source, "rb") as fh:
+                    magic = fh.read(2)
+            else:
+                magic = source.read(2)  # type: ignore[attr-defined]
+            if magic == b"\x1f\x8b":
+                raise ValueError(
+                    f"{block.path!r} is gzip-compressed, and a deflate stream cannot be cut into byte ranges: "
+                    "read it with rapidmarc.extract_arrow (one task per file), or decompress it first"
+                )
         return _core.frame_range(source, block.size, block.begin, block.end, ReadOptions(**options))
 
 

@@ -4,8 +4,11 @@ MARCReader): every real and edge file, cut at many block sizes, both recover mod
 
 from __future__ import annotations
 
+import gzip
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -289,6 +292,10 @@ def test_meta_dtypes_and_empty_file(tmp_path):
         rdask.read_marc(str(tmp_path / "none-*.mrc"), ["001"])
     with pytest.raises(ValueError):
         rdask.read_marc(str(empty), ["001"], path_column="001")
+    gz = tmp_path / "records.mrc.gz"
+    gz.write_bytes(gzip.compress((DATA_DIR / "real" / "traject_30.mrc").read_bytes()))
+    with pytest.raises(ValueError, match="gzip"):  # never an empty frame
+        rdask.read_marc(str(gz), ["001"], blocksize=KIB).compute(scheduler="sync")
 
 
 def _doc_example() -> str:
@@ -312,3 +319,12 @@ def test_the_documented_groupby_runs_on_the_cluster(client, tmp_path, monkeypatc
             expected[value] = expected.get(value, 0) + 1
     assert per_type.to_dict() == expected
     assert namespace["ddf"].npartitions > len(paths)  # 64 KiB blocks: files were cut
+
+
+def test_without_dask_the_import_names_the_extra():
+    code = (
+        "import sys; sys.modules['dask'] = None\n"
+        "try:\n    import rapidmarc.dask\nexcept ImportError as e:\n    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "pip install rapidmarc[dask]" in out
