@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <stdexcept>
 
 #include "test_support.hpp"
@@ -257,11 +258,53 @@ std::vector<Item> partitioned(const RangeInput& input, std::size_t step, const R
 
 }  // namespace
 
-TEST(ByteRanges, PartitionedReadingOfDamagedFilesIsSequential) {
-    // Every real and edge file, cut at many sizes, in both recover modes: the items (bytes, index,
-    // offset, error or not) are the sequential reader's.
-    for (const auto& path : corpus_files()) {
-        const std::string data = read_file(path);
+// Framing damage made from a real file's records: no file of the shared data breaks the chain of
+// byte ranges, and each of these does (at the steps below), so the re-read of broken spans runs.
+std::vector<std::pair<std::string, std::string>> damaged_variants(const std::string& data) {
+    std::vector<std::string> recs;
+    for (std::size_t pos = 0; pos + 5 <= data.size();) {
+        const std::size_t n = std::stoul(data.substr(pos, 5));
+        recs.push_back(data.substr(pos, n));
+        pos += n;
+    }
+    auto join = [](const std::vector<std::string>& r) {
+        std::string out;
+        for (const auto& x : r) out += x;
+        return out;
+    };
+    std::vector<std::pair<std::string, std::string>> out;
+    auto r = recs;
+    r[40].replace(0, 5, "12x45");  // a length that is not a number
+    out.emplace_back("bad length", join(r));
+    r = recs;
+    std::string junk;
+    for (int i = 0; i < 130; ++i) junk += "this is no MARC record ";
+    r.insert(r.begin() + 21, junk);
+    out.emplace_back("junk", join(r));
+    r = recs;
+    char len[6];
+    std::snprintf(len, sizeof len, "%05zu", r[60].size() + 300);
+    r[60].replace(0, 5, len);  // runs into the next record
+    out.emplace_back("long length", join(r));
+    r = recs;
+    r[80].back() = 'X';  // no record terminator
+    out.emplace_back("no terminator", join(r));
+    r = recs;
+    const std::string fake = "\x1d" "00030nam a22" + std::string(17, 'x') + "\x1d";  // a plausible start inside a record
+    for (std::size_t i = 0; i < r.size(); i += 2)
+        for (std::size_t at : {r[i].size() / 4, r[i].size() / 2, 3 * r[i].size() / 4}) r[i].replace(at, fake.size(), fake);
+    out.emplace_back("false starts", join(r));
+    out.emplace_back("truncated", data.substr(0, data.size() - 300));
+    return out;
+}
+
+TEST(ByteRanges, PartitionedReadingIsSequential) {
+    // Every real and edge file and damaged variants, cut at many sizes, in both recover modes: the
+    // items (bytes, index, offset, framing and parse errors) are the sequential reader's.
+    std::vector<std::pair<std::string, std::string>> inputs;
+    for (const auto& path : corpus_files()) inputs.emplace_back(path.filename().string(), read_file(path));
+    for (auto& v : damaged_variants(read_file(shared_data() / "real" / "nepali_96.mrc"))) inputs.push_back(std::move(v));
+    for (const auto& [name, data] : inputs) {
         const RangeInput input = RangeInput::memory(data);
         for (bool recover : {false, true}) {
             ReaderOptions ro;
@@ -269,10 +312,30 @@ TEST(ByteRanges, PartitionedReadingOfDamagedFilesIsSequential) {
             const auto expected = sequential(data, ro);
             for (std::size_t step : {333u, 1024u, 7000u, 65536u}) {
                 const auto got = partitioned(input, step, ro);
-                ASSERT_EQ(got.size(), expected.size()) << path << " step " << step << " recover " << recover;
+                ASSERT_EQ(got.size(), expected.size()) << name << " step " << step << " recover " << recover;
                 for (std::size_t i = 0; i < got.size(); ++i)
-                    ASSERT_EQ(got[i], expected[i]) << path << " step " << step << " recover " << recover << " item " << i;
+                    ASSERT_EQ(got[i], expected[i]) << name << " step " << step << " recover " << recover << " item " << i;
             }
+        }
+    }
+}
+
+TEST(ByteRanges, TheDamagedVariantsBreakTheChain) {
+    for (const auto& [name, data] : damaged_variants(read_file(shared_data() / "real" / "nepali_96.mrc"))) {
+        const RangeInput input = RangeInput::memory(data);
+        for (std::size_t step : {1024u, 7000u}) {
+            std::uint64_t expected = 0;
+            bool broken = false;
+            for (std::uint64_t b = 0; b < data.size(); b += step) {
+                const RangeFrames f = frame_range(input, b, b + step, {});
+                if (f.info.start == RangeInfo::none) {
+                    broken |= expected < std::min<std::uint64_t>(b + step, data.size());
+                    continue;
+                }
+                broken |= f.info.start != expected || !f.info.clean;
+                expected = f.info.end;
+            }
+            EXPECT_TRUE(broken) << name << " step " << step;
         }
     }
 }
