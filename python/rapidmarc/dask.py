@@ -309,8 +309,10 @@ def _options(**kw: Any) -> dict[str, Any]:
 
 
 def _plans(fs: Any, files: list[list[_Block]], options: dict[str, Any]) -> list[Delayed]:
-    frame_block = dask.delayed(_frame_block, pure=True)
-    plan_file = dask.delayed(_plan_file, pure=True)
+    # pure=False here and below: each collection has keys of its own, so a file read again is read
+    # again, never answered from results a cluster still holds for an earlier collection.
+    frame_block = dask.delayed(_frame_block, pure=False)
+    plan_file = dask.delayed(_plan_file, pure=False)
     return [plan_file(fs, blocks, [frame_block(fs, b, options) for b in blocks], options) for blocks in files]
 
 
@@ -358,7 +360,7 @@ def read_marc_with_summary(
     fs, paths = _expand(paths_or_glob, storage_options)
     files = _blocks(fs, paths, blocksize)
     plans = _plans(fs, files, options)
-    part = dask.delayed(_columns_part, pure=True, nout=2)
+    part = dask.delayed(_columns_part, pure=False, nout=2)
     frames: list[Delayed] = []
     accounts: list[list[Delayed]] = []
     for blocks, plan in zip(files, plans, strict=True):
@@ -368,7 +370,7 @@ def read_marc_with_summary(
             frames.append(frame)
             accounts[-1].append(account)
     ddf = _dd.from_delayed(frames, meta=meta, verify_meta=False)
-    summary = dask.delayed(_summaries, pure=True)([(b[0].path, b[0].size) for b in files], accounts)
+    summary = dask.delayed(_summaries, pure=False)([(b[0].path, b[0].size) for b in files], accounts)
     return MarcRead(ddf, summary)
 
 
@@ -459,7 +461,7 @@ def read_marc_records(
     )
     fs, paths = _expand(paths_or_glob, storage_options)
     files = _blocks(fs, paths, blocksize)
-    part = dask.delayed(_records_part, pure=True)
+    part = dask.delayed(_records_part, pure=False)
     parts = [
         part(fs, block, plan, k, options)
         for blocks, plan in zip(files, _plans(fs, files, options), strict=True)
