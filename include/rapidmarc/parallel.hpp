@@ -122,6 +122,14 @@ SpanFrames frame_span(const RangeInput& input, std::uint64_t begin, const std::v
 void read_span(const RangeInput& input, std::uint64_t begin, std::uint64_t stop, const ReaderOptions& reader,
                const ParseOptions& parse, Batch& out);
 
+// read_range and read_span handing their items out in parsed batches of about `batch_bytes` (and at
+// most 1,024 records) instead of one: on_batch(batch) sees each batch, then `batch` is cleared and
+// reused, so memory stays at one batch however long the range. Indexes count on across batches.
+RangeInfo read_range(const RangeInput& input, std::uint64_t begin, std::uint64_t end, const ReaderOptions& reader,
+                     const ParseOptions& parse, std::size_t batch_bytes, const std::function<void(Batch&)>& on_batch);
+void read_span(const RangeInput& input, std::uint64_t begin, std::uint64_t stop, const ReaderOptions& reader,
+               const ParseOptions& parse, std::size_t batch_bytes, const std::function<void(Batch&)>& on_batch);
+
 struct ParallelOptions {
     unsigned workers = 0;                            // 0: one per hardware thread
     std::size_t range_bytes = std::size_t{1} << 20;  // size of one unit of work

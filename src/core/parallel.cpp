@@ -263,6 +263,54 @@ void read_span(const RangeInput& input, std::uint64_t begin, std::uint64_t stop,
     out.parse(parse);
 }
 
+namespace {
+
+// Collects items into `batch` and hands it to on_batch, parsed, whenever it holds batch_bytes or
+// 1,024 records (BatchOptions' defaults), and once more at the end.
+class Batcher {
+public:
+    Batcher(const ParseOptions& parse, std::size_t batch_bytes, const std::function<void(Batch&)>& on_batch)
+        : parse_(parse), batch_bytes_(std::max<std::size_t>(batch_bytes, 1)), on_batch_(on_batch) {}
+    void add(FramedRecord& frame, std::string_view bytes) {
+        batch_.append(std::move(frame), bytes);
+        if (batch_.bytes.size() >= batch_bytes_ || batch_.size() >= 1024) flush();
+    }
+    void flush() {
+        if (batch_.size() == 0) return;
+        batch_.parse(parse_);
+        on_batch_(batch_);
+        batch_.clear();
+    }
+
+private:
+    const ParseOptions& parse_;
+    std::size_t batch_bytes_;
+    const std::function<void(Batch&)>& on_batch_;
+    Batch batch_;
+};
+
+}  // namespace
+
+RangeInfo read_range(const RangeInput& input, std::uint64_t begin, std::uint64_t end, const ReaderOptions& reader_options,
+                     const ParseOptions& parse, std::size_t batch_bytes, const std::function<void(Batch&)>& on_batch) {
+    Batcher batcher(parse, batch_bytes, on_batch);
+    const RangeInfo info = scan_range(input, begin, end, reader_options,
+                                      [&](FramedRecord& frame, std::string_view bytes) { batcher.add(frame, bytes); });
+    batcher.flush();
+    return info;
+}
+
+void read_span(const RangeInput& input, std::uint64_t begin, std::uint64_t stop, const ReaderOptions& reader_options,
+               const ParseOptions& parse, std::size_t batch_bytes, const std::function<void(Batch&)>& on_batch) {
+    Batcher batcher(parse, batch_bytes, on_batch);
+    scan_span(input, begin, reader_options, [&](FramedRecord& frame, std::string_view bytes) {
+        if (frame.offset >= stop) return false;
+        batcher.add(frame, bytes);
+        return true;
+    });
+    batcher.flush();
+}
+
 ParallelReader::ParallelReader(RangeInput input, ParallelOptions options)
     : input_(std::move(input)), options_(options) {
     options_.workers = resolve_workers(options_.workers);

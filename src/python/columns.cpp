@@ -368,20 +368,20 @@ nb::tuple extract_arrow_part(nb::object source, std::uint64_t size, bool span, s
     auto recipe = make_recipe(spec_texts, shapes, separators, std::move(record_name), std::move(offset_name),
                               py_options, "read_marc()");
     const PartInput in = part_input(std::move(source), size);
-    Batch batch;
-    read_part(in, span, begin, end, base, recipe->options, batch);
     ArrowColumns out;
     out.layout = layout_of(*recipe);
     ReadAccount account;
     auto batches = std::make_shared<ColumnBatches>();
-    without_gil([&] {
+    const auto hook = columns_hook(recipe);
+    // Batch by batch (about 1 MiB each), as extract_arrow builds its columns: one Arrow record
+    // batch each, and the partition's raw bytes are never all held at once.
+    read_part(in, span, begin, end, base, recipe->options, [&](Batch& batch) {
         account.add(batch);
-        if (batch.size() == 0) return;
-        columns_hook(recipe)(batch);
+        hook(batch);
         auto& columns = static_cast<ColumnsPayload&>(*batch.payload).columns;
         place_rows(batch, *columns);
-        out.rows = columns->rows();
-        if (out.rows > 0) batches->push_back(std::move(columns));
+        out.rows += columns->rows();
+        if (columns->rows() > 0) batches->push_back(std::move(columns));
     });
     out.batches = std::move(batches);
     out.recipe = std::move(recipe);

@@ -73,6 +73,21 @@ void read_part(const PartInput& in, bool span, std::uint64_t begin, std::uint64_
     });
 }
 
+void read_part(const PartInput& in, bool span, std::uint64_t begin, std::uint64_t end, std::uint64_t base,
+               const PyReadOptions& options, const std::function<void(Batch&)>& on_batch) {
+    constexpr std::size_t kPartBatchBytes = std::size_t{1} << 20;
+    std::uint64_t next = base;
+    const std::function<void(Batch&)> numbered = [&](Batch& batch) {
+        for (FramedRecord& f : batch.frames) f.index = next++;
+        on_batch(batch);
+    };
+    without_gil([&] {
+        const ReaderOptions& ro = options.core.framing;
+        if (span) read_span(in.input, begin, end, ro, options.core.parse, kPartBatchBytes, numbered);
+        else read_range(in.input, begin, end, ro, options.core.parse, kPartBatchBytes, numbered);
+    });
+}
+
 namespace {
 
 nb::object offset_or_none(std::uint64_t v) {

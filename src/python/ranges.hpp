@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -47,5 +48,10 @@ auto without_gil(Fn&& fn) {
 // first starting at or after `end` (read_span, recover honoured).
 void read_part(const PartInput& in, bool span, std::uint64_t begin, std::uint64_t end, std::uint64_t base,
                const PyReadOptions& options, Batch& out);
+
+// The same items in parsed batches of about 1 MiB, handed to on_batch(batch) without the GIL (and
+// reused after it returns): memory stays at a batch, however long the partition.
+void read_part(const PartInput& in, bool span, std::uint64_t begin, std::uint64_t end, std::uint64_t base,
+               const PyReadOptions& options, const std::function<void(Batch&)>& on_batch);
 
 }  // namespace rapidmarc::binding

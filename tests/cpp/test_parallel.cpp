@@ -362,3 +362,50 @@ TEST(ByteRanges, ReaderInputReadsThroughItsFunction) {
     }
     EXPECT_GT(calls, 0u);
 }
+
+TEST(ByteRanges, BatchedRangesAndSpansHoldTheSameItems) {
+    // read_range / read_span with a batch callback: the same items, indexes counting on across
+    // batches of about batch_bytes (here small, so that a range makes many batches).
+    auto collect = [](Batch& b, std::vector<Item>& out) {
+        for (std::size_t i = 0; i < b.size(); ++i) {
+            const FramedRecord& f = b.frames[i];
+            const bool framed = f.error == ErrorCode::ok;
+            out.push_back({f.index, f.offset, f.error, framed ? b.parsed[i].error : ErrorCode::ok,
+                           framed ? b.parsed[i].entries.size() : 0, std::string(b.record(i))});
+        }
+    };
+    const std::string real = read_file(shared_data() / "real" / "loc_386.mrc");
+    const auto variants = damaged_variants(read_file(shared_data() / "real" / "nepali_96.mrc"));
+    for (const std::string* data : {&real, &variants[1].second}) {
+        const RangeInput input = RangeInput::memory(*data);
+        for (bool recover : {false, true}) {
+            ReaderOptions ro;
+            ro.recover = recover;
+            for (std::uint64_t begin : {std::uint64_t{0}, std::uint64_t{5000}}) {
+                const std::uint64_t end = begin + 60000;
+                Batch whole;
+                std::vector<Item> one, many;
+                const RangeInfo a = read_range(input, begin, end, ro, {}, whole);
+                collect(whole, one);
+                std::size_t batches = 0;
+                const RangeInfo b = read_range(input, begin, end, ro, {}, 4096, [&](Batch& batch) {
+                    ++batches;
+                    collect(batch, many);
+                });
+                EXPECT_EQ(a.start, b.start);
+                EXPECT_EQ(a.end, b.end);
+                EXPECT_EQ(a.clean, b.clean);
+                EXPECT_EQ(one, many);
+                EXPECT_GT(batches, 2u);
+                if (a.start == RangeInfo::none) continue;
+                one.clear();
+                many.clear();
+                read_span(input, a.start, data->size(), ro, {}, whole);
+                collect(whole, one);
+                read_span(input, a.start, data->size(), ro, {}, 4096, [&](Batch& batch) { collect(batch, many); });
+                EXPECT_EQ(one, many);
+                EXPECT_FALSE(one.empty());
+            }
+        }
+    }
+}
