@@ -27,7 +27,7 @@ sysdeps:
 	fi
 
 deps:
-	$(PYTHON) -m pip install -q "scikit-build-core>=0.10" "nanobind>=2.4" cmake ninja "pytest>=7" "pymarc==5.4.0" pyarrow polars duckdb ruff mypy "unicodedata2==15.1.0; python_version < '3.13'"
+	$(PYTHON) -m pip install -q "scikit-build-core>=0.10" "nanobind>=2.4" cmake ninja "pytest>=7" "pymarc==5.4.0" pyarrow polars duckdb "dask[dataframe]" distributed fsspec ruff mypy "unicodedata2==15.1.0; python_version < '3.13'"
 
 install: sysdeps deps
 	$(PYTHON) -m pip install -q --no-build-isolation .
