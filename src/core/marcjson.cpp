@@ -786,7 +786,7 @@ public:
             out_pos_ = 0;
             if (failure_) throw *failure_;  // after the records completed before the error
             if (done_) return 0;
-            step();
+            step(n);
         }
         const std::size_t k = std::min(n, out_.size() - out_pos_);
         std::memcpy(dst, out_.data() + out_pos_, k);
@@ -894,10 +894,16 @@ private:
         return pos_ < buf_.size();
     }
 
-    void step() {
-        while (out_.empty() && !done_) {
+    // Builds records into out_ until it holds `want` bytes, the input ends or fails, or (once it
+    // holds a record) the values in buf_ are used up: records the input has delivered are handed
+    // out at once rather than wait for more input (a pipe that pauses), and handing out many per
+    // call lets the reader batch them (one record per read made every record a batch of its own,
+    // and a hand-over between threads).
+    void step(std::size_t want) {
+        while ((out_.empty() || out_.size() < want) && !done_) {
             // More input when all is consumed, or at the start until a byte order mark can be seen.
             if (pos_ == buf_.size() || (!bom_checked_ && buf_.size() - pos_ < 3 && !eof_)) {
+                if (!out_.empty()) return;
                 if (!eof_ && fill()) continue;
                 eof_ = true;
                 if (pos_ == buf_.size()) {
