@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "iso_builder.hpp"
 #include "rapidmarc/compressed.hpp"
 #include "rapidmarc/record_view.hpp"
 #include "rapidmarc/text.hpp"
@@ -48,16 +49,7 @@ ReadOptions marcjson_read_options(ReadOptions options) {
 
 namespace {
 
-// Writes `value` as `width` decimal digits, saturated at the largest such number.
-void put_number(char* dst, std::size_t width, std::size_t value) {
-    std::size_t max = 1;
-    for (std::size_t i = 0; i < width; ++i) max *= 10;
-    value = std::min(value, max - 1);
-    for (std::size_t i = width; i-- > 0;) {
-        dst[i] = static_cast<char>('0' + value % 10);
-        value /= 10;
-    }
-}
+using detail::IsoRecordBuilder;
 
 bool all_ascii(std::string_view s) noexcept {
     return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
@@ -99,10 +91,9 @@ constexpr int kMaxDepth = 512;  // deeper nesting is refused (Python's json rais
 // it cannot (problem). Throws SyntaxError for JSON that is not well-formed.
 class RecordParser {
 public:
-    RecordParser(std::string_view text, std::string& directory, std::string& data, std::string& subfields)
-        : t_(text), directory_(directory), data_(data), subs_(subfields) {
-        directory_.clear();
-        data_.clear();
+    RecordParser(std::string_view text, IsoRecordBuilder& iso, std::string& subfields)
+        : t_(text), iso_(iso), data_(iso.data()), subs_(subfields) {
+        iso_.clear();
     }
 
     void parse() {
@@ -114,21 +105,19 @@ public:
         }
         ws();
         if (i_ != t_.size()) fail("Extra data", i_);
-        if (!problem.empty()) return;
+        if (problem) return;
         if (!leader) note("no leader");
         else if (leader->size() != kLeaderLength || !all_ascii(*leader) || holds_delimiter(*leader)) note("bad leader");
         if (!have_fields) note("no fields");
     }
 
     std::optional<std::string> leader;
-    std::string problem;  // empty: ISO 2709 holds the record as pymarc builds it
-    bool long_field = false;
-    std::size_t fields = 0;
+    const char* problem = nullptr;  // null: ISO 2709 holds the record as pymarc builds it
 
 private:
     [[noreturn]] void fail(const char* reason, std::size_t at) { throw SyntaxError{reason, at}; }
     void note(const char* why) {
-        if (problem.empty()) problem = why;
+        if (!problem && *why) problem = why;
     }
     char peek() const noexcept { return i_ < t_.size() ? t_[i_] : '\0'; }
     void ws() noexcept {
@@ -357,7 +346,7 @@ private:
                 return;
             }
             if (tag.size() != 3 || !all_ascii(tag) || holds_delimiter(tag)) note("bad tag");
-            const std::size_t field_start = data_.size();
+            iso_.begin_field();
             if (peek() == '"') {
                 if (!is_control_tag(tag)) note("datafield tag");
                 std::string value;
@@ -372,7 +361,7 @@ private:
                 note("field value");
                 return;
             }
-            end_field(tag, field_start);
+            iso_.end_field(tag);
         });
         if (members == 0) note("empty field object");
     }
@@ -425,23 +414,10 @@ private:
         });
     }
 
-    void end_field(const std::string& tag, std::size_t field_start) {
-        data_.push_back(kFieldTerminator);
-        const std::size_t length = data_.size() - field_start;
-        if (length > 9999) long_field = true;
-        char entry[12];
-        std::memcpy(entry, tag.data(), std::min<std::size_t>(tag.size(), 3));
-        if (tag.size() < 3) std::fill(entry + tag.size(), entry + 3, ' ');
-        put_number(entry + 3, 4, length);
-        put_number(entry + 7, 5, field_start);
-        directory_.append(entry, sizeof entry);
-        ++fields;
-    }
-
     std::string_view t_;
     std::size_t i_ = 0;
-    std::string& directory_;
-    std::string& data_;
+    IsoRecordBuilder& iso_;
+    std::string& data_;  // iso_'s field data
     std::string& subs_;
     bool have_fields = false;
 };
@@ -460,10 +436,9 @@ public:
     enum class Result : std::uint8_t { ok, more, fallback };
 
     // `text` starts at the value's '{'; it may end before the value does (result `more`).
-    FastRecordParser(std::string_view text, std::string& directory, std::string& data)
-        : p_(text.data()), begin_(text.data()), end_(text.data() + text.size()), directory_(directory), data_(data) {
-        directory_.clear();
-        data_.clear();
+    FastRecordParser(std::string_view text, IsoRecordBuilder& iso)
+        : p_(text.data()), begin_(text.data()), end_(text.data() + text.size()), iso_(iso), data_(iso.data()) {
+        iso_.clear();
     }
 
     Result parse() {
@@ -474,8 +449,6 @@ public:
     std::size_t consumed() const noexcept { return static_cast<std::size_t>(p_ - begin_); }
 
     std::string_view leader;
-    std::size_t fields = 0;
-    bool long_field = false;
 
 private:
     bool give_up() noexcept {
@@ -701,20 +674,12 @@ private:
         std::string_view tag;
         if (!key(tag)) return false;
         if (tag.size() != 3 || !all_ascii(tag) || holds_delimiter(tag)) return give_up();
-        const std::size_t start = data_.size();
+        iso_.begin_field();
         if (!ws()) return false;
         if (*p_ != (is_control_tag(tag) ? '"' : '{')) return give_up();
         if (!(is_control_tag(tag) ? string_value() : datafield())) return false;
         if (!expect('}')) return false;  // a second member is the general parser's business
-        data_.push_back(kFieldTerminator);
-        const std::size_t length = data_.size() - start;
-        if (length > 9999) long_field = true;
-        char entry[12];
-        std::memcpy(entry, tag.data(), 3);
-        put_number(entry + 3, 4, length);
-        put_number(entry + 7, 5, start);
-        directory_.append(entry, sizeof entry);
-        ++fields;
+        iso_.end_field(tag);
         return true;
     }
 
@@ -769,8 +734,8 @@ private:
     const char* p_;
     const char* const begin_;
     const char* const end_;
-    std::string& directory_;
-    std::string& data_;
+    IsoRecordBuilder& iso_;
+    std::string& data_;  // iso_'s field data
     Result why_ = Result::fallback;
 };
 
@@ -786,7 +751,7 @@ public:
             out_pos_ = 0;
             if (failure_) throw *failure_;  // after the records completed before the error
             if (done_) return 0;
-            step();
+            step(n);
         }
         const std::size_t k = std::min(n, out_.size() - out_pos_);
         std::memcpy(dst, out_.data() + out_pos_, k);
@@ -894,10 +859,16 @@ private:
         return pos_ < buf_.size();
     }
 
-    void step() {
-        while (out_.empty() && !done_) {
+    // Builds records into out_ until it holds `want` bytes, the input ends or fails, or (once it
+    // holds a record) the values in buf_ are used up: records the input has delivered are handed
+    // out at once rather than wait for more input (a pipe that pauses), and handing out many per
+    // call lets the reader batch them (one record per read made every record a batch of its own,
+    // and a hand-over between threads).
+    void step(std::size_t want) {
+        while ((out_.empty() || out_.size() < want) && !done_) {
             // More input when all is consumed, or at the start until a byte order mark can be seen.
             if (pos_ == buf_.size() || (!bom_checked_ && buf_.size() - pos_ < 3 && !eof_)) {
+                if (!out_.empty()) return;
                 if (!eof_ && fill()) continue;
                 eof_ = true;
                 if (pos_ == buf_.size()) {
@@ -1043,7 +1014,7 @@ private:
     // The fast path on `text` from val_ (the whole value when `whole`): true when it built the
     // record, which is then handed out.
     bool try_fast(std::string_view text, bool whole) {
-        FastRecordParser fast(text, directory_, data_);
+        FastRecordParser fast(text, iso_);
         const FastRecordParser::Result result = fast.parse();
         if (result != FastRecordParser::Result::ok || (whole && fast.consumed() != text.size())) {
             if (result != FastRecordParser::Result::more || whole) fast_ = false;
@@ -1053,7 +1024,7 @@ private:
         pos_ = val_ + text.size();
         account(text);
         state_ = in_array() ? State::array_after : State::objects;
-        emit(fast.leader, {}, fast.long_field, fast.fields, text);
+        emit(fast.leader, nullptr, text);
         return true;
     }
 
@@ -1062,7 +1033,7 @@ private:
         const std::string_view rec = std::string_view(buf_).substr(val_, pos_ - val_);
         if (fast_ && try_fast(rec, true)) return;
         const bool array = in_array();
-        RecordParser parser(rec, directory_, data_, subs_);
+        RecordParser parser(rec, iso_, subs_);
         try {
             parser.parse();
         } catch (const SyntaxError& e) {
@@ -1083,40 +1054,21 @@ private:
         }
         account(rec);
         state_ = array ? State::array_after : State::objects;
-        emit(parser.leader ? std::string_view(*parser.leader) : std::string_view(), std::move(parser.problem),
-             parser.long_field, parser.fields, rec);
+        emit(parser.leader ? std::string_view(*parser.leader) : std::string_view(), parser.problem, rec);
     }
 
     bool in_array() const noexcept { return array_; }
 
-    // Hands out the record built in directory_ and data_ (or a stub saying `problem`); `text` is
-    // the value's JSON.
-    void emit(std::string_view leader, std::string problem, bool long_field, std::size_t fields,
-              std::string_view text) {
-        const std::size_t base = kLeaderLength + directory_.size() + 1;
-        const std::size_t total = base + data_.size() + 1;
-        if (long_field && total <= kMaxRecordLength && problem.empty()) problem = "field>9999 bytes";
+    // Hands out the record built in iso_ (or a stub saying why ISO 2709 cannot hold it: `problem`
+    // or a field too long); `text` is the value's JSON.
+    void emit(std::string_view leader, const char* problem, std::string_view text) {
+        const std::size_t fields = iso_.fields();
         const std::uint64_t index = emitted_++;
-        if (!problem.empty()) {
+        const IsoRecordBuilder::Finished done = iso_.finish(out_, leader, problem);
+        if (done.stub || fields == 0) {
             if (options_.originals) options_.originals->add(index, std::string(text));
-            // Fewer bytes than a leader: framed as one record, parsed as leader_invalid.
-            std::string stub = "00000" + problem.substr(0, kLeaderLength - 7) + '\x1d';
-            put_number(stub.data(), 5, stub.size());
-            out_.append(stub);
-            return;
         }
-        if (fields == 0 && options_.originals) options_.originals->add(index, std::string(text));
-        const std::size_t mark = out_.size();
-        out_.append(leader);
-        put_number(out_.data() + mark, 5, total);
-        put_number(out_.data() + mark + 12, 5, base);
-        out_[mark + 9] = 'a';  // the bytes are UTF-8, whatever the JSON's leader says
-        if (options_.leaders && std::string_view(out_).substr(mark, kLeaderLength) != leader)
-            options_.leaders->add(index, std::string(leader));
-        out_.append(directory_);
-        out_.push_back(kFieldTerminator);
-        out_.append(data_);
-        out_.push_back(kRecordTerminator);
+        if (done.leader_changed && options_.leaders) options_.leaders->add(index, std::string(leader));
     }
 
     std::unique_ptr<ByteSource> in_;
@@ -1146,7 +1098,8 @@ private:
     bool in_string_ = false;
     bool escaped_ = false;
     char first_ = '\0';
-    std::string directory_, data_, subs_;  // reused between records
+    IsoRecordBuilder iso_;  // the record being built (its buffers reused between records)
+    std::string subs_;      // the general parser's subfields of a data field
 };
 
 BatchOptions json_batch_options(bool background, std::function<void(Batch&)> process) {

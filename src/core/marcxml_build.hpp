@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "iso_builder.hpp"
 #include "rapidmarc/marcxml.hpp"
 #include "rapidmarc/record_view.hpp"
 
@@ -85,9 +86,8 @@ public:
             in_record_ = true;
             leader_.reset();
             problem_ = nullptr;
-            data_.clear();
-            directory_.clear();
-            in_datafield_ = in_control_ = in_subfield_ = long_field_ = false;
+            iso_.clear();
+            in_datafield_ = in_control_ = in_subfield_ = false;
             return nullptr;
         }
         if (!in_record_) return nullptr;
@@ -99,10 +99,10 @@ public:
             if (!atts.tag) return "a datafield without a tag attribute";
             tag_.assign(*atts.tag);
             const std::string_view i1 = atts.ind1 ? *atts.ind1 : " ", i2 = atts.ind2 ? *atts.ind2 : " ";
-            field_start_ = data_.size();
+            iso_.begin_field();
             in_datafield_ = true;
             if (!one_byte(i1) || !one_byte(i2)) note("bad indicator");
-            data_.append(i1.substr(0, 1)).append(i2.substr(0, 1));
+            iso_.data().append(i1.substr(0, 1)).append(i2.substr(0, 1));
         } else if (kind == XmlElem::subfield) {
             if (!in_datafield_) return nullptr;
             if (!atts.code) return "a subfield without a code attribute";
@@ -125,9 +125,9 @@ public:
             case XmlElem::controlfield:
                 if (in_control_) {
                     in_control_ = false;
-                    field_start_ = data_.size();
+                    iso_.begin_field();
                     if (holds_delimiter(text_)) note("delimiter in data");
-                    data_.append(text_);
+                    iso_.data().append(text_);
                     end_field(true);
                 }
                 break;
@@ -142,9 +142,9 @@ public:
                     in_subfield_ = false;
                     if (!one_byte(code_)) note("bad subfield code");
                     if (holds_delimiter(text_)) note("delimiter in data");
-                    data_.push_back('\x1f');
-                    data_.append(std::string_view(code_).substr(0, 1));
-                    data_.append(text_);
+                    iso_.data().push_back(kSubfieldDelimiter);
+                    iso_.data().append(std::string_view(code_).substr(0, 1));
+                    iso_.data().append(text_);
                 } else {
                     in_subfield_ = false;
                 }
@@ -176,17 +176,6 @@ private:
         return s.size() == 1 && static_cast<unsigned char>(s[0]) < 0x80 && !holds_delimiter(s);
     }
 
-    // Writes `value` as `width` decimal digits, saturated at the largest such number.
-    static void put_number(char* dst, std::size_t width, std::size_t value) {
-        std::size_t max = 1;
-        for (std::size_t i = 0; i < width; ++i) max *= 10;
-        value = std::min(value, max - 1);
-        for (std::size_t i = width; i-- > 0;) {
-            dst[i] = static_cast<char>('0' + value % 10);
-            value /= 10;
-        }
-    }
-
     void note(const char* problem) {
         if (!problem_) problem_ = problem;
     }
@@ -194,44 +183,20 @@ private:
     void end_field(bool control) {
         if (tag_.size() != 3 || !all_ascii(tag_) || holds_delimiter(tag_)) note("bad tag");
         else if (is_control_tag(tag_) != control) note(control ? "controlfield tag" : "datafield tag");
-        data_.push_back(kFieldTerminator);
-        const std::size_t length = data_.size() - field_start_;
-        if (length > 9999) long_field_ = true;
-        char entry[12];
-        std::memcpy(entry, tag_.data(), std::min<std::size_t>(tag_.size(), 3));
-        if (tag_.size() < 3) std::fill(entry + tag_.size(), entry + 3, ' ');
-        put_number(entry + 3, 4, length);
-        put_number(entry + 7, 5, field_start_);
-        directory_.append(entry, sizeof entry);
+        iso_.end_field(tag_);
     }
 
     void finish_record() {
-        const std::size_t base = kLeaderLength + directory_.size() + 1;
-        const std::size_t total = base + data_.size() + 1;
         const std::string_view xml_leader = leader_ ? std::string_view(*leader_) : kDefaultLeader;
         if (xml_leader.size() != kLeaderLength || !all_ascii(xml_leader)) note("bad leader");
-        if (long_field_ && total <= kMaxRecordLength) note("field>9999 bytes");
-        long_field_ = false;
         const std::uint64_t index = emitted_++;
-        if (index < skip_) return;
-        if (problem_) {
-            // Fewer bytes than a leader: framed as one record, parsed as leader_invalid.
-            std::string stub = "00000" + std::string(problem_).substr(0, kLeaderLength - 7) + '\x1d';
-            put_number(stub.data(), 5, stub.size());
-            out_.append(stub);
+        if (index < skip_) {
+            iso_.clear();
             return;
         }
-        const std::size_t mark = out_.size();
-        out_.append(xml_leader);
-        put_number(out_.data() + mark, 5, total);
-        put_number(out_.data() + mark + 12, 5, base);
-        out_[mark + 9] = 'a';  // the bytes are UTF-8, whatever the XML's leader says
-        if (leaders_ && std::string_view(out_).substr(mark, kLeaderLength) != xml_leader)
+        // A record, or a stub for one ISO 2709 cannot hold (problem_, or a field too long).
+        if (iso_.finish(out_, xml_leader, problem_).leader_changed && leaders_)
             leaders_->add(index, std::string(xml_leader));
-        out_.append(directory_);
-        out_.push_back(kFieldTerminator);
-        out_.append(data_);
-        out_.push_back(kRecordTerminator);
     }
 
     std::string& out_;
@@ -244,11 +209,8 @@ private:
     bool in_datafield_ = false;
     bool in_control_ = false;
     bool in_subfield_ = false;
-    bool long_field_ = false;
     std::optional<std::string> leader_;
-    std::string directory_;
-    std::string data_;  // field data, each field terminated
-    std::size_t field_start_ = 0;
+    IsoRecordBuilder iso_;  // the record's directory and field data
     std::string tag_;
     std::string code_;
     const char* problem_ = nullptr;  // why ISO 2709 cannot hold the record (null: it can)
