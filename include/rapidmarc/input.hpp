@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "rapidmarc/batch.hpp"
+#include "rapidmarc/parallel.hpp"
 #include "rapidmarc/parser.hpp"
 #include "rapidmarc/reader.hpp"
 #include "rapidmarc/source.hpp"
@@ -32,6 +33,11 @@ struct ReadOptions {
     int workers = 1;
     bool strict = false;  // consumers stop at the first unreadable record (ParseError)
 };
+
+// True when `options` ask for byte ranges on a pool (workers > 1, or < 0: one per hardware thread).
+bool wants_parallel(const ReadOptions& options) noexcept;
+// The pool's options for `options` (workers, framing, parsing) and the batch hook `process`.
+ParallelOptions parallel_options(const ReadOptions& options, std::function<void(Batch&)> process);
 
 // A stream over the file at `path`. `process` runs on every batch on the thread that parsed it
 // (BatchOptions::process, ParallelOptions::process). Throws std::system_error naming the path if

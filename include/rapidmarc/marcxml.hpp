@@ -93,6 +93,8 @@ public:
     void add(std::uint64_t index, std::string leader);
     // The XML leader of record `index` if it differs; drops the entries of earlier records.
     std::optional<std::string> take(std::uint64_t index);
+    // Every entry, in the order added; the log is empty afterwards.
+    std::deque<std::pair<std::uint64_t, std::string>> drain();
 
 private:
     std::mutex mutex_;

@@ -34,6 +34,7 @@
 #include "rapidmarc/marc8.hpp"
 #include "rapidmarc/marcspec.hpp"
 #include "rapidmarc/marcxml.hpp"
+#include "rapidmarc/marcxml_parallel.hpp"
 #include "rapidmarc/parallel.hpp"
 #include "rapidmarc/parser.hpp"
 #include "rapidmarc/reader.hpp"

@@ -10,8 +10,9 @@ first one's exception instead (with ``record_index``, ``byte_offset`` and ``deta
 
 ``count``, ``scan``, ``extract``, ``extract_arrow`` and ``convert`` read MARCXML natively with
 ``from_format="xml"`` (the default, ``"marc"``, is ISO 2709; the format is never guessed): the
-records are read from the XML as ``rapidmarc.XMLReader`` reads them, in one streaming pass on one
-native thread, and XML that is not well-formed raises ``rapidmarc.exceptions.XMLParseError`` (a
+records are read from the XML as ``rapidmarc.XMLReader`` reads them (a path to an uncompressed
+file or ``bytes`` on ``workers`` threads, cut at record boundaries; a stream in one pass), and XML
+that is not well-formed raises ``rapidmarc.exceptions.XMLParseError`` (a
 ``xml.sax.SAXParseException``) with its line and column. Offsets (``bytes_read``, ``progress``,
 ``byte_offset``) then count the ISO 2709 bytes of the records read, not bytes of the XML.
 

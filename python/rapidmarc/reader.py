@@ -142,9 +142,11 @@ class XMLReader(MARCReader):
     ``marc_target`` is a path (which may be gzip-compressed), ``bytes`` or a binary file object
     holding MARCXML: a ``<collection>`` or a bare ``<record>``, in the MARC 21 slim namespace (with
     or without a prefix) or in no namespace, possibly inside another document (an OAI-PMH response:
-    elements of other namespaces are skipped). The XML is parsed in C++ (expat) without the GIL,
-    in one sequential pass on one native thread (``workers=0``: in the calling thread; any other
-    value is taken as 1), with memory bounded by the largest record.
+    elements of other namespaces are skipped). The XML is parsed in C++ without the GIL, in one
+    sequential pass on one native thread (``workers=0``: in the calling thread), or for a path to
+    an uncompressed file or ``bytes`` with ``workers=N`` > 1 (``None``: one per core) on N threads,
+    cut at record boundaries, with exactly the same records, errors and order (docs/formats.md,
+    "Parallel MARCXML"); memory stays bounded by a few ranges and the largest record.
 
     Each record is what ``parse_xml_to_array`` builds from it: the leader exactly as the XML wrote
     it, fields in document order, text as the XML holds it (Unicode, whatever leader/09 says). The

@@ -9,17 +9,19 @@ namespace rapidmarc {
 
 namespace {
 
-// The choice every front door makes the same way: byte ranges on a pool for workers > 1 (or < 0:
-// one per hardware thread), else one stream, parsed ahead on a worker thread unless workers == 0
-// (what a pool of readers wants: no second thread per reader).
-bool wants_parallel(const ReadOptions& options) noexcept { return options.workers < 0 || options.workers > 1; }
-
 BatchOptions batch_options(bool background, std::function<void(Batch&)> process) {
     BatchOptions bo;
     bo.background = background;
     bo.process = std::move(process);
     return bo;
 }
+
+}  // namespace
+
+// The choice every front door makes the same way: byte ranges on a pool for workers > 1 (or < 0:
+// one per hardware thread), else one stream, parsed ahead on a worker thread unless workers == 0
+// (what a pool of readers wants: no second thread per reader).
+bool wants_parallel(const ReadOptions& options) noexcept { return options.workers < 0 || options.workers > 1; }
 
 ParallelOptions parallel_options(const ReadOptions& options, std::function<void(Batch&)> process) {
     ParallelOptions pa;
@@ -29,8 +31,6 @@ ParallelOptions parallel_options(const ReadOptions& options, std::function<void(
     pa.process = std::move(process);
     return pa;
 }
-
-}  // namespace
 
 std::unique_ptr<BatchStream> open_batches(const std::filesystem::path& path, const ReadOptions& options,
                                           std::function<void(Batch&)> process) {

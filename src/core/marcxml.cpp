@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "rapidmarc/compressed.hpp"
+#include "rapidmarc/input.hpp"
+#include "rapidmarc/marcxml_parallel.hpp"
 #include "rapidmarc/record_view.hpp"
 
 #include "marcxml_build.hpp"
@@ -40,6 +42,11 @@ std::optional<std::string> XmlLeaderLog::take(std::uint64_t index) {
     std::string leader = std::move(entries_.front().second);
     entries_.pop_front();
     return leader;
+}
+
+std::deque<std::pair<std::uint64_t, std::string>> XmlLeaderLog::drain() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return std::exchange(entries_, {});
 }
 
 bool looks_like_xml(std::string_view head) noexcept {
@@ -185,10 +192,12 @@ private:
 // no `reopen` (MarcXmlEngine::scanner) that point is an error instead.
 class FastSource final : public ByteSource {
 public:
+    // Records with an index below `skip` are read but not handed out (the parallel reader handed
+    // them out before it read the document again).
     FastSource(std::function<std::unique_ptr<ByteSource>()> reopen, std::unique_ptr<ByteSource> in,
-               MarcXmlOptions options, std::string name)
+               MarcXmlOptions options, std::string name, std::uint64_t skip = 0)
         : reopen_(std::move(reopen)), in_(std::move(in)), options_(std::move(options)), name_(std::move(name)),
-          chunk_(std::max<std::size_t>(options_.chunk_size, 4096)), builder_(out_, options_.leaders),
+          chunk_(std::max<std::size_t>(options_.chunk_size, 4096)), builder_(out_, options_.leaders, skip),
           scanner_(builder_, options_.names) {}
 
     std::size_t read(char* dst, std::size_t n) override {
@@ -221,7 +230,7 @@ private:
             pos_ = 0;
         }
         const std::size_t pending = len_;
-        if (pending > kLongestConstruct) return hand_over();
+        if (pending > detail::kLongestXmlConstruct) return hand_over();
         const std::size_t want = std::max(chunk_, pending);
         if (buf_.size() < pending + want) buf_.resize(pending + want);
         const std::size_t got = in_->read(buf_.data() + pending, want);
@@ -235,6 +244,7 @@ private:
                 buf_ = std::vector<char>();
                 break;
             case detail::XmlScanner::Status::fallback:
+            case detail::XmlScanner::Status::boundary:  // not asked for (no stop offset): never
                 hand_over();
                 break;
             case detail::XmlScanner::Status::more:
@@ -253,8 +263,6 @@ private:
         expat_ = std::make_unique<ExpatSource>(reopen_(), options_, name_, builder_.emitted());
     }
 
-    // A construct (tag, text, comment...) longer than this goes to expat, which streams it.
-    static constexpr std::size_t kLongestConstruct = std::size_t{64} << 20;
 
     std::function<std::unique_ptr<ByteSource>()> reopen_;
     std::unique_ptr<ByteSource> in_;
@@ -274,6 +282,14 @@ private:
 };
 
 }  // namespace
+
+std::unique_ptr<ByteSource> detail::marcxml_source_skipping(std::function<std::unique_ptr<ByteSource>()> open,
+                                                            MarcXmlOptions options, std::string name,
+                                                            std::uint64_t skip, bool expat) {
+    if (expat) return std::make_unique<ExpatSource>(open(), options, std::move(name), skip);
+    auto first = open();
+    return std::make_unique<FastSource>(std::move(open), std::move(first), std::move(options), std::move(name), skip);
+}
 
 std::unique_ptr<ByteSource> marcxml_source(std::unique_ptr<ByteSource> xml, MarcXmlOptions options, std::string name) {
     if (options.engine == MarcXmlEngine::scanner)
@@ -320,9 +336,25 @@ BatchOptions xml_batch_options(bool background, std::function<void(Batch&)> proc
 
 }  // namespace
 
+// True when a document that can be read by ranges is read on a pool (MarcXmlParallelReader).
+static bool xml_in_parallel(const ReadOptions& options, const MarcXmlOptions& xml) noexcept {
+    return wants_parallel(options) && xml.engine == MarcXmlEngine::fast && marcxml_supported();
+}
+
 std::unique_ptr<BatchStream> open_marcxml_batches(const std::filesystem::path& path, const ReadOptions& options,
                                                   std::function<void(Batch&)> process, MarcXmlOptions xml) {
     const ReadOptions read = marcxml_read_options(options);
+    std::error_code regular_ec;
+    if (xml_in_parallel(options, xml) && std::filesystem::is_regular_file(path, regular_ec)) {
+        // A plain regular file is cut into byte ranges; a gzip one is decompressed in order (below).
+        auto file = std::make_shared<FileSource>(path);
+        char head[2] = {};
+        const std::size_t got = file->seekable() && file->size() >= 2 ? file->read_at(head, 2, 0) : 0;
+        if (file->seekable() && !is_gzip(std::string_view(head, got)))
+            return std::make_unique<MarcXmlParallelReader>(RangeInput::file(std::move(file)),
+                                                           parallel_options(read, std::move(process)), std::move(xml),
+                                                           path.string());
+    }
     auto open = [path]() -> std::unique_ptr<ByteSource> {
         return maybe_gunzip(std::make_unique<FileSource>(path), path.string());
     };
@@ -339,6 +371,9 @@ std::unique_ptr<BatchStream> open_marcxml_batches(const std::filesystem::path& p
 std::unique_ptr<BatchStream> open_marcxml_batches_memory(std::string_view bytes, const ReadOptions& options,
                                                          std::function<void(Batch&)> process, MarcXmlOptions xml) {
     const ReadOptions read = marcxml_read_options(options);
+    if (xml_in_parallel(options, xml))
+        return std::make_unique<MarcXmlParallelReader>(RangeInput::memory(bytes),
+                                                       parallel_options(read, std::move(process)), std::move(xml));
     auto open = [bytes]() -> std::unique_ptr<ByteSource> { return std::make_unique<MemorySource>(bytes); };
     return std::make_unique<BatchReader>(marcxml_source(std::move(open), std::move(xml)),
                                          read.framing, read.parse,

@@ -487,6 +487,12 @@ const char* XmlScanner::start_tag(const char* p, const char* end) {
         ns = default_ns_ < 0 ? XmlNs::none : bindings_[static_cast<std::size_t>(default_ns_)].ns;
     }
     const XmlElem kind = classify(ns, local, names_);
+    if (kind == XmlElem::record && !builder_.in_record() && static_cast<std::size_t>(p - begin_) >= stop_from_) {
+        bindings_.resize(bindings_before);  // a boundary: the tag is left for whoever reads on from here
+        default_ns_ = default_before;
+        stopped_ = true;
+        return nullptr;
+    }
     if (builder_.start(kind, marc)) {  // the reader refuses it: expat says so, where
         fail_ = true;
         return nullptr;
@@ -711,6 +717,7 @@ std::size_t XmlScanner::scan(const char* begin, const char* end, bool final, Sta
         return static_cast<std::size_t>(p - begin);
     };
     if (fail_) return finish(Status::fallback);
+    begin_ = begin;
     if (where_ == Where::start) {
         // A byte order mark and an XML declaration are looked at with enough bytes to tell.
         if (!final && end - p < 16) return finish(Status::more);
@@ -753,6 +760,10 @@ std::size_t XmlScanner::scan(const char* begin, const char* end, bool final, Sta
                 fail_ = true;  // a document type declaration, or not well-formed
         } else {
             next = start_tag(p, end);
+        }
+        if (stopped_) {
+            stopped_ = false;
+            return finish(Status::boundary);
         }
         if (fail_ || !next) return finish(fail_ || final ? Status::fallback : Status::more);
         p = next;

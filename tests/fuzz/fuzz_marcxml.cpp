@@ -6,7 +6,10 @@
 //   * the scanner alone hands out a prefix of expat's records, all of them when it reads the whole
 //     document (whatever it accepts, expat accepts, with the same records);
 //   * whatever the input is cut into (the first byte sets how many bytes each read returns, and
-//     which elements are MARC elements).
+//     which elements are MARC elements);
+//   * the parallel reader (MarcXmlParallelReader, ranges of 1 to 4,096 bytes, also set by the
+//     first byte) hands out the sequential reader's batches: the same records with the same
+//     indexes and offsets, the same leader log and the same error.
 //
 // Build and run: `make fuzz` (seeds: tools/fuzz_seeds.py, MARCXML of the real files).
 #include <cstdint>
@@ -49,5 +52,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(want.bytes.starts_with(alone.bytes), "scanner: a prefix of expat's records");
     if (!alone.failed) check(alone == want, "scanner: what it reads wholly, it reads as expat");
     else check(alone.reason == "outside the MARCXML scanner's subset", "scanner: no error of its own");
+    static constexpr std::size_t kRanges[] = {1, 7, 64, 4096};
+    const std::size_t range = kRanges[(options >> 6) & 3];
+    const auto sequential = test::run_marcxml_batches(doc, names, 0);
+    check(test::run_marcxml_batches(doc, names, range) == sequential, "parallel reader: the sequential result");
     return 0;
 }

@@ -3,13 +3,16 @@
 // expat: tests/cpp/test_marcxml_scan.cpp and the fuzz target tests/fuzz/fuzz_marcxml.cpp.
 #pragma once
 
+#include <rapidmarc/input.hpp>
 #include <rapidmarc/marcxml.hpp>
+#include <rapidmarc/marcxml_parallel.hpp>
 
 #include <algorithm>
 #include <cstring>
 #include <memory>
 #include <ostream>
 #include <string>
+#include <thread>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -80,6 +83,47 @@ inline XmlOutcome run_marcxml(std::string_view doc, MarcXmlEngine engine, MarcXm
     const auto records = static_cast<std::uint64_t>(std::count(out.bytes.begin(), out.bytes.end(), '\x1d'));
     for (std::uint64_t i = 0; i <= records; ++i)
         if (auto leader = log->take(i)) out.leaders.emplace_back(i, std::move(*leader));
+    return out;
+}
+
+// The document read as batches (what every consumer reads): sequentially with `range_bytes` 0,
+// else by MarcXmlParallelReader with ranges of `range_bytes` on `workers` threads. `bytes` holds
+// each record's index, offset and bytes; a record's parse error shows as its first byte '!'.
+inline XmlOutcome run_marcxml_batches(std::string_view doc, MarcXmlNames names, std::size_t range_bytes,
+                                      unsigned workers = 2) {
+    XmlOutcome out;
+    MarcXmlOptions xo;
+    xo.names = names;
+    auto log = std::make_shared<XmlLeaderLog>();
+    xo.leaders = log;
+    ReadOptions ro;
+    ro.workers = range_bytes ? static_cast<int>(workers) : 1;
+    std::unique_ptr<BatchStream> stream;
+    if (range_bytes) {
+        ParallelOptions po = parallel_options(ro, {});
+        po.range_bytes = range_bytes;
+        stream = std::make_unique<MarcXmlParallelReader>(RangeInput::memory(doc), po, xo, "doc");
+    } else {
+        stream = open_marcxml_batches_memory(doc, ro, {}, xo);
+    }
+    try {
+        while (auto batch = stream->next()) {
+            for (std::size_t i = 0; i < batch->size(); ++i) {
+                const FramedRecord& f = batch->frames[i];
+                out.bytes += std::to_string(f.index) + "@" + std::to_string(f.offset) + ":";
+                if (f.error != ErrorCode::ok || batch->parsed[i].error != ErrorCode::ok) out.bytes += '!';
+                out.bytes.append(batch->record(i));
+                if (auto leader = log->take(f.index)) out.leaders.emplace_back(f.index, std::move(*leader));
+            }
+            stream->recycle(std::move(batch));
+        }
+    } catch (const XmlError& e) {
+        out.failed = true;
+        out.reason = e.reason();
+        out.line = e.line();
+        out.column = e.column();
+        out.index = e.record_index();
+    }
     return out;
 }
 
