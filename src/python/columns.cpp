@@ -391,6 +391,7 @@ std::vector<std::string> column_names(const ArrowColumns& c) {
     std::vector<std::string> names;
     if (!c.layout.record_name.empty()) names.push_back(c.layout.record_name);
     if (!c.layout.offset_name.empty()) names.push_back(c.layout.offset_name);
+    if (!c.layout.field_name.empty()) names.push_back(c.layout.field_name);
     names.insert(names.end(), c.layout.names.begin(), c.layout.names.end());
     return names;
 }
