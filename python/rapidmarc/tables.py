@@ -8,6 +8,7 @@ it those functions raise ``ModuleNotFoundError`` saying so.
 
 from __future__ import annotations
 
+import importlib
 import os
 import stat
 from collections.abc import Callable, Mapping, Sequence
@@ -26,19 +27,20 @@ _PROGRESS_OFFSET = " offset"
 def require_pyarrow(what: str) -> Any:
     """pyarrow, or ModuleNotFoundError naming ``what`` needs it and how to install it."""
     try:
-        import pyarrow
+        return importlib.import_module("pyarrow")
     except ImportError as exc:  # ModuleNotFoundError, or a broken installation
         raise ModuleNotFoundError(
             f"{what} needs pyarrow, which is not installed: {PYARROW_HINT} (or pip install pyarrow)",
             name="pyarrow",
         ) from exc
-    return pyarrow
 
 
 def split_specs(text: str) -> list[str]:
     """The specs of a comma-separated list (``"001,245$a,650$a{$x=\\a,b}"``): a comma inside a
     condition's braces or escaped by a backslash belongs to the spec."""
-    specs, current, depth, escaped = [], [], 0, False
+    specs: list[str] = []
+    current: list[str] = []
+    depth, escaped = 0, False
     for c in text:
         if escaped:
             escaped = False
@@ -108,7 +110,7 @@ def extract_long(
 
     >>> import duckdb  # doctest: +SKIP
     >>> long = extract_long("records.mrc", fields="650")  # doctest: +SKIP
-    >>> duckdb.sql("select value, count(*) n from long where ind2 = '0' and code = 'a' group by value")  # doctest: +SKIP
+    >>> duckdb.sql("select value, count(*) from long where ind2 = '0' and code = 'a' group by 1")  # doctest: +SKIP
     """
     options = ReadOptions(
         to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers, marc8_mapping
@@ -309,9 +311,7 @@ def to_parquet(
     )
 
     def make_writer(out: Any, schema: Any, pa: Any) -> Any:
-        import pyarrow.parquet as pq
-
-        return pq.ParquetWriter(out, schema, compression=compression)
+        return importlib.import_module("pyarrow.parquet").ParquetWriter(out, schema, compression=compression)
 
     return _write_table(
         "parquet",
@@ -372,12 +372,22 @@ def to_csv(
     )
 
     def make_writer(out: Any, schema: Any, pa: Any) -> Any:
-        import pyarrow.csv as pcsv
-
+        pcsv = importlib.import_module("pyarrow.csv")
         return pcsv.CSVWriter(out, schema, write_options=pcsv.WriteOptions(delimiter=delimiter))
 
     return _write_table(
-        "csv", source, destination, fields, long, shape, separator, record_column, offset_column, read, progress, make_writer
+        "csv",
+        source,
+        destination,
+        fields,
+        long,
+        shape,
+        separator,
+        record_column,
+        offset_column,
+        read,
+        progress,
+        make_writer,
     )
 
 

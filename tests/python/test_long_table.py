@@ -35,7 +35,9 @@ def oracle_rows(reader_class, source, fields=(), **options):
             offset = getattr(reader, "current_offset", None)  # pymarc has none
             if leader_wanted:
                 leader = str(record.leader)
-                rows.append((index, offset, None, "LDR", None, None, None, leader.encode("latin-1") if binary else leader))
+                rows.append(
+                    (index, offset, None, "LDR", None, None, None, leader.encode("latin-1") if binary else leader)
+                )
             for number, field in enumerate(record.fields):
                 matching = [codes for p, codes in specs if _matches(p, field.tag)]
                 whole = not specs or "" in matching
@@ -147,7 +149,9 @@ def test_edge_cases_of_fields(impl):
     field: each as documented."""
     record = impl.Record()
     record.add_field(impl.Field(tag="001", data="c1"))
-    record.add_field(impl.Field(tag="245", indicators=["1", "0"], subfields=[impl.Subfield("a", "T"), impl.Subfield("b", "")]))
+    record.add_field(
+        impl.Field(tag="245", indicators=["1", "0"], subfields=[impl.Subfield("a", "T"), impl.Subfield("b", "")])
+    )
     record.add_field(impl.Field(tag="500", indicators=[" ", " "], subfields=[]))
     data = record.as_marc()
     rows = table_rows(impl.extract_long(data))

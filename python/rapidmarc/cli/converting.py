@@ -256,7 +256,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
         print(f"rapidmarc convert: {source_format} is written, not read; use --from", file=sys.stderr)
         return EXIT_ERROR
     if (args.fields or args.long) and to not in TABLE_FORMATS:
-        print(f"rapidmarc convert: --fields and --long make tables ({', '.join(TABLE_FORMATS)}), not {to}", file=sys.stderr)
+        print(
+            f"rapidmarc convert: --fields and --long make tables ({', '.join(TABLE_FORMATS)}), not {to}",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
     if _overwrites_input(args.input, args.output):
         print("rapidmarc convert: the output would overwrite the input", file=sys.stderr)
