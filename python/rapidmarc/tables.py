@@ -157,8 +157,8 @@ def _write_table(
     destination: str | os.PathLike[str] | IO[bytes],
     fields: str | Sequence[str] | None,
     long: bool,
-    shape: str | Mapping[str, str],
-    separator: str | Mapping[str, str],
+    shape: str | Mapping[str, str] | None,
+    separator: str | Mapping[str, str] | None,
     record_column: bool | str,
     offset_column: bool | str,
     read: dict[str, Any],
@@ -174,12 +174,18 @@ def _write_table(
     if long:
         if record_column is not False or offset_column is not False:
             raise ValueError(f"{what}: the long table always has its record and offset columns")
+        if shape is not None or separator is not None:
+            raise ValueError(f"{what}: shape and separator shape the wide table; the long table has one value a row")
         columns = extract_long(source, fields=fields, strict=strict and not lazy, lazy=lazy, **read)
     else:
         specs = _field_list(fields)
         if not specs:
             raise ValueError(f"{what} needs fields= (MARCspecs such as '001,245$a'), or long=True for the long table")
+        if shape is None:
+            shape = "join" if fmt == "csv" else "list"
         if fmt == "csv":
+            if isinstance(shape, Mapping):  # the specs it does not name are joined too
+                shape = {**dict.fromkeys(specs, "join"), **shape}
             shapes = [shape] if isinstance(shape, str) else list(shape.values())
             if "list" in shapes:
                 raise ValueError(f"{what}: CSV holds no lists: use shape='join' (the default) or 'first'")
@@ -189,7 +195,7 @@ def _write_table(
             source,
             specs,
             shape=shape,
-            separator=separator,
+            separator=DEFAULT_SEPARATOR if separator is None else separator,
             record_column=record_column,
             offset_column=offset_column,
             strict=strict and not lazy,
@@ -262,8 +268,8 @@ def to_parquet(
     fields: str | Sequence[str] | None = None,
     *,
     long: bool = False,
-    shape: str | Mapping[str, str] = "list",
-    separator: str | Mapping[str, str] = DEFAULT_SEPARATOR,
+    shape: str | Mapping[str, str] | None = None,
+    separator: str | Mapping[str, str] | None = None,
     record_column: bool | str = False,
     offset_column: bool | str = False,
     compression: str = "zstd",
@@ -280,9 +286,10 @@ def to_parquet(
     progress: Callable[[int], object] | None = None,
 ) -> TableResult:
     """Write the columns of ``source`` to a Parquet file: ``extract_arrow``'s wide table of the
-    MARCspecs ``fields`` (a comma-separated str or a sequence; ``shape``, ``separator``,
-    ``record_column``, ``offset_column`` as there), or with ``long=True`` ``extract_long``'s long
-    table (``fields`` then selects fields, as there). Needs pyarrow (``pip install rapidmarc[arrow]``).
+    MARCspecs ``fields`` (a comma-separated str or a sequence; ``shape`` (``"list"`` by default),
+    ``separator``, ``record_column``, ``offset_column`` as there), or with ``long=True``
+    ``extract_long``'s long table (``fields`` then selects fields, as there; it takes no shape).
+    Needs pyarrow (``pip install rapidmarc[arrow]``).
 
     A regular ISO 2709 file is streamed: each parsed batch becomes a row group as it is read, so
     memory stays bounded whatever the file's size. Other sources (bytes, file objects, pipes,
@@ -335,8 +342,8 @@ def to_csv(
     fields: str | Sequence[str] | None = None,
     *,
     long: bool = False,
-    shape: str | Mapping[str, str] = "join",
-    separator: str | Mapping[str, str] = DEFAULT_SEPARATOR,
+    shape: str | Mapping[str, str] | None = None,
+    separator: str | Mapping[str, str] | None = None,
     record_column: bool | str = False,
     offset_column: bool | str = False,
     delimiter: str = ",",
@@ -353,7 +360,8 @@ def to_csv(
     progress: Callable[[int], object] | None = None,
 ) -> TableResult:
     """``to_parquet``'s tables as CSV (``delimiter="\\t"``: TSV), with a header line. A record's
-    values of one spec are joined by ``separator`` (``shape="join"``, the default; ``"first"``
+    values of one spec are joined by ``separator`` (``shape="join"``, the default, also for the
+    specs a mapping does not name; ``"first"``
     keeps the first; CSV has no lists). A null (no value) is an empty cell, an empty string ``""``.
     CSV has no place for metadata: the result's ``summary`` accounts for the read. Streaming, the
     destination rule, ``strict`` and ``progress`` as ``to_parquet``. Needs pyarrow.

@@ -142,6 +142,14 @@ def test_csv_and_tsv_join_lists(impl, loc_path, tmp_path):
     assert result.rows == 386
     with pytest.raises(ValueError, match="lists"):
         impl.to_csv(loc_path, tmp_path / "l.csv", ["650$a"], shape="list")
+    mixed = tmp_path / "mixed.csv"
+    impl.to_csv(loc_path, mixed, ["001", "650$a"], shape={"001": "first"})  # 650$a: joined, not a list
+    back = pcsv.read_csv(mixed, convert_options=_strings("001", "650$a"))
+    assert back.column("650$a").to_pylist() == impl.extract(loc_path, ["650$a"], shape="join")["650$a"]
+    with pytest.raises(ValueError, match="not one of the specs"):
+        impl.to_csv(loc_path, mixed, ["001"], shape={"245$a": "first"})
+    with pytest.raises(ValueError, match="wide table"):
+        impl.to_parquet(loc_path, tmp_path / "x.parquet", long=True, separator="|")
     tsv = tmp_path / "long.tsv"
     impl.to_csv(loc_path, tsv, long=True, fields="245", delimiter="\t")
     table = pcsv.read_csv(
@@ -189,8 +197,10 @@ def test_cli_writes_tables(impl, cli, loc_path, tmp_path, capsys):
     assert len(lines) - 1 == len(impl.extract_long(loc_path, fields="650"))
 
     out = tmp_path / "long.parquet"
-    assert cli.main(["convert", loc_path, str(out), "--long", "--shape", "first"]) == 0
+    assert cli.main(["convert", loc_path, str(out), "--long"]) == 0
     assert pq.read_table(out).num_rows == len(impl.extract_long(loc_path))
+    assert cli.main(["convert", loc_path, str(out), "--long", "--shape", "first"]) == 2  # one value a row already
+    assert "wide table" in capsys.readouterr().err
 
     assert cli.main(["convert", loc_path, str(tmp_path / "x.parquet"), "--fields", "24"]) == 2
     assert "invalid field spec" in capsys.readouterr().err
