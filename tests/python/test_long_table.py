@@ -229,3 +229,11 @@ def test_polars_and_duckdb_filter_the_long_table(impl, loc_bytes):
     assert dict(zip(counted["value"].to_list(), counted["len"].to_list(), strict=True)) == expected
     got = duckdb.sql("select value, count(*) from long where ind2 = '0' and code = 'a' group by value").fetchall()
     assert dict(got) == expected
+
+
+@pytest.mark.parametrize("options", [{"encoding": "auto"}, {"force_utf8": True}, {"marc8_mapping": "pymarc"}])
+def test_other_reading_options_on_every_edge_file(impl, edge_path, options):
+    expected, good, bad = oracle_rows(_reader(impl), edge_path, **options)
+    columns = impl.extract_long(str(edge_path), **options)
+    assert table_rows(columns) == expected
+    assert (columns.summary.good, columns.summary.bad) == (good, bad)
