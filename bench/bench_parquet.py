@@ -13,13 +13,17 @@ threads):
 * the long table consumed alone (``extract_long(lazy=True)``), and written with ``to_parquet``.
 
 Rates are records and input megabytes per wall second; the last column is the ratio to the
-matching "alone" row. Timings on a shared machine are noisy: compare the ratios within one run,
-and read them next to the load average printed before and after.
+matching "alone" row. Then the peak RSS of a fresh process that writes the long table to Parquet
+from the path (streamed: bounded memory) and from the file's bytes (read whole first), to show
+that streaming keeps memory flat whatever the input's size. Timings on a shared machine are
+noisy: compare the ratios within one run, and read them next to the load average printed before
+and after.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -54,6 +58,21 @@ def best(fn, repeats: int) -> tuple[float, float, object]:
 
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+RSS_SCRIPT = """
+import resource, sys, rapidmarc
+from pathlib import Path
+src = sys.argv[1] if sys.argv[2] == "path" else Path(sys.argv[1]).read_bytes()
+rapidmarc.to_parquet(src, sys.argv[3], long=True, workers=int(sys.argv[4]))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def peak_rss_mb(corpus: Path, how: str, out: Path, workers: int) -> float:
+    """Peak RSS (MB) of a fresh process writing the long table of `corpus` read as `how`."""
+    args = [sys.executable, "-c", RSS_SCRIPT, str(corpus), how, str(out), str(workers)]
+    return int(subprocess.run(args, check=True, capture_output=True, text=True).stdout) / 1024
 
 
 def main() -> None:
@@ -105,6 +124,9 @@ def main() -> None:
                 f"{name:28} {wall:7.3f} {cpu:7.3f} {written:9d} {records / wall:9.0f} {size / 1e6 / wall:7.1f} "
                 f"{out_mb} {wall / alone:8.2f}"
             )
+        for how in ("path", "bytes"):
+            rss = peak_rss_mb(corpus, how, out / "rss.parquet", workers)
+            print(f"peak RSS, long table to Parquet from the {how:5}: {rss:7.1f} MB (input {size / 1e6:.1f} MB)")
     print(f"load average after: {load()}")
 
 

@@ -169,6 +169,11 @@ def _write_table(
     pa = require_pyarrow(what)
     strict = read.pop("strict")
     lazy = _streamable(source, read["from_format"])
+    if isinstance(destination, str | os.PathLike):
+        if isinstance(source, str | os.PathLike) and os.path.exists(destination) and same_file(source, destination):
+            raise ValueError(f"{what} would overwrite its input {os.fsdecode(source)!r}")
+    elif not hasattr(destination, "write"):
+        raise TypeError(f"destination must be a path or a binary file object, not {type(destination).__name__}")
     # Lazily the read runs non-strict and a bad record is raised at the end (the output is then
     # not committed), so that the caller gets rapidmarc's exception, not Arrow's message.
     if long:
@@ -176,7 +181,10 @@ def _write_table(
             raise ValueError(f"{what}: the long table always has its record and offset columns")
         if shape is not None or separator is not None:
             raise ValueError(f"{what}: shape and separator shape the wide table; the long table has one value a row")
-        columns = extract_long(source, fields=fields, strict=strict and not lazy, lazy=lazy, **read)
+
+        def make_columns() -> _core.ArrowColumns:
+            return extract_long(source, fields=fields, strict=strict and not lazy, lazy=lazy, **read)
+
     else:
         specs = _field_list(fields)
         if not specs:
@@ -191,27 +199,27 @@ def _write_table(
                 raise ValueError(f"{what}: CSV holds no lists: use shape='join' (the default) or 'first'")
         if not offset_column and progress is not None:
             offset_column = _PROGRESS_OFFSET
-        columns = extract_arrow(
-            source,
-            specs,
-            shape=shape,
-            separator=DEFAULT_SEPARATOR if separator is None else separator,
-            record_column=record_column,
-            offset_column=offset_column,
-            strict=strict and not lazy,
-            lazy=lazy,
-            **read,
-        )
-    if isinstance(destination, str | os.PathLike):
-        if isinstance(source, str | os.PathLike) and os.path.exists(destination) and same_file(source, destination):
-            raise ValueError(f"{what} would overwrite its input {os.fsdecode(source)!r}")
-    elif not hasattr(destination, "write"):
-        raise TypeError(f"destination must be a path or a binary file object, not {type(destination).__name__}")
+        wide_shape, wide_separator = shape, DEFAULT_SEPARATOR if separator is None else separator
+
+        def make_columns() -> _core.ArrowColumns:
+            return extract_arrow(
+                source,
+                specs,
+                shape=wide_shape,
+                separator=wide_separator,
+                record_column=record_column,
+                offset_column=offset_column,
+                strict=strict and not lazy,
+                lazy=lazy,
+                **read,
+            )
+
     rows = 0
     summary: ReadSummary | None = None
 
     def write(out: Any) -> None:
         nonlocal rows, summary
+        columns = make_columns()  # once the destination is known to be writable (an eager read reads now)
         reader = pa.RecordBatchReader.from_stream(columns)
         schema = reader.schema
         hidden = [i for i, name in enumerate(schema.names) if name == _PROGRESS_OFFSET]
