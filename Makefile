@@ -8,7 +8,7 @@ FUZZ_BUILD ?= build/fuzz
 FUZZ_SECONDS ?= 60
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: demo sysdeps deps install test test-python test-pythons test-cpp test-clang test-asan test-dist fuzz lint bench bench-full clean
+.PHONY: demo sysdeps deps install test test-python test-pythons test-freethreaded test-cpp test-clang test-asan test-dist fuzz lint bench bench-full clean
 
 # System packages (Debian): a compiler, make, GoogleTest for the C++ tests, clang for the fuzzers,
 # zlib for gzip input, yaz (yaz-marcdump) to check what we write against another tool; marc4j, a JDK
@@ -27,7 +27,7 @@ sysdeps:
 	fi
 
 deps:
-	$(PYTHON) -m pip install -q "scikit-build-core>=0.10" "nanobind>=2.4" cmake ninja "pytest>=7" "pymarc==5.4.0" pyarrow polars duckdb ruff mypy "unicodedata2==15.1.0; python_version < '3.13'"
+	$(PYTHON) -m pip install -q "scikit-build-core>=0.10" "nanobind>=2.4" cmake ninja "pytest>=7" "pymarc==5.4.0" pyarrow polars duckdb "dask[dataframe]" distributed fsspec ruff mypy "unicodedata2==15.1.0; python_version < '3.13'"
 
 install: sysdeps deps
 	$(PYTHON) -m pip install -q --no-build-isolation .
@@ -47,6 +47,23 @@ PYTHONS ?= 3.10 3.11 3.12 3.13
 PYTHON_VENVS ?= build/pythons
 test-pythons: sysdeps
 	PYTHONS="$(PYTHONS)" VENVS="$(PYTHON_VENVS)" bash tools/test_pythons.sh
+
+# Free-threaded CPython (PEP 703): tools/build_freethreaded.sh builds CPython 3.13 with
+# --disable-gil under FT_PREFIX from the Debian archive's source (about 12 minutes on 2 cores, once;
+# reused afterwards). Then, in a venv in FT_VENVS, with PYTHON_GIL unset (the GIL stays off unless
+# something turns it on): the whole Python suite (tools/test_pythons.sh, skip reasons shown), a check
+# that importing rapidmarc leaves the GIL disabled, and the thread tests once more. docs/compatibility.md.
+FT_PREFIX ?= /opt/rapidmarc/cpython-3.13t
+FT_VENVS ?= build/freethreaded
+FT_PYTHON = $(FT_VENVS)/venv-py313t/bin/python
+test-freethreaded: sysdeps
+	RAPIDMARC_FT_PREFIX=$(FT_PREFIX) bash tools/build_freethreaded.sh
+	env -u PYTHON_GIL PYTHONS=$(FT_PREFIX)/bin/python3.13t VENVS=$(FT_VENVS) PYTEST_ARGS="-rs" bash tools/test_pythons.sh
+	env -u PYTHON_GIL $(FT_PYTHON) -c "import sys, sysconfig, rapidmarc; \
+	  assert sysconfig.get_config_var('Py_GIL_DISABLED'), 'not a free-threaded build'; \
+	  assert not sys._is_gil_enabled(), 'importing rapidmarc turned the GIL on'; \
+	  print('free-threaded', sys.version.split()[0], 'GIL disabled after import rapidmarc', rapidmarc.__version__)"
+	env -u PYTHON_GIL $(FT_PYTHON) -m pytest -q -p no:cacheprovider tests/python/test_threads_stress.py tests/python/test_threads.py
 
 test-cpp:
 	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DRAPIDMARC_BUILD_TESTS=ON -DRAPIDMARC_BUILD_EXAMPLES=ON -DRAPIDMARC_WERROR=ON
@@ -85,15 +102,16 @@ test-asan: sysdeps
 # for FUZZ_SECONDS from tests/fuzz/seeds_python; its findings land in $(FUZZ_BUILD)/python-*.
 fuzz: sysdeps
 	cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRAPIDMARC_BUILD_FUZZERS=ON
-	cmake --build $(FUZZ_BUILD) -j2 --target fuzz_reader fuzz_marc8 fuzz_marcspec fuzz_marcjson fuzz_marcxml
+	cmake --build $(FUZZ_BUILD) -j2 --target fuzz_reader fuzz_marc8 fuzz_marcspec fuzz_marcjson fuzz_marcxml fuzz_text_scan
 	$(PYTHON) tools/fuzz_seeds.py $(FUZZ_BUILD)/seeds examples/sample.mrc $(wildcard ../shared/data/real/*.mrc) $(wildcard ../shared/data/edge/*.mrc)
-	mkdir -p $(FUZZ_BUILD)/corpus/reader $(FUZZ_BUILD)/corpus/marc8 $(FUZZ_BUILD)/corpus/marcspec $(FUZZ_BUILD)/corpus/marcjson $(FUZZ_BUILD)/corpus/marcxml
+	mkdir -p $(FUZZ_BUILD)/corpus/reader $(FUZZ_BUILD)/corpus/marc8 $(FUZZ_BUILD)/corpus/marcspec $(FUZZ_BUILD)/corpus/marcjson $(FUZZ_BUILD)/corpus/marcxml $(FUZZ_BUILD)/corpus/text_scan
 	cd $(FUZZ_BUILD) && ./fuzz_reader -max_total_time=$(FUZZ_SECONDS) -max_len=20000 -timeout=10 -print_final_stats=1 corpus/reader seeds/reader
 	cd $(FUZZ_BUILD) && ./fuzz_marc8 -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -print_final_stats=1 corpus/marc8 seeds/marc8
 	cd $(FUZZ_BUILD) && ./fuzz_marcspec -max_total_time=$(FUZZ_SECONDS) -max_len=256 -timeout=10 -print_final_stats=1 corpus/marcspec $(CURDIR)/tests/fuzz/seeds_marcspec
 	cd $(FUZZ_BUILD) && ./fuzz_marcjson -max_total_time=$(FUZZ_SECONDS) -max_len=20000 -timeout=10 -print_final_stats=1 \
 	  -dict=$(CURDIR)/tests/fuzz/marcjson.dict corpus/marcjson seeds/marcjson
 	cd $(FUZZ_BUILD) && ./fuzz_marcxml -max_total_time=$(FUZZ_SECONDS) -max_len=20000 -timeout=10 -print_final_stats=1 corpus/marcxml seeds/xml
+	cd $(FUZZ_BUILD) && ./fuzz_text_scan -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -print_final_stats=1 corpus/text_scan seeds/reader
 	$(PYTHON) -m pip install -q atheris
 	mkdir -p $(FUZZ_BUILD)/corpus/python
 	$(PYTHON) tests/fuzz/fuzz_python.py -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=20 -print_final_stats=1 \

@@ -4,7 +4,10 @@
 // the `title` workload, build pymarc's title (245 $a, then " " and $b when $a is not empty) and
 // fold it into a CRC-32, so that the harness can check it against pymarc's titles byte for byte.
 //
-//   native_bench --workload read|title --mode seq|files|onefile --threads N FILE...
+//   native_bench --workload read|title|floor --mode seq|files|onefile --threads N FILE...
+//
+// Workloads: read (frame + parse every record), title (and fold pymarc's title into a CRC), floor
+// (read the file and count record terminators with memchr: the hardware floor; seq mode only).
 //
 // Modes
 //   seq      one thread reads the files one after another (RecordReader + parse_record).
@@ -109,6 +112,27 @@ std::uint32_t fold_title(std::uint32_t crc, const rapidmarc::RecordView& view, s
     return kCrc.update(crc, scratch);
 }
 
+// The hardware floor (workload `floor`): the same FileSource reads in 1 MiB chunks, and memchr
+// counting record terminators; no framing, no parsing. What any reader of the file must at least do.
+FileResult count_terminators(const std::string& path) {
+    FileResult out;
+    try {
+        rapidmarc::FileSource source(path);
+        std::vector<char> chunk(1 << 20);
+        for (std::size_t got; (got = source.read(chunk.data(), chunk.size())) > 0;) {
+            const char* p = chunk.data();
+            const char* end = p + got;
+            while ((p = static_cast<const char*>(std::memchr(p, rapidmarc::kRecordTerminator, static_cast<std::size_t>(end - p))))) {
+                ++out.records;
+                ++p;
+            }
+        }
+    } catch (const std::exception& e) {
+        out.error = e.what();
+    }
+    return out;
+}
+
 FileResult read_file(const std::string& path, bool titles) {
     FileResult out;
     try {
@@ -194,7 +218,7 @@ std::vector<FileResult> run_onefile(const std::vector<std::string>& files, bool,
 
 int usage(const char* argv0) {
     std::cerr << "usage: " << argv0
-              << " [--workload read|title] [--mode seq|files|onefile] [--threads N] FILE...\n"
+              << " [--workload read|title|floor] [--mode seq|files|onefile] [--threads N] FILE...\n"
                  "       "
               << argv0 << " --modes   (prints the modes this build supports)\n";
     return 2;
@@ -223,12 +247,16 @@ int main(int argc, char** argv) {
             files.emplace_back(arg);
         }
     }
-    if (files.empty() || (workload != "read" && workload != "title") || threads == 0) return usage(argv[0]);
+    if (files.empty() || (workload != "read" && workload != "title" && workload != "floor") || threads == 0)
+        return usage(argv[0]);
+    if (workload == "floor" && mode != "seq") return usage(argv[0]);
     const bool titles = workload == "title";
 
     auto start = std::chrono::steady_clock::now();
     std::vector<FileResult> results;
-    if (mode == "seq") results = run_files(files, titles, 1);
+    if (workload == "floor") {
+        for (const auto& f : files) results.push_back(count_terminators(f));
+    } else if (mode == "seq") results = run_files(files, titles, 1);
     else if (mode == "files") results = run_files(files, titles, threads);
     else if (mode == "onefile") results = run_onefile(files, titles, threads);
     else return usage(argv[0]);

@@ -8,10 +8,13 @@
 # --no-build-isolation, run `pytest tests/python -q`. Each venv keeps its log in test-pythons.log.
 # A version with no interpreter is skipped with a message; one whose build, install or tests fail
 # makes the script exit 1 after the rest have run. A test dependency that pip cannot install for a
-# version (pyarrow, polars, duckdb) is reported and left out: the tests that need it skip, saying so.
+# version as a wheel (pyarrow, polars, duckdb: never built from source) is reported and left out:
+# the tests that need it skip, saying so.
 #
 # Environment: PYTHONS (default "3.10 3.11 3.12 3.13"; a "t" suffix, as in 3.13t, asks for a
-# free-threaded build), VENVS (default build/pythons), PYTEST_ARGS (extra pytest arguments).
+# free-threaded build; a path, as in /opt/rapidmarc/cpython-3.13t/bin/python3.13t, is that
+# interpreter, named by the version it reports), VENVS (default build/pythons), PYTEST_ARGS (extra
+# pytest arguments).
 set -u
 
 PYTHONS=${PYTHONS:-"3.10 3.11 3.12 3.13"}
@@ -25,12 +28,17 @@ REQUIRED=("scikit-build-core>=0.10" "nanobind>=2.4" cmake ninja "pytest>=7" "pym
   "unicodedata2==15.1.0; python_version < '3.13'")
 OPTIONAL=(pyarrow polars duckdb)
 
-# Does interpreter $1 run and report version $2 (X.Y, or X.Yt for a free-threaded build)?
+# The version interpreter $1 reports: X.Y, or X.Yt for a free-threaded build; nothing if it does not run.
+version_of() {
+  "$1" -c 'import sys, sysconfig
+print("%d.%d%s" % (sys.version_info[0], sys.version_info[1], "t" if sysconfig.get_config_var("Py_GIL_DISABLED") else ""))' \
+    2>/dev/null
+}
+
+# Does interpreter $1 run and report version $2?
 is_version() {
   local got
-  got=$("$1" -c 'import sys, sysconfig
-print("%d.%d%s" % (sys.version_info[0], sys.version_info[1], "t" if sysconfig.get_config_var("Py_GIL_DISABLED") else ""))' \
-    2>/dev/null) || return 1
+  got=$(version_of "$1") || return 1
   [ "$got" = "$2" ]
 }
 
@@ -55,7 +63,18 @@ find_python() {
 declare -a SUMMARY
 failed=0
 for version in $PYTHONS; do
-  python=$(find_python "$version")
+  if [[ $version == */* ]]; then # an interpreter's path
+    python=$version
+    version=$(version_of "$python") || version=""
+    if [ -z "$version" ]; then
+      echo "== Python $python: does not run"
+      SUMMARY+=("$python: FAILED (does not run)")
+      failed=1
+      continue
+    fi
+  else
+    python=$(find_python "$version")
+  fi
   if [ -z "$python" ]; then
     echo "== Python $version: not found (neither python$version on PATH nor under pyenv); skipped"
     SUMMARY+=("$version: not installed here, skipped")
@@ -63,7 +82,7 @@ for version in $PYTHONS; do
   fi
   venv="$VENVS/venv-py${version//./}"
   log="$venv/test-pythons.log"
-  echo "== Python $version: $python, venv $venv (pip and pytest output in $log)"
+  echo "== Python $version: $python ($("$python" -VV 2>&1 | head -1)), venv $venv (pip and pytest output in $log)"
   if [ ! -x "$venv/bin/python" ] && ! "$python" -m venv "$venv"; then
     echo "   could not create the venv"
     SUMMARY+=("$version: FAILED (venv)")
@@ -80,9 +99,11 @@ for version in $PYTHONS; do
   fi
   missing=""
   for pkg in "${OPTIONAL[@]}"; do
-    "$py" -m pip install -q "$pkg" >>"$log" 2>&1 || missing="$missing $pkg"
+    # Wheels only: where a version has none (free-threaded 3.13t for some), pip would otherwise
+    # spend many minutes compiling the package and its build dependencies from source, or fail.
+    "$py" -m pip install -q --only-binary :all: "$pkg" >>"$log" 2>&1 || missing="$missing $pkg"
   done
-  [ -n "$missing" ] && echo "   not installable for Python $version:$missing (the tests that need them skip)"
+  [ -n "$missing" ] && echo "   no wheel for Python $version:$missing (the tests that need them skip)"
   if ! "$py" -m pip install -q --no-build-isolation . >>"$log" 2>&1; then
     echo "   build/install of rapidmarc failed: see $log"
     SUMMARY+=("$version: FAILED (build)")

@@ -54,6 +54,11 @@ public:
     static RangeInput file(std::shared_ptr<const FileSource> file);
     // A buffer the caller keeps alive for as long as readers of it exist.
     static RangeInput memory(std::string_view bytes) noexcept;
+    // Any random-access input of `size` bytes: read_at(dst, n, offset) reads up to n bytes at
+    // `offset` (fewer only at the end of the input) and may throw. It is called on whichever
+    // thread reads (for a remote file behind a Python file object, say: rapidmarc.dask).
+    using ReadAt = std::function<std::size_t(char* dst, std::size_t n, std::uint64_t offset)>;
+    static RangeInput reader(std::uint64_t size, ReadAt read_at);
 
     std::uint64_t size() const noexcept { return size_; }
     // A source for bytes [begin, min(end, size())).
@@ -61,6 +66,7 @@ public:
 
 private:
     std::shared_ptr<const FileSource> file_;
+    std::shared_ptr<const ReadAt> read_at_;
     std::string_view memory_;
     std::uint64_t size_ = 0;
 };
@@ -87,6 +93,42 @@ std::uint64_t locate_record_start(const RangeInput& input, std::uint64_t begin, 
 // error (recover is ignored): a range's reader cannot know what came before it.
 RangeInfo read_range(const RangeInput& input, std::uint64_t begin, std::uint64_t end, const ReaderOptions& reader,
                      const ParseOptions& parse, Batch& out);
+
+// read_range's framing alone: the same RangeInfo, and how many items (records, also those that
+// will fail to parse) read_range would return, without copying or parsing them. The cheap first
+// pass of a partitioned reader, which needs each range's items to number the next range's records.
+struct RangeFrames {
+    RangeInfo info;
+    std::uint64_t items = 0;
+};
+RangeFrames frame_range(const RangeInput& input, std::uint64_t begin, std::uint64_t end, const ReaderOptions& reader);
+
+// Where the chain of ranges broke, a partitioned reader reads sequentially: the items a
+// RecordReader over the input from `begin` (a record boundary) yields, recover honoured, exactly as
+// the sequential reader of the whole input yields them after that boundary.
+//
+// frame_span counts them (framing only) until the reader ends or yields an item starting at one of
+// `rejoin` (sorted offsets: the starts of later clean ranges, where the chain can resume); `rejoin`
+// is then that offset, else RangeInfo::none. `end` is one past the last counted item's bytes.
+struct SpanFrames {
+    std::uint64_t items = 0;
+    std::uint64_t end = 0;
+    std::uint64_t rejoin = RangeInfo::none;
+};
+SpanFrames frame_span(const RangeInput& input, std::uint64_t begin, const std::vector<std::uint64_t>& rejoin,
+                      const ReaderOptions& reader);
+// read_span appends and parses those items into `out` (cleared first), up to the first one that
+// starts at or after `stop`; frame offsets are offsets in the input, indexes count from 0.
+void read_span(const RangeInput& input, std::uint64_t begin, std::uint64_t stop, const ReaderOptions& reader,
+               const ParseOptions& parse, Batch& out);
+
+// read_range and read_span handing their items out in parsed batches of about `batch_bytes` (and at
+// most 1,024 records) instead of one: on_batch(batch) sees each batch, then `batch` is cleared and
+// reused, so memory stays at one batch however long the range. Indexes count on across batches.
+RangeInfo read_range(const RangeInput& input, std::uint64_t begin, std::uint64_t end, const ReaderOptions& reader,
+                     const ParseOptions& parse, std::size_t batch_bytes, const std::function<void(Batch&)>& on_batch);
+void read_span(const RangeInput& input, std::uint64_t begin, std::uint64_t stop, const ReaderOptions& reader,
+               const ParseOptions& parse, std::size_t batch_bytes, const std::function<void(Batch&)>& on_batch);
 
 struct ParallelOptions {
     unsigned workers = 0;                            // 0: one per hardware thread

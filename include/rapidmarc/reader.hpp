@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "rapidmarc/error.hpp"
+#include "rapidmarc/detail/byte_buffer.hpp"
 #include "rapidmarc/source.hpp"
 
 namespace rapidmarc {
@@ -74,7 +75,7 @@ private:
 
     std::unique_ptr<ByteSource> source_;
     ReaderOptions options_;
-    std::vector<char> buf_;
+    detail::ByteBuffer buf_;
     std::size_t begin_ = 0;  // first unconsumed byte
     std::size_t end_ = 0;    // one past the last byte read
     std::uint64_t buf_offset_ = 0;  // stream offset of buf_[0]

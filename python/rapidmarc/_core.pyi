@@ -217,6 +217,29 @@ def extract_long(
     lazy: bool = False,
     size: int | None = None,
 ) -> ArrowColumns: ...
+def extract_arrow_part(
+    source: object,
+    size: int,
+    span: bool,
+    begin: int,
+    end: int,
+    base: int,
+    specs: list[str],
+    shapes: list[str],
+    separators: list[str],
+    record_name: str,
+    offset_name: str,
+    options: ReadOptions,
+) -> tuple[ArrowColumns, dict[str, Any]]: ...
+def frame_range(
+    source: object, size: int, begin: int, end: int, options: ReadOptions
+) -> tuple[int | None, int, bool, int]: ...
+def frame_span(
+    source: object, size: int, begin: int, rejoin: list[int], options: ReadOptions
+) -> tuple[int, int, int | None]: ...
+def read_part_records(
+    source: object, size: int, span: bool, begin: int, end: int, base: int, options: ReadOptions
+) -> list[Record | None]: ...
 def normalize_subfield_code(piece: bytes) -> tuple[str, int]: ...
 def read_range(source: object, kind: int, start: int, end: int, options: ReadOptions) -> dict[str, Any]: ...
 def parse_records(data: object, options: ReadOptions) -> list[Record | None]: ...

@@ -53,6 +53,25 @@ private:
     std::uint64_t end_;
 };
 
+// Bytes [begin, end) of a RangeInput::reader input.
+class ReadAtSource final : public ByteSource {
+public:
+    ReadAtSource(std::shared_ptr<const RangeInput::ReadAt> read_at, std::uint64_t begin, std::uint64_t end) noexcept
+        : read_at_(std::move(read_at)), pos_(begin), end_(end) {}
+    std::size_t read(char* dst, std::size_t n) override {
+        if (pos_ >= end_) return 0;
+        n = static_cast<std::size_t>(std::min<std::uint64_t>(n, end_ - pos_));
+        const std::size_t got = std::min(n, (*read_at_)(dst, n, pos_));
+        pos_ += got;
+        return got;
+    }
+
+private:
+    std::shared_ptr<const RangeInput::ReadAt> read_at_;
+    std::uint64_t pos_;
+    std::uint64_t end_;
+};
+
 [[noreturn]] void throw_not_seekable(const std::filesystem::path& path) {
     throw std::system_error(ESPIPE, std::generic_category(),
                             "cannot read " + path.string() +
@@ -90,10 +109,18 @@ RangeInput RangeInput::memory(std::string_view bytes) noexcept {
     return input;
 }
 
+RangeInput RangeInput::reader(std::uint64_t size, ReadAt read_at) {
+    RangeInput input;
+    input.read_at_ = std::make_shared<const ReadAt>(std::move(read_at));
+    input.size_ = size;
+    return input;
+}
+
 std::unique_ptr<ByteSource> RangeInput::open(std::uint64_t begin, std::uint64_t end) const {
     begin = std::min(begin, size_);
     end = std::clamp(end, begin, size_);
     if (file_) return std::make_unique<FileRangeSource>(file_, begin, end);
+    if (read_at_) return std::make_unique<ReadAtSource>(read_at_, begin, end);
     return std::make_unique<MemorySource>(memory_.substr(static_cast<std::size_t>(begin),
                                                          static_cast<std::size_t>(end - begin)));
 }
@@ -139,9 +166,14 @@ std::uint64_t locate_record_start(const RangeInput& input, std::uint64_t begin, 
     return RangeInfo::none;
 }
 
-RangeInfo read_range(const RangeInput& input, std::uint64_t begin, std::uint64_t end, const ReaderOptions& reader_options,
-                     const ParseOptions& parse, Batch& out) {
-    out.clear();
+namespace {
+
+// The framing of a range (read_range, frame_range): finds the range's first record and frames
+// from there, calling keep(frame, bytes) for every item that starts in [begin, end), until the
+// first framing error (which makes the range unclean) or the end of the input.
+template <class Keep>
+RangeInfo scan_range(const RangeInput& input, std::uint64_t begin, std::uint64_t end,
+                     const ReaderOptions& reader_options, Keep&& keep) {
     end = std::min(end, input.size());
     RangeInfo info;
     info.start = locate_record_start(input, begin, end, reader_options.read_oversize);
@@ -162,14 +194,121 @@ RangeInfo read_range(const RangeInput& input, std::uint64_t begin, std::uint64_t
             info.stop = {frame.error, frame.index, at, frame.detail};
             break;
         }
-        const std::string_view bytes = reader.bytes(frame);
         info.end = at + frame.size;
         frame.offset = at;
-        out.append(std::move(frame), bytes);
+        keep(frame, reader.bytes(frame));
         frame = FramedRecord{};
     }
+    return info;
+}
+
+// The sequential reader from `begin` (read_span, frame_span): calls take(frame, bytes) for each
+// item, offsets made input offsets, until it returns false or the reader ends.
+template <class Take>
+void scan_span(const RangeInput& input, std::uint64_t begin, const ReaderOptions& reader_options, Take&& take) {
+    ReaderOptions ro = reader_options;
+    ro.chunk_size = kRangeChunk;
+    RecordReader reader(input.open(begin, input.size()), ro);
+    FramedRecord frame;
+    while (reader.next(frame)) {
+        frame.offset += begin;
+        if (!take(frame, reader.bytes(frame))) return;
+        frame = FramedRecord{};
+    }
+}
+
+}  // namespace
+
+RangeInfo read_range(const RangeInput& input, std::uint64_t begin, std::uint64_t end, const ReaderOptions& reader_options,
+                     const ParseOptions& parse, Batch& out) {
+    out.clear();
+    const RangeInfo info = scan_range(input, begin, end, reader_options, [&](FramedRecord& frame, std::string_view bytes) {
+        out.append(std::move(frame), bytes);
+    });
     out.parse(parse);
     return info;
+}
+
+RangeFrames frame_range(const RangeInput& input, std::uint64_t begin, std::uint64_t end,
+                        const ReaderOptions& reader_options) {
+    RangeFrames out;
+    out.info = scan_range(input, begin, end, reader_options, [&](FramedRecord&, std::string_view) { ++out.items; });
+    return out;
+}
+
+SpanFrames frame_span(const RangeInput& input, std::uint64_t begin, const std::vector<std::uint64_t>& rejoin,
+                      const ReaderOptions& reader_options) {
+    SpanFrames out;
+    out.end = begin;
+    scan_span(input, begin, reader_options, [&](const FramedRecord& frame, std::string_view) {
+        if (std::binary_search(rejoin.begin(), rejoin.end(), frame.offset)) {
+            out.rejoin = frame.offset;
+            return false;
+        }
+        ++out.items;
+        out.end = frame.offset + frame.size;
+        return true;
+    });
+    return out;
+}
+
+void read_span(const RangeInput& input, std::uint64_t begin, std::uint64_t stop, const ReaderOptions& reader_options,
+               const ParseOptions& parse, Batch& out) {
+    out.clear();
+    scan_span(input, begin, reader_options, [&](FramedRecord& frame, std::string_view bytes) {
+        if (frame.offset >= stop) return false;
+        out.append(std::move(frame), bytes);
+        return true;
+    });
+    out.parse(parse);
+}
+
+namespace {
+
+// Collects items into `batch` and hands it to on_batch, parsed, whenever it holds batch_bytes or
+// 1,024 records (BatchOptions' defaults), and once more at the end.
+class Batcher {
+public:
+    Batcher(const ParseOptions& parse, std::size_t batch_bytes, const std::function<void(Batch&)>& on_batch)
+        : parse_(parse), batch_bytes_(std::max<std::size_t>(batch_bytes, 1)), on_batch_(on_batch) {}
+    void add(FramedRecord& frame, std::string_view bytes) {
+        batch_.append(std::move(frame), bytes);
+        if (batch_.bytes.size() >= batch_bytes_ || batch_.size() >= 1024) flush();
+    }
+    void flush() {
+        if (batch_.size() == 0) return;
+        batch_.parse(parse_);
+        on_batch_(batch_);
+        batch_.clear();
+    }
+
+private:
+    const ParseOptions& parse_;
+    std::size_t batch_bytes_;
+    const std::function<void(Batch&)>& on_batch_;
+    Batch batch_;
+};
+
+}  // namespace
+
+RangeInfo read_range(const RangeInput& input, std::uint64_t begin, std::uint64_t end, const ReaderOptions& reader_options,
+                     const ParseOptions& parse, std::size_t batch_bytes, const std::function<void(Batch&)>& on_batch) {
+    Batcher batcher(parse, batch_bytes, on_batch);
+    const RangeInfo info = scan_range(input, begin, end, reader_options,
+                                      [&](FramedRecord& frame, std::string_view bytes) { batcher.add(frame, bytes); });
+    batcher.flush();
+    return info;
+}
+
+void read_span(const RangeInput& input, std::uint64_t begin, std::uint64_t stop, const ReaderOptions& reader_options,
+               const ParseOptions& parse, std::size_t batch_bytes, const std::function<void(Batch&)>& on_batch) {
+    Batcher batcher(parse, batch_bytes, on_batch);
+    scan_span(input, begin, reader_options, [&](FramedRecord& frame, std::string_view bytes) {
+        if (frame.offset >= stop) return false;
+        batcher.add(frame, bytes);
+        return true;
+    });
+    batcher.flush();
 }
 
 ParallelReader::ParallelReader(RangeInput input, ParallelOptions options)

@@ -1,6 +1,7 @@
 #include "rapidmarc/parser.hpp"
 
 #include "python_int.hpp"
+#include "text_scan.hpp"
 #include "rapidmarc/marc8.hpp"
 #include "rapidmarc/unicode.hpp"
 
@@ -43,18 +44,8 @@ namespace {
 
 bool is_ascii_space(char c) noexcept { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
-bool all_ascii(std::string_view s) noexcept {
-    const char* p = s.data();
-    std::size_t n = s.size();
-    for (; n >= 8; p += 8, n -= 8) {
-        std::uint64_t chunk;
-        std::memcpy(&chunk, p, 8);
-        if (chunk & 0x8080808080808080ULL) return false;
-    }
-    for (; n > 0; ++p, --n)
-        if (static_cast<unsigned char>(*p) >= 0x80) return false;
-    return true;
-}
+using detail::ascii_only;
+using detail::utf8_valid;
 
 // Python slice bound normalisation for a sequence of length n.
 std::int64_t clamp_index(std::int64_t i, std::int64_t n) noexcept {
@@ -85,20 +76,6 @@ bool converts_as_marc8(std::string_view text) {
     return marc8::decode(text, scratch).ok;
 }
 
-// N ASCII digits, inlined for the directory's fixed-width numbers; anything else goes to
-// parse_python_int (spaces, signs, underscores: what Python's int() also accepts).
-template <std::size_t N>
-inline bool fixed_digits(const char* p, std::int64_t& value) noexcept {
-    std::int64_t v = 0;
-    for (std::size_t i = 0; i < N; ++i) {
-        const unsigned d = static_cast<unsigned char>(p[i]) - unsigned{'0'};
-        if (d > 9) return false;
-        v = v * 10 + d;
-    }
-    value = v;
-    return true;
-}
-
 ErrorCode fail(ParsedRecord& out, ErrorCode code, std::string detail) {
     out.error = code;
     out.detail = std::move(detail);
@@ -127,13 +104,13 @@ ErrorCode check_field(std::string_view record, FieldEntry& entry, std::size_t in
     const bool check_marc8 = options.validate_text && options.validate_marc8 && !out.utf8 &&
                              data.find('\x1b') != std::string_view::npos;
     // Most fields are pure ASCII: then indicators and codes are ASCII and the text is valid UTF-8.
-    if (!check_marc8 && all_ascii(data)) {
+    if (!check_marc8 && ascii_only(data)) {
         entry.ascii = true;
         return ErrorCode::ok;
     }
     const bool check_utf8 = options.validate_text && out.utf8;
     if (is_control_tag(entry.tag_view())) {
-        if (check_utf8 && !is_valid_utf8(data))
+        if (check_utf8 && !utf8_valid(data))
             return fail(out, ErrorCode::invalid_utf8, field_label(entry.tag_view(), index) + ": control data is not valid UTF-8");
         if (check_marc8 && !converts_as_marc8(data))
             return fail(out, ErrorCode::invalid_marc8,
@@ -141,7 +118,7 @@ ErrorCode check_field(std::string_view record, FieldEntry& entry, std::size_t in
         return ErrorCode::ok;
     }
     std::size_t first = data.find(kSubfieldDelimiter);
-    if (!all_ascii(data.substr(0, first)))
+    if (!ascii_only(data.substr(0, first)))
         return fail(out, ErrorCode::indicator_not_ascii,
                     field_label(entry.tag_view(), index) + ": indicators " + quote(data.substr(0, first)) + " are not ASCII");
     bool bad_code = false;
@@ -155,14 +132,14 @@ ErrorCode check_field(std::string_view record, FieldEntry& entry, std::size_t in
     // The whole field at once is the fast check (delimiters are ASCII, so it is valid exactly when
     // every value is); a field with odd codes is checked value by value, since the bytes a
     // normalised code occupies are not decoded.
-    if (!check_marc8 && !(strict_utf8 && (bad_code || !is_valid_utf8(data)))) return ErrorCode::ok;
+    if (!check_marc8 && !(strict_utf8 && (bad_code || !utf8_valid(data)))) return ErrorCode::ok;
     // Value by value, in order, as pymarc decodes them: the first value that does not decode is the
     // error, and its bytes are the culprit (so the exception's positions are pymarc's).
     for (const SubfieldView& sf : FieldView(entry.tag_view(), data).subfields()) {
         // A code that normalises to nothing stops pymarc first (IndexError): the Python layer
         // raises it, and the native bulk paths skip the record (subfield_codes_readable).
         if (!sf.normalized && static_cast<unsigned char>(sf.code) >= 0x80) break;
-        const bool bad_utf8 = strict_utf8 && !is_valid_utf8(sf.value);
+        const bool bad_utf8 = strict_utf8 && !utf8_valid(sf.value);
         const bool bad_marc8 = !bad_utf8 && check_marc8 && !converts_as_marc8(sf.value);
         if (!bad_utf8 && !bad_marc8) continue;
         out.error_offset = static_cast<std::size_t>(sf.value.data() - record.data());
@@ -176,15 +153,15 @@ ErrorCode check_field(std::string_view record, FieldEntry& entry, std::size_t in
 
 // The opt-in encoding detection (ParseOptions::detect_encoding) over a record's data area.
 void detect_encoding(std::string_view data, const ParseOptions& options, ParsedRecord& out) {
-    if (!options.detect_encoding || options.force_utf8 || all_ascii(data)) return;
+    if (!options.detect_encoding || options.force_utf8 || ascii_only(data)) return;
     if (!out.utf8) {
-        if (data.find('\x1b') == std::string_view::npos && is_valid_utf8(data)) {
+        if (data.find('\x1b') == std::string_view::npos && utf8_valid(data)) {
             out.utf8 = true;
             out.encoding_corrected = true;
         }
         return;
     }
-    if (is_valid_utf8(data)) return;
+    if (utf8_valid(data)) return;
     std::string scratch;
     const marc8::DecodeResult r = marc8::decode(data, scratch);
     if (r.ok && r.warnings == 0) {
@@ -203,7 +180,7 @@ ErrorCode parse_resequenced(std::string_view record, const ParseOptions& options
     if (dir_end >= record.size())
         return fail(out, ErrorCode::directory_invalid, "oversize record: no directory terminator on a 12-byte boundary");
     std::string_view directory = record.substr(kLeaderLength, dir_end - kLeaderLength);
-    if (!all_ascii(directory))
+    if (!ascii_only(directory))
         return fail_in(out, ErrorCode::directory_not_ascii, "directory contains non-ASCII bytes", record, directory);
     std::size_t pos = dir_end + 1;
     const std::size_t data_end = record.size() - 1;  // the record terminator
@@ -271,55 +248,13 @@ bool detail::parse_python_int(std::string_view text, std::int64_t& value) noexce
     return true;
 }
 
-// Declared in text.hpp; defined here, next to its hottest caller (check_field), so that the
-// compiler can inline it there.
-bool is_valid_utf8(std::string_view text) noexcept {
-    const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-    const std::size_t n = text.size();
-    std::size_t i = 0;
-    while (i < n) {
-        // ASCII fast path, eight bytes at a time.
-        if (i + 8 <= n) {
-            std::uint64_t chunk;
-            std::memcpy(&chunk, s + i, 8);
-            if ((chunk & 0x8080808080808080ULL) == 0) {
-                i += 8;
-                continue;
-            }
-        }
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t len;
-        unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            if (c == 0xE0) lo = 0xA0;
-            if (c == 0xED) hi = 0x9F;  // no surrogates
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            if (c == 0xF0) lo = 0x90;
-            if (c == 0xF4) hi = 0x8F;
-        } else {
-            return false;
-        }
-        if (i + len > n) return false;
-        if (s[i + 1] < lo || s[i + 1] > hi) return false;
-        for (std::size_t k = 2; k < len; ++k)
-            if ((s[i + k] & 0xC0) != 0x80) return false;
-        i += len;
-    }
-    return true;
-}
+// Declared in text.hpp; the scan itself is inline in text_scan.hpp, for the parser's loops.
+bool is_valid_utf8(std::string_view text) noexcept { return utf8_valid(text); }
 
 ErrorCode parse_record(std::string_view record, const ParseOptions& options, ParsedRecord& out) {
     out.clear();
     std::string_view leader = record.substr(0, kLeaderLength);
-    if (!all_ascii(leader))
+    if (!ascii_only(leader))
         return fail_in(out, ErrorCode::leader_not_ascii, "leader contains non-ASCII bytes " + quote(leader), record, leader);
     if (leader.size() != kLeaderLength)
         return fail(out, ErrorCode::leader_invalid, "record has only " + std::to_string(record.size()) + " bytes, fewer than a leader");
@@ -328,7 +263,7 @@ ErrorCode parse_record(std::string_view record, const ParseOptions& options, Par
     if (record.size() > kMaxRecordLength) return parse_resequenced(record, options, out);
 
     std::int64_t base = 0;
-    if (!detail::parse_python_int(leader.substr(12, 5), base))
+    if (!detail::parse_leader_number(leader.substr(12, 5), base))
         return fail(out, ErrorCode::base_address_not_numeric, "base address " + quote(leader.substr(12, 5)) + " is not a number");
     const auto size = static_cast<std::int64_t>(record.size());
     if (base <= 0) return fail(out, ErrorCode::base_address_not_found, "base address is " + std::to_string(base));
@@ -336,7 +271,7 @@ ErrorCode parse_record(std::string_view record, const ParseOptions& options, Par
         return fail(out, ErrorCode::base_address_invalid,
                     "base address " + std::to_string(base) + " is beyond the record's " + std::to_string(size) + " bytes");
     std::int64_t declared = 0;
-    if (!detail::parse_python_int(leader.substr(0, 5), declared))
+    if (!detail::parse_leader_number(leader.substr(0, 5), declared))
         return fail(out, ErrorCode::record_length_invalid, "record length " + quote(leader.substr(0, 5)) + " is not a number");
     if (size < declared)
         return fail(out, ErrorCode::truncated_record,
@@ -344,7 +279,7 @@ ErrorCode parse_record(std::string_view record, const ParseOptions& options, Par
 
     const std::int64_t dir_stop = std::max<std::int64_t>(base - 1, static_cast<std::int64_t>(kLeaderLength));
     std::string_view directory = record.substr(kLeaderLength, static_cast<std::size_t>(dir_stop) - kLeaderLength);
-    if (!all_ascii(directory))
+    if (!ascii_only(directory))
         return fail_in(out, ErrorCode::directory_not_ascii, "directory contains non-ASCII bytes", record, directory);
     if (directory.size() % kDirectoryEntryLength != 0)
         return fail(out, ErrorCode::directory_invalid,
@@ -353,11 +288,18 @@ ErrorCode parse_record(std::string_view record, const ParseOptions& options, Par
     detect_encoding(record.substr(static_cast<std::size_t>(base)), options, out);
     const std::size_t count = directory.size() / kDirectoryEntryLength;
     out.entries.reserve(count);
+    // Fields wholly before the next non-ASCII byte of the record need no checking at all (ASCII is
+    // valid UTF-8, ASCII indicators and codes), unless MARC-8 escapes are to be validated: one
+    // forward scan serves all the fields of the usual record, whose fields are in offset order.
+    const bool ascii_shortcut = !(options.validate_text && options.validate_marc8 && !out.utf8);
+    const auto* bytes = reinterpret_cast<const unsigned char*>(record.data());
+    std::size_t scanned = 0, non_ascii = 0;  // bytes [scanned, non_ascii) are known to be ASCII
     for (std::size_t i = 0; i < count; ++i) {
         std::string_view raw = directory.substr(i * kDirectoryEntryLength, kDirectoryEntryLength);
         std::int64_t length = 0, offset = 0;
-        const bool numbers = (fixed_digits<4>(raw.data() + 3, length) || detail::parse_python_int(raw.substr(3, 4), length)) &&
-                             (fixed_digits<5>(raw.data() + 7, offset) || detail::parse_python_int(raw.substr(7, 5), offset));
+        const bool numbers = detail::directory_numbers(raw.data(), length, offset) ||
+                             (detail::parse_python_int(raw.substr(3, 4), length) &&
+                              detail::parse_python_int(raw.substr(7, 5), offset));
         if (!numbers)
             return fail(out, ErrorCode::directory_entry_not_numeric,
                         "directory entry " + std::to_string(i) + " " + quote(raw) + " has a non-numeric length or position");
@@ -367,6 +309,17 @@ ErrorCode parse_record(std::string_view record, const ParseOptions& options, Par
         std::memcpy(e.tag.data(), raw.data(), 3);
         e.offset = static_cast<std::uint32_t>(start);
         e.length = static_cast<std::uint32_t>(std::max<std::int64_t>(stop - start, 0));
+        if (ascii_shortcut) {
+            if (e.offset < scanned || e.offset > non_ascii) {
+                scanned = e.offset;
+                non_ascii = detail::skip_ascii(bytes, e.offset, record.size());
+            }
+            if (non_ascii >= std::size_t{e.offset} + e.length) {
+                e.ascii = true;
+                out.entries.push_back(e);
+                continue;
+            }
+        }
         out.entries.push_back(e);
         if (auto rc = check_field(record, out.entries.back(), i, options, out); rc != ErrorCode::ok) return rc;
     }

@@ -74,7 +74,7 @@ bool RecordReader::ensure(std::size_t n) {
             // Reclaim consumed space first when that makes room; otherwise grow.
             if (may_compact_ && begin_ >= options_.chunk_size) compact();
             if (buf_.size() - end_ < options_.chunk_size)
-                buf_.resize(std::max(buf_.size() * 2, end_ + options_.chunk_size));
+                buf_.grow(std::max(buf_.size() * 2, end_ + options_.chunk_size), end_);
         }
         // Read one chunk at a time: reading further ahead would only make compaction move more.
         std::size_t got = source_->read(buf_.data() + end_, std::min(buf_.size() - end_, options_.chunk_size));
@@ -169,7 +169,7 @@ bool RecordReader::frame_one(FramedRecord& out) {
                     "input ends after " + std::to_string(avail) + " bytes, inside a record length");
     }
     std::int64_t length = 0;
-    if (!detail::parse_python_int(std::string_view(buf_.data() + begin_, 5), length)) {
+    if (!detail::parse_leader_number(std::string_view(buf_.data() + begin_, 5), length)) {
         return fail(ErrorCode::record_length_invalid, 5, 5,
                     "record length '" + std::string(buf_.data() + begin_, 5) + "' is not a number");
     }
@@ -233,7 +233,7 @@ bool RecordReader::next_is_buffered() const noexcept {
     const std::string_view avail(buf_.data() + begin_, end_ - begin_);
     if (avail.size() < 5) return false;
     std::int64_t length = 0;  // as frame_one reads it
-    if (!detail::parse_python_int(avail.substr(0, 5), length)) return true;  // an error, framed as it is
+    if (!detail::parse_leader_number(avail.substr(0, 5), length)) return true;  // an error, framed as it is
     if (length < 5 || static_cast<std::uint64_t>(length) > avail.size()) return false;  // reads on
     // An oversize record (length 99999 without a terminator there) is framed by scanning further.
     const auto want = static_cast<std::size_t>(length);

@@ -13,7 +13,8 @@
 //   reader.cpp         PyReader: MARCReader's native iteration
 //   bulk.cpp           count, read_range, parse_records, convert
 //   columns.cpp        extract and extract_arrow: selected values as columns (lists, or Arrow
-//                      through the PyCapsule interface)
+//                      through the PyCapsule interface); extract_arrow_part for rapidmarc.dask
+//   ranges.hpp/.cpp    partitions of one input for cluster readers (rapidmarc.dask)
 //   module.cpp         NB_MODULE: registration, and one bind_* call per file
 #pragma once
 
@@ -67,5 +68,6 @@ void bind_record(nb::module_& m);
 void bind_reader(nb::module_& m);
 void bind_bulk(nb::module_& m);
 void bind_columns(nb::module_& m);
+void bind_ranges(nb::module_& m);
 
 }  // namespace rapidmarc::binding

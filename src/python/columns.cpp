@@ -16,6 +16,7 @@
 #include <nanobind/stl/vector.h>
 
 #include "input.hpp"
+#include "ranges.hpp"
 
 namespace rapidmarc::binding {
 
@@ -396,6 +397,38 @@ std::vector<std::string> column_names(const ArrowColumns& c) {
     return names;
 }
 
+// extract_arrow_part(): one partition of rapidmarc.dask.read_marc (ranges.hpp's read_part), as
+// eager ArrowColumns built by the same hook, with its account (account_dict). Records are
+// numbered from `base`, the partition's first item's index in the whole input.
+nb::tuple extract_arrow_part(nb::object source, std::uint64_t size, bool span, std::uint64_t begin, std::uint64_t end,
+                             std::uint64_t base, std::vector<std::string> spec_texts, std::vector<std::string> shapes,
+                             std::vector<std::string> separators, std::string record_name, std::string offset_name,
+                             nb::handle py_options) {
+    auto recipe = make_recipe(spec_texts, shapes, separators, std::move(record_name), std::move(offset_name),
+                              py_options, "read_marc()");
+    const PartInput in = part_input(std::move(source), size);
+    ArrowColumns out;
+    out.layout = layout_of(*recipe);
+    ReadAccount account;
+    auto batches = std::make_shared<ColumnBatches>();
+    const auto hook = columns_hook(recipe);
+    // Batch by batch (about 1 MiB each), as extract_arrow builds its columns: one Arrow record
+    // batch each, and the partition's raw bytes are never all held at once.
+    read_part(in, span, begin, end, base, recipe->options, [&](Batch& batch) {
+        account.add(batch);
+        hook(batch);
+        auto& columns = static_cast<ColumnsPayload&>(*batch.payload).columns;
+        place_rows(batch, *columns);
+        out.rows += columns->rows();
+        if (columns->rows() > 0) batches->push_back(std::move(columns));
+    });
+    out.batches = std::move(batches);
+    out.recipe = std::move(recipe);
+    nb::dict account_out = account_dict(account, out.recipe->options);
+    out.account->last = std::move(account);
+    return nb::make_tuple(std::move(out), account_out);
+}
+
 }  // namespace
 
 void bind_columns(nb::module_& m) {
@@ -405,6 +438,8 @@ void bind_columns(nb::module_& m) {
           "record_name"_a, "offset_name"_a, "options"_a, "lazy"_a = false, "size"_a = nb::none());
     m.def("extract_long", &bulk_extract_long, "source"_a, "kind"_a, "fields"_a, "options"_a, "lazy"_a = false,
           "size"_a = nb::none());
+    m.def("extract_arrow_part", &extract_arrow_part, "source"_a, "size"_a, "span"_a, "begin"_a, "end"_a, "base"_a,
+          "specs"_a, "shapes"_a, "separators"_a, "record_name"_a, "offset_name"_a, "options"_a);
     nb::class_<ArrowColumns>(m, "ArrowColumns")
         .def("__arrow_c_stream__", &arrow_c_stream, "requested_schema"_a = nb::none())
         .def_prop_ro("lazy", [](const ArrowColumns& c) { return c.lazy; })

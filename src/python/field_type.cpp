@@ -134,7 +134,9 @@ int field_set_tag(PyObject* self, PyObject* value, void*) {
         return 0;
     });
 }
-PyObject* field_get_control(PyObject* self, void*) { return PyBool_FromLong(field_of(self).control); }
+PyObject* field_get_control(PyObject* self, void*) {
+    return guarded(self, [&] { return nb::bool_(field_of(self).control); });
+}
 
 // data, subfields, indicators: pymarc's plain attributes, materialised on first use.
 template <nb::object PyField::*Member>
@@ -180,10 +182,14 @@ int field_set_indicator(PyObject* self, PyObject* value, void*) {
 }
 
 // ---- methods
-PyObject* field_is_control(PyObject* self, PyObject*) { return PyBool_FromLong(field_of(self).control); }
+PyObject* field_is_control(PyObject* self, PyObject*) {
+    return guarded(self, [&] { return nb::bool_(field_of(self).control); });
+}
 PyObject* field_value_m(PyObject* self, PyObject*) { return guarded(self, [&] { return field_value(field_of(self)); }); }
 PyObject* field_format_m(PyObject* self, PyObject*) { return guarded(self, [&] { return field_format(field_of(self)); }); }
-PyObject* field_is_lazy(PyObject* self, PyObject*) { return PyBool_FromLong(field_of(self).is_raw()); }
+PyObject* field_is_lazy(PyObject* self, PyObject*) {
+    return guarded(self, [&] { return nb::bool_(field_of(self).is_raw()); });
+}
 PyObject* field_str_slot(PyObject* self) { return guarded(self, [&] { return field_str(field_of(self)); }); }
 
 PyObject* field_get_m(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {

@@ -94,4 +94,5 @@ NB_MODULE(_core, m) {
     bind_reader(m);
     bind_bulk(m);
     bind_columns(m);
+    bind_ranges(m);
 }

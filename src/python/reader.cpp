@@ -97,15 +97,31 @@ public:
     }
     void clear() { current_exception_.reset(); }
 
-    nb::list corrected() const {
+    // The current_* attributes take the reader's lock: without a GIL (free-threaded Python) another
+    // thread's next() may be replacing the object, and a reference taken while it drops the old
+    // one would point at freed memory.
+    nb::list corrected() {
+        std::unique_lock<std::mutex> lock = locked();
         PyObject* copy = PySequence_List(corrected_.ptr());
         if (!copy) throw nb::python_error();
         return nb::steal<nb::list>(copy);
     }
-    nb::object current_chunk() const { return current_chunk_.is_valid() ? current_chunk_ : nb::none(); }
-    nb::object current_exception() const { return current_exception_.is_valid() ? current_exception_ : nb::none(); }
-    nb::object current_json() const { return current_json_.is_valid() ? current_json_ : nb::none(); }
-    nb::object current_offset() const { return current_offset_ ? nb::object(nb::int_(*current_offset_)) : nb::none(); }
+    nb::object current_chunk() {
+        std::unique_lock<std::mutex> lock = locked();
+        return current_chunk_.is_valid() ? current_chunk_ : nb::none();
+    }
+    nb::object current_exception() {
+        std::unique_lock<std::mutex> lock = locked();
+        return current_exception_.is_valid() ? current_exception_ : nb::none();
+    }
+    nb::object current_json() {
+        std::unique_lock<std::mutex> lock = locked();
+        return current_json_.is_valid() ? current_json_ : nb::none();
+    }
+    nb::object current_offset() {
+        std::unique_lock<std::mutex> lock = locked();
+        return current_offset_ ? nb::object(nb::int_(*current_offset_)) : nb::none();
+    }
 
 private:
     // Stops and joins the stream's workers. A file object's source holds Python objects, so it is

@@ -50,9 +50,13 @@ nb::object& PyRecord::leader_obj() {
 
 namespace {
 
-// Tag of a field object, fast for our Field type.
+// Tag of a field object, fast for our Field type. The field is locked while its tag is read: on a
+// free-threaded Python another thread may be assigning field.tag (field_type.cpp locks it too).
 bool tag_equals(nb::handle field, std::string_view tag) {
-    if (PyField* f = as_field(field)) return f->tag == tag;
+    if (PyField* f = as_field(field)) {
+        nb::ft_object_guard guard(field);
+        return f->tag == tag;
+    }
     nb::object t = field.attr("tag");
     return nb::isinstance<nb::str>(t) && utf8_of(t) == tag;
 }
@@ -99,6 +103,7 @@ nb::object title_of(PyRecord& r, std::string_view tag) {
     if (field.is_none()) return nb::none();
     nb::object title, subtitle;
     if (PyField* fp = as_field(field)) {
+        nb::ft_object_guard field_guard(field);  // another thread may be materialising or editing it
         PyField& f = *fp;
         title = field_find(f, "a");
         if (!title.is_valid()) return nb::none();
@@ -352,8 +357,8 @@ void bind_record(nb::module_& m) {
         .def("as_marc21", &record_as_marc, "encoding"_a = nb::none(), nb::lock_self())
         .def("_export_json", &record_export_json, "compact"_a, nb::lock_self())
         .def("_export_xml", &record_export_xml, "utf8"_a, "namespace"_a, nb::lock_self())
-        .def("_raw_bytes", [](PyRecord& r) { return r.raw.is_valid() ? r.raw : nb::none(); })
-        .def("_is_lazy", [](PyRecord& r) { return !r.fields.is_valid(); });
+        .def("_raw_bytes", [](PyRecord& r) { return r.raw.is_valid() ? r.raw : nb::none(); }, nb::lock_self())
+        .def("_is_lazy", [](PyRecord& r) { return !r.fields.is_valid(); }, nb::lock_self());
     py_types().record_type = m.attr("Record");
 }
 

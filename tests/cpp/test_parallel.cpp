@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <stdexcept>
 
 #include "test_support.hpp"
@@ -194,4 +195,217 @@ TEST(ParallelFor, CoversTheRangeOnceAndRethrows) {
                  }),
                  std::runtime_error);
     detail::parallel_for(0, 2, [](std::size_t, std::size_t) { FAIL(); });
+}
+
+namespace {
+
+// What a partitioned reader built on frame_range / frame_span / read_span delivers for `step`-byte
+// ranges: chained ranges read with read_range, a broken span re-read with read_span up to the start
+// of a later clean range (rapidmarc.dask does this across processes).
+std::vector<Item> partitioned(const RangeInput& input, std::size_t step, const ReaderOptions& ro) {
+    const std::uint64_t size = input.size();
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
+    for (std::uint64_t b = 0; b < size; b += step) ranges.emplace_back(b, std::min<std::uint64_t>(b + step, size));
+    std::vector<RangeFrames> facts;
+    for (auto [b, e] : ranges) facts.push_back(frame_range(input, b, e, ro));
+    std::vector<Item> out;
+    std::uint64_t expected = 0, index = 0;
+    Batch batch;
+    auto deliver = [&](std::uint64_t base) {
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            const FramedRecord& f = batch.frames[i];
+            const ParsedRecord& p = batch.parsed[i];
+            const bool framed = f.error == ErrorCode::ok;
+            out.push_back({base + i, f.offset, f.error, framed ? p.error : ErrorCode::ok,
+                           framed ? p.entries.size() : 0, std::string(batch.record(i))});
+        }
+    };
+    for (std::size_t k = 0; k < ranges.size();) {
+        const RangeInfo& info = facts[k].info;
+        const bool chained = info.start == RangeInfo::none ? expected >= ranges[k].second
+                                                           : info.start == expected && info.clean;
+        if (chained) {
+            if (info.start != RangeInfo::none) {
+                read_range(input, ranges[k].first, ranges[k].second, ro, {}, batch);
+                EXPECT_EQ(batch.size(), facts[k].items);
+                deliver(index);
+                index += facts[k].items;
+                expected = info.end;
+            }
+            ++k;
+            continue;
+        }
+        if (expected >= size) break;
+        std::vector<std::uint64_t> rejoin;
+        std::vector<std::size_t> owner;
+        for (std::size_t j = k + 1; j < ranges.size(); ++j) {
+            if (facts[j].info.start == RangeInfo::none || !facts[j].info.clean) continue;
+            rejoin.push_back(facts[j].info.start);
+            owner.push_back(j);
+        }
+        const SpanFrames span = frame_span(input, expected, rejoin, ro);
+        read_span(input, expected, span.rejoin == RangeInfo::none ? size : span.rejoin, ro, {}, batch);
+        EXPECT_EQ(batch.size(), span.items);
+        deliver(index);
+        index += span.items;
+        if (span.rejoin == RangeInfo::none) break;
+        const auto at = std::lower_bound(rejoin.begin(), rejoin.end(), span.rejoin) - rejoin.begin();
+        expected = span.rejoin;
+        k = owner[static_cast<std::size_t>(at)];
+    }
+    return out;
+}
+
+}  // namespace
+
+// Framing damage made from a real file's records: no file of the shared data breaks the chain of
+// byte ranges, and each of these does (at the steps below), so the re-read of broken spans runs.
+std::vector<std::pair<std::string, std::string>> damaged_variants(const std::string& data) {
+    std::vector<std::string> recs;
+    for (std::size_t pos = 0; pos + 5 <= data.size();) {
+        const std::size_t n = std::stoul(data.substr(pos, 5));
+        recs.push_back(data.substr(pos, n));
+        pos += n;
+    }
+    auto join = [](const std::vector<std::string>& r) {
+        std::string out;
+        for (const auto& x : r) out += x;
+        return out;
+    };
+    std::vector<std::pair<std::string, std::string>> out;
+    auto r = recs;
+    r[40].replace(0, 5, "12x45");  // a length that is not a number
+    out.emplace_back("bad length", join(r));
+    r = recs;
+    std::string junk;
+    for (int i = 0; i < 130; ++i) junk += "this is no MARC record ";
+    r.insert(r.begin() + 21, junk);
+    out.emplace_back("junk", join(r));
+    r = recs;
+    char len[6];
+    std::snprintf(len, sizeof len, "%05zu", r[60].size() + 300);
+    r[60].replace(0, 5, len);  // runs into the next record
+    out.emplace_back("long length", join(r));
+    r = recs;
+    r[80].back() = 'X';  // no record terminator
+    out.emplace_back("no terminator", join(r));
+    r = recs;
+    const std::string fake = "\x1d" "00030nam a22" + std::string(17, 'x') + "\x1d";  // a plausible start inside a record
+    for (std::size_t i = 0; i < r.size(); i += 2)
+        for (std::size_t at : {r[i].size() / 4, r[i].size() / 2, 3 * r[i].size() / 4}) r[i].replace(at, fake.size(), fake);
+    out.emplace_back("false starts", join(r));
+    out.emplace_back("truncated", data.substr(0, data.size() - 300));
+    return out;
+}
+
+TEST(ByteRanges, PartitionedReadingIsSequential) {
+    // Every real and edge file and damaged variants, cut at many sizes, in both recover modes: the
+    // items (bytes, index, offset, framing and parse errors) are the sequential reader's.
+    std::vector<std::pair<std::string, std::string>> inputs;
+    for (const auto& path : corpus_files()) inputs.emplace_back(path.filename().string(), read_file(path));
+    for (auto& v : damaged_variants(read_file(shared_data() / "real" / "nepali_96.mrc"))) inputs.push_back(std::move(v));
+    for (const auto& [name, data] : inputs) {
+        const RangeInput input = RangeInput::memory(data);
+        for (bool recover : {false, true}) {
+            ReaderOptions ro;
+            ro.recover = recover;
+            const auto expected = sequential(data, ro);
+            for (std::size_t step : {333u, 1024u, 7000u, 65536u}) {
+                const auto got = partitioned(input, step, ro);
+                ASSERT_EQ(got.size(), expected.size()) << name << " step " << step << " recover " << recover;
+                for (std::size_t i = 0; i < got.size(); ++i)
+                    ASSERT_EQ(got[i], expected[i]) << name << " step " << step << " recover " << recover << " item " << i;
+            }
+        }
+    }
+}
+
+TEST(ByteRanges, TheDamagedVariantsBreakTheChain) {
+    for (const auto& [name, data] : damaged_variants(read_file(shared_data() / "real" / "nepali_96.mrc"))) {
+        const RangeInput input = RangeInput::memory(data);
+        for (std::size_t step : {1024u, 7000u}) {
+            std::uint64_t expected = 0;
+            bool broken = false;
+            for (std::uint64_t b = 0; b < data.size(); b += step) {
+                const RangeFrames f = frame_range(input, b, b + step, {});
+                if (f.info.start == RangeInfo::none) {
+                    broken |= expected < std::min<std::uint64_t>(b + step, data.size());
+                    continue;
+                }
+                broken |= f.info.start != expected || !f.info.clean;
+                expected = f.info.end;
+            }
+            EXPECT_TRUE(broken) << name << " step " << step;
+        }
+    }
+}
+
+TEST(ByteRanges, ReaderInputReadsThroughItsFunction) {
+    const std::string data = many_records(50);
+    std::size_t calls = 0;
+    const RangeInput input = RangeInput::reader(data.size(), [&](char* dst, std::size_t n, std::uint64_t offset) {
+        ++calls;
+        const std::size_t got = std::min<std::size_t>(n, data.size() - offset);
+        std::copy_n(data.data() + offset, got, dst);
+        return got;
+    });
+    const RangeInput memory = RangeInput::memory(data);
+    Batch a, b;
+    for (std::uint64_t cut : {0u, 100u, 1000u}) {
+        const RangeInfo x = read_range(input, cut, cut + 1500, {}, {}, a);
+        const RangeInfo y = read_range(memory, cut, cut + 1500, {}, {}, b);
+        EXPECT_EQ(x.start, y.start);
+        EXPECT_EQ(x.end, y.end);
+        ASSERT_EQ(a.size(), b.size());
+        for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a.record(i), b.record(i));
+        EXPECT_EQ(frame_range(input, cut, cut + 1500, {}).items, a.size());
+    }
+    EXPECT_GT(calls, 0u);
+}
+
+TEST(ByteRanges, BatchedRangesAndSpansHoldTheSameItems) {
+    // read_range / read_span with a batch callback: the same items, indexes counting on across
+    // batches of about batch_bytes (here small, so that a range makes many batches).
+    auto collect = [](Batch& b, std::vector<Item>& out) {
+        for (std::size_t i = 0; i < b.size(); ++i) {
+            const FramedRecord& f = b.frames[i];
+            const bool framed = f.error == ErrorCode::ok;
+            out.push_back({f.index, f.offset, f.error, framed ? b.parsed[i].error : ErrorCode::ok,
+                           framed ? b.parsed[i].entries.size() : 0, std::string(b.record(i))});
+        }
+    };
+    const std::string real = read_file(shared_data() / "real" / "loc_386.mrc");
+    const auto variants = damaged_variants(read_file(shared_data() / "real" / "nepali_96.mrc"));
+    for (const std::string* data : {&real, &variants[1].second}) {
+        const RangeInput input = RangeInput::memory(*data);
+        for (bool recover : {false, true}) {
+            ReaderOptions ro;
+            ro.recover = recover;
+            for (std::uint64_t begin : {std::uint64_t{0}, std::uint64_t{5000}}) {
+                const std::uint64_t end = begin + 60000;
+                Batch whole;
+                std::vector<Item> one, many;
+                const RangeInfo a = read_range(input, begin, end, ro, {}, whole);
+                collect(whole, one);
+                std::size_t batches = 0;
+                const RangeInfo b = read_range(input, begin, end, ro, {}, 4096, [&](Batch& batch) {
+                    ++batches;
+                    collect(batch, many);
+                });
+                EXPECT_EQ(a.start, b.start);
+                EXPECT_EQ(a.end, b.end);
+                EXPECT_EQ(a.clean, b.clean);
+                EXPECT_EQ(one, many);
+                EXPECT_GT(batches, 2u);
+                if (a.start == RangeInfo::none) continue;
+                one.clear();
+                many.clear();
+                read_span(input, a.start, data->size(), ro, {}, whole);
+                collect(whole, one);
+                read_span(input, a.start, data->size(), ro, {}, 4096, [&](Batch& batch) { collect(batch, many); });
+                EXPECT_EQ(one, many);
+                EXPECT_FALSE(one.empty());
+            }
+        }
+    }
 }

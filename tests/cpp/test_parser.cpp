@@ -110,6 +110,32 @@ TEST(Parser, PythonIntRules) {
     EXPECT_FALSE(detail::parse_python_int("_1", v));
 }
 
+TEST(Parser, LeaderNumbersAreParsedAsPythonIntParsesThem) {
+    // The inline five-digit path gives parse_python_int's answer for every five characters drawn
+    // from digits and the characters around them, and for the other forms int() accepts.
+    const std::string alphabet = "0189/: _+-a";
+    std::string text(5, '0');
+    for (std::size_t k = 0; k < 161051; ++k) {  // 11^5
+        std::size_t rest = k;
+        for (char& c : text) {
+            c = alphabet[rest % alphabet.size()];
+            rest /= alphabet.size();
+        }
+        std::int64_t fast = -7, slow = -7;
+        const bool a = detail::parse_leader_number(text, fast);
+        const bool b = detail::parse_python_int(text, slow);
+        ASSERT_EQ(a, b) << text;
+        if (a) {
+            ASSERT_EQ(fast, slow) << text;
+        }
+    }
+    std::int64_t v = 0;
+    EXPECT_TRUE(detail::parse_leader_number("99999", v));
+    EXPECT_EQ(v, 99999);
+    EXPECT_TRUE(detail::parse_leader_number("78612", v));
+    EXPECT_EQ(v, 78612);
+}
+
 TEST(Parser, Utf8ValidatorFollowsPython) {
     EXPECT_TRUE(is_valid_utf8("plain ascii text, long enough for the fast path"));
     EXPECT_TRUE(is_valid_utf8("caf\xc3\xa9 \xe0\xa4\x95 \xf0\x9f\x98\x80"));
@@ -137,4 +163,42 @@ TEST(Parser, RandomBytesNeverCrash) {
             }
         }
     }
+}
+
+// The parser skips the checks of fields that lie wholly before the next non-ASCII byte it has
+// found (text_scan.hpp): directory order need not be offset order, and a field before the last
+// scan's start must be scanned again, never taken as ASCII unseen.
+TEST(Parser, AsciiShortcutFollowsDirectoryOrderNotOffsets) {
+    std::string rec = make_record({{"245", "10\x1f" "a\xff"}, {"500", "  \x1f" "aplain"}, {"650", " 0\x1f" "a\xc3\xa9"}});
+    // Reverse the three directory entries: 650, 500, 245.
+    std::string e0 = rec.substr(24, 12), e2 = rec.substr(48, 12);
+    rec.replace(24, 12, e2);
+    rec.replace(48, 12, e0);
+    ParsedRecord parsed;
+    EXPECT_EQ(parse_record(rec, {}, parsed), ErrorCode::invalid_utf8);
+    EXPECT_EQ(parsed.detail.substr(0, 9), "field 245");
+    ASSERT_EQ(parse_record(rec, {true, false, Utf8Handling::replace}, parsed), ErrorCode::ok);
+    ASSERT_EQ(parsed.entries.size(), 3u);
+    EXPECT_FALSE(parsed.entries[0].ascii);  // 650
+    EXPECT_TRUE(parsed.entries[1].ascii);   // 500
+    EXPECT_FALSE(parsed.entries[2].ascii);  // 245
+}
+
+TEST(Parser, AsciiFlagsOfEveryRealRecordAreExact) {
+    std::size_t fields = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(rapidmarc::test::shared_data() / "real")) {
+        if (entry.path().extension() != ".mrc") continue;
+        for (const std::string& rec : rapidmarc::test::split_on_terminator(rapidmarc::test::read_file(entry.path()))) {
+            ParsedRecord parsed;
+            if (parse_record(rec, {}, parsed) != ErrorCode::ok) continue;
+            for (const auto& e : parsed.entries) {
+                std::string_view data = std::string_view(rec).substr(e.offset, e.length);
+                bool ascii = true;
+                for (unsigned char c : data) ascii = ascii && c < 0x80;
+                ASSERT_EQ(e.ascii, ascii) << entry.path() << " " << e.tag_view();
+                ++fields;
+            }
+        }
+    }
+    EXPECT_GT(fields, 100000u);
 }

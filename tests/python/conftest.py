@@ -50,7 +50,11 @@ def pytest_configure(config):
 
 
 def pytest_report_header(config):
-    return [f"rapidmarc tests: implementation={IMPL_NAME}, shared data={DATA_DIR}"]
+    gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+    return [
+        f"rapidmarc tests: implementation={IMPL_NAME}, shared data={DATA_DIR}",
+        f"Python {sys.version.split()[0]}, GIL {'enabled' if gil else 'disabled (free-threaded)'}",
+    ]
 
 
 def pytest_collection_modifyitems(config, items):
