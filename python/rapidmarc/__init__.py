@@ -74,6 +74,7 @@ from .marcxml import (
 from .options import ReadOptions
 from .reader import JSONReader, MARCMakerReader, MARCReader, Reader, XMLReader, map_records
 from .record import Record, isbn_regex, logger, map_marc8_record, normalize_subfield_code
+from .tables import TableResult, extract_long, to_csv, to_parquet
 from .writer import JSONWriter, MARCWriter, TextWriter, Writer, XMLWriter
 
 _core._register(
@@ -90,6 +91,7 @@ __all__ = [
     "decode_ncr",
     "extract",
     "extract_arrow",
+    "extract_long",
     "map_records",
     "map_xml",
     "marc8_to_unicode",
@@ -97,6 +99,8 @@ __all__ = [
     "parse_records",
     "read_range",
     "scan",
+    "to_csv",
+    "to_parquet",
     "parse_xml",
     "parse_xml_to_array",
     "record_to_marcmaker",
@@ -118,6 +122,7 @@ __all__ = [
     "ConvertResult",
     "ExtractedColumns",
     "ReadSummary",
+    "TableResult",
     "EndOfRecordNotFound",
     "FatalReaderError",
     "Field",

@@ -209,6 +209,14 @@ def extract_arrow(
     lazy: bool = False,
     size: int | None = None,
 ) -> ArrowColumns: ...
+def extract_long(
+    source: object,
+    kind: int,
+    fields: list[str],
+    options: ReadOptions,
+    lazy: bool = False,
+    size: int | None = None,
+) -> ArrowColumns: ...
 def extract_arrow_part(
     source: object,
     size: int,

@@ -1,6 +1,7 @@
 #include "rapidmarc/arrow.hpp"
 
 #include <cerrno>
+#include <iterator>
 #include <limits>
 #include <new>
 #include <stdexcept>
@@ -84,6 +85,109 @@ void ColumnBatch::append_row(const RecordView& record, const std::vector<ColumnS
     ++rows_;
 }
 
+ColumnBatch ColumnBatch::long_table() {
+    ColumnBatch b(std::size(kLongColumns));
+    for (Column& c : b.columns_) c.shape = ColumnShape::first;
+    b.record_column_ = b.offset_column_ = true;
+    b.long_ = true;
+    return b;
+}
+
+void ColumnBatch::put(Column& col, const std::string* value) {
+    if (value) add_value(col, *value);
+    end_row(col, value != nullptr);
+}
+
+void ColumnBatch::long_row(std::int32_t field, std::string_view tag, const std::string* ind1, const std::string* ind2,
+                           const std::string* code, const std::string* value) {
+    if (rows_ % 8 == 0) field_validity_.push_back(0);
+    if (field >= 0)
+        field_validity_.back() = static_cast<std::uint8_t>(field_validity_.back() | (1u << (rows_ % 8)));
+    else
+        ++field_nulls_;
+    field_numbers_.push_back(field < 0 ? 0 : field);
+    add_value(columns_[0], tag);  // never null
+    end_row(columns_[0], true);
+    put(columns_[1], ind1);
+    put(columns_[2], ind2);
+    put(columns_[3], code);
+    put(columns_[4], value);
+    record_indexes_.push_back(0);  // set by set_record_position (or append_long's caller's values)
+    byte_offsets_.push_back(0);
+    ++rows_;
+}
+
+void ColumnBatch::append_long(const RecordView& record, const std::vector<FieldSpec>& fields, TextEncoding encoding,
+                              std::string& scratch, std::uint64_t record_index, std::uint64_t byte_offset) {
+    const bool bytes = encoding == TextEncoding::bytes;
+    const std::size_t first_row = rows_;
+    const auto latin1 = [](std::string_view raw, std::string& out) {
+        out.clear();
+        append_text(raw, TextEncoding::latin1, out);
+    };
+    bool leader = fields.empty();
+    for (const FieldSpec& f : fields) leader = leader || f.leader;
+    if (leader) {
+        scratch.clear();
+        append_text(record.leader(), bytes ? TextEncoding::bytes : TextEncoding::latin1, scratch);
+        long_row(-1, "LDR", nullptr, nullptr, nullptr, &scratch);
+    }
+    std::string tag, ind1, ind2, code;
+    for (std::size_t i = 0; i < record.size(); ++i) {
+        const FieldView f = record.field(i);
+        // The specs that select this field; a field is taken whole unless every one names codes.
+        bool selected = fields.empty(), whole = fields.empty();
+        for (const FieldSpec& s : fields) {
+            if (s.leader || !s.matches(f.tag())) continue;
+            selected = true;
+            whole = whole || s.codes.empty();
+        }
+        if (!selected) continue;
+        const auto number = static_cast<std::int32_t>(i);
+        latin1(f.tag(), tag);
+        if (f.is_control()) {
+            if (!whole) continue;  // a spec with codes selects subfields, which control fields have not
+            scratch.clear();
+            append_text(f.data(), control_encoding(encoding), scratch);
+            long_row(number, tag, nullptr, nullptr, nullptr, &scratch);
+            continue;
+        }
+        const char i1 = f.indicator1(), i2 = f.indicator2();
+        latin1({&i1, 1}, ind1);
+        latin1({&i2, 1}, ind2);
+        bool any = false;
+        for (const SubfieldView& sf : f.subfields()) {
+            if (!whole) {
+                bool wanted = false;
+                for (const FieldSpec& s : fields)
+                    wanted = wanted || (!s.leader && s.matches(f.tag()) && s.codes.find(sf.code) != std::string::npos);
+                if (!wanted) continue;
+            }
+            any = true;
+            latin1({&sf.code, 1}, code);
+            scratch.clear();
+            append_text(sf.value, encoding, scratch);
+            long_row(number, tag, &ind1, &ind2, &code, &scratch);
+        }
+        if (!any && whole) long_row(number, tag, &ind1, &ind2, nullptr, nullptr);  // a field without subfields
+    }
+    record_row_ends_.push_back(rows_);
+    for (std::size_t r = first_row; r < rows_; ++r) {
+        record_indexes_[r] = static_cast<std::int64_t>(record_index);
+        byte_offsets_[r] = static_cast<std::int64_t>(byte_offset);
+    }
+}
+
+void ColumnBatch::set_record_position(std::size_t k, std::uint64_t record_index, std::uint64_t byte_offset) noexcept {
+    if (!long_) {
+        set_row_position(k, record_index, byte_offset);
+        return;
+    }
+    if (k >= record_row_ends_.size()) return;
+    for (std::size_t r = k == 0 ? 0 : record_row_ends_[k - 1]; r < record_row_ends_[k]; ++r)
+        set_row_position(r, record_index, byte_offset);
+}
+
 void ColumnBatch::set_row_position(std::size_t row, std::uint64_t record_index, std::uint64_t byte_offset) noexcept {
     if (row < record_indexes_.size()) record_indexes_[row] = static_cast<std::int64_t>(record_index);
     if (row < byte_offsets_.size()) byte_offsets_[row] = static_cast<std::int64_t>(byte_offset);
@@ -155,20 +259,29 @@ ColumnShape shape_of(const StreamLayout& layout, std::size_t c) {
     return layout.shapes.empty() ? ColumnShape::list : layout.shapes[c];
 }
 
+bool binary_column(const StreamLayout& layout, std::size_t c) {
+    return layout.binary_columns.empty() ? layout.binary : layout.binary_columns[c];
+}
+
 void make_schema(const StreamLayout& layout, ArrowSchema* out) {
     const auto no_children = [](std::size_t, ArrowSchema*) {};
     std::vector<const std::string*> ints;
     if (!layout.record_name.empty()) ints.push_back(&layout.record_name);
     if (!layout.offset_name.empty()) ints.push_back(&layout.offset_name);
-    const char* text = layout.binary ? "z" : "u";
+    const std::size_t n_ints = ints.size() + (layout.field_name.empty() ? 0 : 1);
     fill_schema(
-        out, "+s", "", 0, ints.size() + layout.names.size(),
+        out, "+s", "", 0, n_ints + layout.names.size(),
         [&](std::size_t c, ArrowSchema* column) {
             if (c < ints.size()) {
                 fill_schema(column, "l", *ints[c], 0, 0, no_children);
                 return;
             }
-            c -= ints.size();
+            if (c < n_ints) {  // the long table's field numbers, null for the leader
+                fill_schema(column, "i", layout.field_name, ARROW_FLAG_NULLABLE, 0, no_children);
+                return;
+            }
+            c -= n_ints;
+            const char* text = binary_column(layout, c) ? "z" : "u";
             if (shape_of(layout, c) != ColumnShape::list) {
                 fill_schema(column, text, layout.names[c], ARROW_FLAG_NULLABLE, 0, no_children);
                 return;
@@ -225,7 +338,8 @@ void fill_array(ArrowArray* out, const std::shared_ptr<const ColumnBatch>& batch
 
 void make_array(const std::shared_ptr<const ColumnBatch>& batch, const StreamLayout& layout, ArrowArray* out) {
     if (batch->has_record_column() != !layout.record_name.empty() ||
-        batch->has_offset_column() != !layout.offset_name.empty() || batch->columns() != layout.names.size())
+        batch->has_offset_column() != !layout.offset_name.empty() || batch->is_long() != !layout.field_name.empty() ||
+        batch->columns() != layout.names.size())
         throw std::logic_error("a column batch does not have the stream's columns");
     for (std::size_t c = 0; c < batch->columns(); ++c)
         if (batch->column(c).shape != shape_of(layout, c))
@@ -235,13 +349,22 @@ void make_array(const std::shared_ptr<const ColumnBatch>& batch, const StreamLay
     std::vector<const std::vector<std::int64_t>*> ints;
     if (batch->has_record_column()) ints.push_back(&batch->record_indexes());
     if (batch->has_offset_column()) ints.push_back(&batch->byte_offsets());
-    fill_array(out, batch, rows, {nullptr}, ints.size() + batch->columns(), [&](std::size_t c, ArrowArray* column) {
+    const std::size_t n_ints = ints.size() + (batch->is_long() ? 1 : 0);
+    fill_array(out, batch, rows, {nullptr}, n_ints + batch->columns(), [&](std::size_t c, ArrowArray* column) {
         if (c < ints.size()) {
             fill_array(column, batch, rows, {nullptr, ints[c]->empty() ? static_cast<const void*>(kEmptyInts) : ints[c]->data()},
                        0, no_children);
             return;
         }
-        const ColumnBatch::Column& col = batch->column(c - ints.size());
+        if (c < n_ints) {
+            const auto& numbers = batch->field_numbers();
+            const void* validity = batch->field_null_count() == 0 ? nullptr : batch->field_validity().data();
+            fill_array(column, batch, rows,
+                       {validity, numbers.empty() ? static_cast<const void*>(kEmptyInts) : numbers.data()}, 0,
+                       no_children, static_cast<std::int64_t>(batch->field_null_count()));
+            return;
+        }
+        const ColumnBatch::Column& col = batch->column(c - n_ints);
         const void* data = col.data.empty() ? kEmpty : col.data.data();
         if (col.shape != ColumnShape::list) {
             const void* validity = col.null_count == 0 ? nullptr : static_cast<const void*>(col.validity.data());
@@ -342,6 +465,18 @@ void export_stream(BatchSource next_batch, StreamLayout layout, ArrowArrayStream
     out->get_last_error = &stream_get_last_error;
     out->release = &stream_release;
     out->private_data = state.release();  // owned by the stream until stream_release
+}
+
+StreamLayout long_layout(bool binary) {
+    StreamLayout layout;
+    layout.names.assign(std::begin(kLongColumns), std::end(kLongColumns));
+    layout.shapes.assign(layout.names.size(), ColumnShape::first);
+    layout.binary_columns.assign(layout.names.size(), false);
+    layout.binary_columns[kLongValueColumn] = binary;
+    layout.record_name = "record";
+    layout.offset_name = "offset";
+    layout.field_name = "field";
+    return layout;
 }
 
 void export_stream(BatchSource next_batch, std::vector<std::string> names, bool binary, ArrowArrayStream* out) {

@@ -1,4 +1,5 @@
-// extract() and extract_arrow(): the values field specs select, as columns. Both build the core's
+// extract(), extract_arrow() and extract_long(): the values field specs select, as columns (or
+// the long table: one row per subfield). Both build the core's
 // ColumnBatch (arrow.hpp) on the threads that parse; extract() then makes Python lists of them,
 // extract_arrow() hands them to Arrow consumers (pyarrow, polars, DuckDB) through the Arrow
 // PyCapsule interface, without a Python object per value and without copying.
@@ -65,6 +66,8 @@ struct ColumnsRecipe {
     std::vector<std::string> names;  // one per spec
     std::string record_name, offset_name;  // empty: no such column
     PyReadOptions options;
+    bool long_table = false;          // extract_long(): the long table instead of specs' columns
+    std::vector<FieldSpec> long_fields;  // extract_long(): the fields it takes (empty: all)
 };
 
 struct ColumnsPayload final : BatchPayload {
@@ -76,11 +79,18 @@ struct ColumnsPayload final : BatchPayload {
 std::function<void(Batch&)> columns_hook(std::shared_ptr<const ColumnsRecipe> r) {
     return [r = std::move(r)](Batch& batch) {
         auto payload = std::make_unique<ColumnsPayload>();
-        payload->columns = std::make_shared<ColumnBatch>(r->specs, !r->record_name.empty(), !r->offset_name.empty());
+        payload->columns = r->long_table ? std::make_shared<ColumnBatch>(ColumnBatch::long_table())
+                                         : std::make_shared<ColumnBatch>(r->specs, !r->record_name.empty(),
+                                                                         !r->offset_name.empty());
         std::string scratch;
         for (std::size_t i = 0; i < batch.size(); ++i) {
             if (!batch.readable(i)) continue;
             const ParsedRecord& pr = batch.parsed[i];
+            if (r->long_table) {
+                payload->columns->append_long(RecordView(batch.record(i), pr.entries), r->long_fields,
+                                              text_encoding(pr, r->options.core.parse), scratch);
+                continue;
+            }
             // The record index and offset are set by the consumer (place_rows): a parallel
             // reader numbers its frames only when it hands the batch out.
             payload->columns->append_row(RecordView(batch.record(i), pr.entries), r->specs,
@@ -93,9 +103,9 @@ std::function<void(Batch&)> columns_hook(std::shared_ptr<const ColumnsRecipe> r)
 // The rows' record indexes and byte offsets, from the frames of the batch as handed out.
 void place_rows(const Batch& batch, ColumnBatch& columns) {
     if (!columns.has_record_column() && !columns.has_offset_column()) return;
-    std::size_t row = 0;
+    std::size_t k = 0;
     for (std::size_t i = 0; i < batch.size(); ++i)
-        if (batch.readable(i)) columns.set_row_position(row++, batch.frames[i].index, batch.frames[i].offset);
+        if (batch.readable(i)) columns.set_record_position(k++, batch.frames[i].index, batch.frames[i].offset);
 }
 
 ColumnShape parse_shape(const std::string& s) {
@@ -123,6 +133,7 @@ std::shared_ptr<ColumnsRecipe> make_recipe(const std::vector<std::string>& spec_
 }
 
 StreamLayout layout_of(const ColumnsRecipe& r) {
+    if (r.long_table) return long_layout(!r.options.to_unicode);
     StreamLayout layout;
     layout.names = r.names;
     for (const ColumnSpec& c : r.specs) layout.shapes.push_back(c.shape);
@@ -228,23 +239,21 @@ struct ArrowColumns {
     nb::object size = nb::none();  // the input's size, as the Python layer found it (or None)
 };
 
-ArrowColumns bulk_extract_arrow(nb::object source, int kind, std::vector<std::string> spec_texts,
-                                std::vector<std::string> shapes, std::vector<std::string> separators,
-                                std::string record_name, std::string offset_name, nb::handle py_options, bool lazy,
-                                nb::object size) {
-    auto recipe = make_recipe(spec_texts, shapes, separators, std::move(record_name), std::move(offset_name),
-                              py_options, "extract_arrow()");
+// The ArrowColumns of `recipe` over `source`: read now, or with `lazy` on each consumption.
+// `what` names the function in messages.
+ArrowColumns arrow_columns(nb::object source, int kind, std::shared_ptr<ColumnsRecipe> recipe, bool lazy,
+                           nb::object size, const std::string& what) {
     ArrowColumns out;
     out.layout = layout_of(*recipe);
     out.size = std::move(size);
     if (lazy) {
-        if (kind != kPath) throw nb::value_error("extract_arrow(lazy=True) reads a path (it reads it again per stream)");
+        if (kind != kPath) throw nb::value_error((what + "(lazy=True) reads a path (it reads it again per stream)").c_str());
         recipe->path = nb::cast<std::string>(source);
         // Each stream reads the path again, so it must be a regular file: a pipe, FIFO or device can
         // be read only once (the first stream would take what the next ones expect). stat() first,
         // so that refusing a FIFO neither waits for its writer nor takes its data.
         const auto refuse_stream = [&] {
-            throw nb::value_error(("extract_arrow(lazy=True) reads its path again for each stream, and '" +
+            throw nb::value_error((what + "(lazy=True) reads its path again for each stream, and '" +
                                    recipe->path +
                                    "' is not a regular file (a pipe, FIFO or device can be read only once): use "
                                    "lazy=False")
@@ -278,6 +287,35 @@ ArrowColumns bulk_extract_arrow(nb::object source, int kind, std::vector<std::st
     out.account->last = std::move(account);
     out.recipe = std::move(recipe);
     return out;
+}
+
+ArrowColumns bulk_extract_arrow(nb::object source, int kind, std::vector<std::string> spec_texts,
+                                std::vector<std::string> shapes, std::vector<std::string> separators,
+                                std::string record_name, std::string offset_name, nb::handle py_options, bool lazy,
+                                nb::object size) {
+    auto recipe = make_recipe(spec_texts, shapes, separators, std::move(record_name), std::move(offset_name),
+                              py_options, "extract_arrow()");
+    return arrow_columns(std::move(source), kind, std::move(recipe), lazy, std::move(size), "extract_arrow");
+}
+
+// extract_long(): the long table (arrow.hpp's long_table()) of the fields `field_texts` select
+// (select.hpp's simple specs; '.' in a tag is a wildcard as 'X' is; none: every field and the leader).
+ArrowColumns bulk_extract_long(nb::object source, int kind, std::vector<std::string> field_texts,
+                               nb::handle py_options, bool lazy, nb::object size) {
+    auto recipe = std::make_shared<ColumnsRecipe>();
+    recipe->long_table = true;
+    for (std::string text : field_texts) {
+        for (std::size_t i = 0; i < text.size() && i < 3 && text[i] != '$'; ++i)
+            if (text[i] == '.') text[i] = 'X';
+        try {
+            recipe->long_fields.push_back(parse_field_spec(text));
+        } catch (const std::invalid_argument& e) {
+            throw nb::value_error(e.what());
+        }
+    }
+    recipe->options = read_options(py_options);
+    recipe->options.require_native_text("extract_long()");
+    return arrow_columns(std::move(source), kind, std::move(recipe), lazy, std::move(size), "extract_long");
 }
 
 // The next non-empty batch of columns from a lazy reader, or null at the end (when the read's
@@ -354,6 +392,7 @@ std::vector<std::string> column_names(const ArrowColumns& c) {
     std::vector<std::string> names;
     if (!c.layout.record_name.empty()) names.push_back(c.layout.record_name);
     if (!c.layout.offset_name.empty()) names.push_back(c.layout.offset_name);
+    if (!c.layout.field_name.empty()) names.push_back(c.layout.field_name);
     names.insert(names.end(), c.layout.names.begin(), c.layout.names.end());
     return names;
 }
@@ -397,6 +436,8 @@ void bind_columns(nb::module_& m) {
           "offset_name"_a, "options"_a);
     m.def("extract_arrow", &bulk_extract_arrow, "source"_a, "kind"_a, "specs"_a, "shapes"_a, "separators"_a,
           "record_name"_a, "offset_name"_a, "options"_a, "lazy"_a = false, "size"_a = nb::none());
+    m.def("extract_long", &bulk_extract_long, "source"_a, "kind"_a, "fields"_a, "options"_a, "lazy"_a = false,
+          "size"_a = nb::none());
     m.def("extract_arrow_part", &extract_arrow_part, "source"_a, "size"_a, "span"_a, "begin"_a, "end"_a, "base"_a,
           "specs"_a, "shapes"_a, "separators"_a, "record_name"_a, "offset_name"_a, "options"_a);
     nb::class_<ArrowColumns>(m, "ArrowColumns")

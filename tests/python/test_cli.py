@@ -54,8 +54,10 @@ def test_convert_infers_the_format_and_reports(impl, cli, capsys, utf8_path, tmp
 
 
 def test_convert_refuses_unknown_formats_and_overwriting_the_input(cli, capsys, utf8_path, tmp_path):
-    assert cli.main(["convert", str(utf8_path), str(tmp_path / "out.csv")]) == 2
+    assert cli.main(["convert", str(utf8_path), str(tmp_path / "out.dat")]) == 2
     assert "--to" in capsys.readouterr().err
+    assert cli.main(["convert", str(utf8_path), str(tmp_path / "out.csv")]) == 2  # a table: of which columns?
+    assert "--fields" in capsys.readouterr().err
     assert cli.main(["convert", str(utf8_path), str(utf8_path), "--to", "json"]) == 2
     assert "overwrite" in capsys.readouterr().err
 

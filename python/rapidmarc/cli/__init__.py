@@ -3,6 +3,7 @@
     rapidmarc count records.mrc more.mrc        records per file (natively, on every core)
     rapidmarc dump records.mrc --limit 3        records as MARCMaker text (or --format json/xml)
     rapidmarc convert records.mrc records.xml   to MARCXML, MARC-in-JSON, MARCMaker or a cleaned copy
+    rapidmarc convert records.mrc t.parquet --fields '001,245$a'   columns to Parquet, CSV or TSV
     rapidmarc split records.mrc --records 1000  into files of 1,000 records each
     rapidmarc validate records.mrc              every bad record: index, byte offset, field, what
 
@@ -31,7 +32,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from .commands import cmd_count, cmd_dump, cmd_split, cmd_validate
-from .converting import CONVERT_FORMATS, cmd_convert
+from .converting import CONVERT_FORMATS, TABLE_FORMATS, cmd_convert
 from .report import EXIT_BAD, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_STOPPED, describe
 
 __all__ = ["EXIT_BAD", "EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_STOPPED", "build_parser", "main"]
@@ -95,7 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", help="'-': standard input")
     p.add_argument("output", help="'-': standard output (then --to says the format)")
     p.add_argument(
-        "--to", choices=CONVERT_FORMATS, default=None, help="output format (default: from the output's extension)"
+        "--to",
+        choices=(*CONVERT_FORMATS, *TABLE_FORMATS),
+        default=None,
+        help="output format (default: from the output's extension)",
     )
     p.add_argument(
         "--from",
@@ -113,6 +117,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="stop at the first bad record; nothing is written")
     p.add_argument("--offset", type=_count, default=0, help="skip the first N records (bad ones included)")
     p.add_argument("--limit", type=_count, default=None, help="write at most this many records")
+    p.add_argument(
+        "--fields",
+        action="append",
+        default=[],
+        metavar="SPECS",
+        help="a table's columns: MARCspecs, comma-separated ('001,245$a,650$a'); with --long, the fields to take",
+    )
+    p.add_argument("--long", action="store_true", help="the long table: one row per subfield (docs/columns.md)")
+    p.add_argument(
+        "--shape",
+        choices=("list", "first", "join"),
+        default=None,
+        help="a column's values: list (Parquet's default), first, or join (CSV's and TSV's default)",
+    )
+    p.add_argument("--separator", default=None, help="between joined values (default '; ')")
     p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser(

@@ -1,4 +1,5 @@
-"""``rapidmarc convert``: between ISO 2709, MARCXML, MARC-in-JSON and MARCMaker text.
+"""``rapidmarc convert``: between ISO 2709, MARCXML, MARC-in-JSON and MARCMaker text, and from
+them to tables of columns (Parquet, CSV, TSV: rapidmarc.tables, with ``--fields`` or ``--long``).
 
 From ISO 2709 to MARCXML, JSON or a cleaned ISO 2709 copy it is ``rapidmarc.convert`` (native,
 parallel). The other directions, and ``--offset``/``--limit``, read and write record by record
@@ -29,6 +30,7 @@ from ..exceptions import JSONParseError, PymarcException
 from ..marcxml import XmlHandler
 from ..reader import JSONReader, MARCMakerReader, MARCReader
 from ..record import Record
+from ..tables import require_pyarrow, split_specs, to_csv, to_parquet
 from ..writer import JSONWriter, MARCWriter, TextWriter, Writer, XMLWriter
 from .report import (
     EXIT_BAD,
@@ -50,8 +52,12 @@ EXTENSIONS = {
     ".marc": "marc",
     ".mrk": "text",
     ".txt": "text",
+    ".parquet": "parquet",
+    ".csv": "csv",
+    ".tsv": "tsv",
 }
 CONVERT_FORMATS = (*FORMATS, "text")
+TABLE_FORMATS = ("parquet", "csv", "tsv")  # written, never read
 WRITERS: dict[str, Callable[[Any], Writer]] = {
     "marc": MARCWriter,
     "xml": XMLWriter,
@@ -246,9 +252,20 @@ def cmd_convert(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
+    if source_format in TABLE_FORMATS:
+        print(f"rapidmarc convert: {source_format} is written, not read; use --from", file=sys.stderr)
+        return EXIT_ERROR
+    if (args.fields or args.long) and to not in TABLE_FORMATS:
+        print(
+            f"rapidmarc convert: --fields and --long make tables ({', '.join(TABLE_FORMATS)}), not {to}",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     if _overwrites_input(args.input, args.output):
         print("rapidmarc convert: the output would overwrite the input", file=sys.stderr)
         return EXIT_ERROR
+    if to in TABLE_FORMATS:
+        return _convert_to_table(args, to, source_format)
     source, label = source_of(args.input)
     shown = "<stdout>" if args.output == "-" else args.output
     bar = progress_bar(args, f"{Path(label).name} -> {to}", input_size(source))
@@ -294,6 +311,53 @@ def cmd_convert(args: argparse.Namespace) -> int:
     if written == 0 and summary.stop_error is not None and args.output != "-":
         note = f"{shown} left as it was"
     return report(args, label, summary, source, note)
+
+
+def _convert_to_table(args: argparse.Namespace, to: str, source_format: str) -> int:
+    """A Parquet, CSV or TSV table (rapidmarc.to_parquet, to_csv): the columns of --fields, or the
+    long table with --long; streamed from a regular ISO 2709 file."""
+    if args.offset or args.limit is not None or args.to_encoding is not None:
+        print("rapidmarc convert: --offset, --limit and --to-encoding are not for tables", file=sys.stderr)
+        return EXIT_ERROR
+    fields = [spec for text in args.fields for spec in split_specs(text)]
+    if not fields and not args.long:
+        print(
+            f"rapidmarc convert: a {to} table needs --fields (MARCspecs such as '001,245$a,650$a') or --long",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    try:
+        require_pyarrow(f"rapidmarc convert to {to}")
+    except ModuleNotFoundError as exc:
+        print(f"rapidmarc convert: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    source, label = source_of(args.input)
+    shown = "<stdout>" if args.output == "-" else args.output
+    destination: Any = args.output
+    if args.output == "-":
+        sys.stdout.flush()
+        destination = sys.stdout.buffer
+    total = input_size(source) if source_format == "marc" else None  # MARCXML and JSON count ISO bytes
+    bar = progress_bar(args, f"{Path(label).name} -> {to}", total)
+    keywords: dict[str, Any] = dict(read_options(args), from_format=source_format, long=args.long)
+    keywords["progress"] = bar.update
+    if args.separator is not None:
+        keywords["separator"] = args.separator
+    if args.shape is not None:
+        keywords["shape"] = args.shape
+    try:
+        if to == "parquet":
+            result = to_parquet(source, destination, fields or None, **keywords)
+        else:
+            result = to_csv(source, destination, fields or None, delimiter="," if to == "csv" else "\t", **keywords)
+    finally:
+        bar.finish()
+    if args.output == "-":
+        sys.stdout.buffer.flush()
+    note = f"{result.rows} rows written to {shown}"
+    if result.rows == 0 and result.summary.stopped_at == 0 and args.output != "-":
+        note = f"{shown} left as it was"
+    return report(args, label, result.summary, source, note)
 
 
 def _convert_xml_natively(args: argparse.Namespace, source: Any, label: str, to: str, shown: str) -> int | None:
