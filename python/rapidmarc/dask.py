@@ -52,7 +52,15 @@ if TYPE_CHECKING:
 
     from .record import Record
 
-__all__ = ["FileSummary", "MarcRead", "read_marc", "read_marc_records", "read_marc_with_summary"]
+__all__ = [
+    "FileSummary",
+    "MarcRead",
+    "MarcRecordsRead",
+    "read_marc",
+    "read_marc_records",
+    "read_marc_records_with_summary",
+    "read_marc_with_summary",
+]
 
 PathArg = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 # extract_arrow_part's column arguments: specs, shapes, separators, record and offset column names
@@ -248,8 +256,10 @@ def _columns_part(
     return _to_pandas(arrow, block.path, path_name), account
 
 
-def _records_part(fs: Any, block: _Block, plan: list[tuple], k: int, options: dict[str, Any]) -> list[Record]:
-    """Phase 2 of read_marc_records: one partition's good records."""
+def _records_part(
+    fs: Any, block: _Block, plan: list[tuple], k: int, options: dict[str, Any]
+) -> tuple[list[Record], dict | None]:
+    """Phase 2 of read_marc_records: one partition's good records, and its account (None when empty)."""
     opts = ReadOptions(**options)
 
     def read(source: object, span: bool, begin: int, end: int, base: int) -> Any:
@@ -257,11 +267,11 @@ def _records_part(fs: Any, block: _Block, plan: list[tuple], k: int, options: di
 
     got = _read_part(fs, block, plan[k], read)
     if got is None:
-        return []
-    items, expected = got
-    if len(items) != expected:
-        raise _changed(block, expected, len(items))
-    return [r for r in items if r is not None]
+        return [], None
+    (records, account), expected = got
+    if account["good"] + account["bad"] != expected:
+        raise _changed(block, expected, account["good"] + account["bad"])
+    return records, account
 
 
 def _file_summary(path: str, size: int, accounts: list[dict | None]) -> FileSummary:
@@ -433,6 +443,64 @@ def read_marc(
     ).frame
 
 
+class MarcRecordsRead(NamedTuple):
+    """``read_marc_records_with_summary``'s result: compute both at once with ``compute()`` (they
+    share their tasks: the files are read once)."""
+
+    bag: _db.Bag
+    summary: Delayed  # computes to list[FileSummary], one per file in the bag's order
+
+    def compute(self, **kwargs: Any) -> tuple[list[Record], list[FileSummary]]:
+        """``(records, summaries)``, computed together (``kwargs`` go to ``dask.compute``); the
+        bag's partitions are computed as ``Delayed`` objects (the same tasks) and joined in order."""
+        parts = self.bag.to_delayed(optimize_graph=False)
+        lists, summaries = dask.compute(parts, self.summary, **kwargs)
+        return [r for part in lists for r in part], summaries
+
+
+def read_marc_records_with_summary(
+    paths_or_glob: PathArg,
+    *,
+    blocksize: int | str | None = "128MiB",
+    storage_options: Mapping[str, Any] | None = None,
+    to_unicode: bool = True,
+    force_utf8: bool = False,
+    utf8_handling: str = "strict",
+    file_encoding: str = "iso8859-1",
+    encoding: str | None = None,
+    recover: bool = False,
+    marc8_mapping: str = "lc",
+) -> MarcRecordsRead:
+    """``read_marc_records``'s bag, and a ``Delayed`` that computes to one ``FileSummary`` per file:
+    the records skipped as bad (``MARCReader``'s ``None`` items, decoding errors included) and a
+    framing error that ended a file early, with the first 100 exceptions, as ``MARCReader`` would
+    have raised them into ``current_exception``. ``bag, summary = ...``; compute both with
+    ``records, summaries = read_marc_records_with_summary(...).compute()``."""
+    options = _options(
+        to_unicode=to_unicode,
+        force_utf8=force_utf8,
+        utf8_handling=utf8_handling,
+        file_encoding=file_encoding,
+        encoding=encoding,
+        recover=recover,
+        workers=1,
+        marc8_mapping=marc8_mapping,
+    )
+    fs, paths = _expand(paths_or_glob, storage_options)
+    files = _blocks(fs, paths, blocksize)
+    part = dask.delayed(_records_part, pure=False, nout=2)
+    parts: list[Delayed] = []
+    accounts: list[list[Delayed]] = []
+    for blocks, plan in zip(files, _plans(fs, files, options), strict=True):
+        accounts.append([])
+        for k, block in enumerate(blocks):
+            records, account = part(fs, block, plan, k, options)
+            parts.append(records)
+            accounts[-1].append(account)
+    summary = dask.delayed(_summaries, pure=False)([(b[0].path, b[0].size) for b in files], accounts)
+    return MarcRecordsRead(_db.from_delayed(parts), summary)
+
+
 def read_marc_records(
     paths_or_glob: PathArg,
     *,
@@ -448,23 +516,18 @@ def read_marc_records(
 ) -> _db.Bag:
     """MARC files as a ``dask.bag.Bag`` of ``Record`` objects: the records ``MARCReader`` yields for
     each file, in order, without the ``None`` items of bad records (partitioned as ``read_marc``).
-    Records travel between processes pickled as their bytes."""
-    options = _options(
+    Records travel between processes pickled as their bytes. The bad records are skipped, not lost
+    unsaid: ``read_marc_records_with_summary`` gives the bag with a per-file count of them and
+    their exceptions."""
+    return read_marc_records_with_summary(
+        paths_or_glob,
+        blocksize=blocksize,
+        storage_options=storage_options,
         to_unicode=to_unicode,
         force_utf8=force_utf8,
         utf8_handling=utf8_handling,
         file_encoding=file_encoding,
         encoding=encoding,
         recover=recover,
-        workers=1,
         marc8_mapping=marc8_mapping,
-    )
-    fs, paths = _expand(paths_or_glob, storage_options)
-    files = _blocks(fs, paths, blocksize)
-    part = dask.delayed(_records_part, pure=False)
-    parts = [
-        part(fs, block, plan, k, options)
-        for blocks, plan in zip(files, _plans(fs, files, options), strict=True)
-        for k, block in enumerate(blocks)
-    ]
-    return _db.from_delayed(parts)
+    ).bag

@@ -113,19 +113,35 @@ nb::tuple part_frame_span(nb::object source, std::uint64_t size, std::uint64_t b
     return nb::make_tuple(f.items, f.end, offset_or_none(f.rejoin));
 }
 
-// A partition's items as MARCReader yields them: a Record, or None for a bad one.
-nb::list part_records(nb::object source, std::uint64_t size, bool span, std::uint64_t begin, std::uint64_t end,
-                      std::uint64_t base, nb::handle py_options) {
+// A partition's items as MARCReader yields them, without the bad ones, and its account: the
+// records (a list), and a dict with tally_dict's keys and "errors", the first bad items' exceptions
+// (as MARCReader's current_exception would hold them, a decoding error included).
+nb::tuple part_records(nb::object source, std::uint64_t size, bool span, std::uint64_t begin, std::uint64_t end,
+                       std::uint64_t base, nb::handle py_options) {
+    constexpr std::size_t kKeptErrors = 100;  // as extract_arrow keeps them
     const PyReadOptions o = read_options(py_options);
     const PartInput in = part_input(std::move(source), size);
     Batch batch;
     read_part(in, span, begin, end, base, o, batch);
     nb::list out;
+    nb::list errors;
+    ReadTally tally;
+    nb::object first_error = nb::none();
     for (std::size_t i = 0; i < batch.size(); ++i) {
         RecordOrError built = record_or_error(batch, i, o);
-        out.append(built.record.is_valid() ? built.record : nb::none());
+        const bool good = built.record.is_valid();
+        if (good) {
+            out.append(built.record);
+        } else {
+            // A decoding error has no core Error for the tally to keep: keep its exception.
+            if (!tally.first_error && first_error.is_none() && batch.readable(i)) first_error = built.error;
+            if (static_cast<std::size_t>(nb::len(errors)) < kKeptErrors) errors.append(built.error);
+        }
+        tally.add(batch, i, good);
     }
-    return out;
+    nb::dict account = tally_dict(tally, o, first_error);
+    account["errors"] = errors;
+    return nb::make_tuple(out, account);
 }
 
 }  // namespace

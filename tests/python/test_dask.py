@@ -199,18 +199,59 @@ def test_the_damaged_files_break_the_chain(damaged, recover):
             assert broken, (path.name, bs)
 
 
+def _marcreader_account(path: Path, recover: bool) -> tuple[list[bytes], list[tuple]]:
+    """What MARCReader yields for a file: the good records' bytes and the bad items' exceptions."""
+    good, bad = [], []
+    with rapidmarc.MARCReader(str(path), recover=recover) as reader:
+        for r in reader:
+            if r is None:
+                bad.append(reader.current_exception)
+            else:
+                good.append(r._raw_bytes())
+    return good, _error_facts(bad)
+
+
 def test_records_bag_equals_marcreader(client, damaged):
     paths = [p for p in FILES if p.stat().st_size < 40_000] + damaged
-    bags = [
-        (path, recover, rdask.read_marc_records(str(path), blocksize=7 * KIB, recover=recover))
+    reads = [
+        (path, recover, rdask.read_marc_records_with_summary(str(path), blocksize=7 * KIB, recover=recover))
         for path in paths
         for recover in (False, True)
     ]
-    computed = dask.compute(*[b for _, _, b in bags], scheduler=client)
-    for (path, recover, bag), records in zip(bags, computed, strict=True):
-        assert bag.npartitions == -(-path.stat().st_size // (7 * KIB))
-        expected = [r._raw_bytes() for r in rapidmarc.MARCReader(str(path), recover=recover) if r is not None]
-        assert [r._raw_bytes() for r in records] == expected, (path.name, recover)
+    computed = [read.compute(scheduler=client) for _, _, read in reads]
+    assert any(summaries[0].summary.bad for _, summaries in computed)  # the damaged files have bad records
+    for (path, recover, read), (records, summaries) in zip(reads, computed, strict=True):
+        label = (path.name, recover)
+        assert read.bag.npartitions == -(-path.stat().st_size // (7 * KIB))
+        good, bad = _marcreader_account(path, recover)
+        assert [r._raw_bytes() for r in records] == good, label
+        [s] = summaries
+        assert s.path.endswith(path.name)
+        assert _summary_facts(s.summary) == _summary_facts(rapidmarc.scan(str(path), recover=recover)), label
+        assert s.summary.good == len(good) and s.summary.bad == len(bad), label
+        assert _error_facts(s.errors) == bad[:100], label
+    # read_marc_records is the same bag without the summary
+    bag = rdask.read_marc_records(str(damaged[0]), blocksize=7 * KIB)
+    assert [r._raw_bytes() for r in bag.compute(scheduler="sync")] == _marcreader_account(damaged[0], False)[0]
+
+
+def test_records_summary_counts_decoding_errors():
+    """A record the core reads but Python's codec refuses (file_encoding) is bad in the summary too."""
+    path = DATA_DIR / "real" / "hebrew_20.mrc"  # MARC-8: decoded with file_encoding's codec
+    for file_encoding in ("ascii", "iso8859-1"):
+        kw = dict(force_utf8=False, file_encoding=file_encoding)
+        records_got, [s] = rdask.read_marc_records_with_summary(str(path), blocksize=KIB, **kw).compute(
+            scheduler="sync"
+        )
+        with rapidmarc.MARCReader(str(path), **kw) as reader:
+            items = list(reader)
+        bad = [i for i, r in enumerate(items) if r is None]
+        assert len(records_got) == len(items) - len(bad)
+        assert (s.summary.good, s.summary.bad) == (len(items) - len(bad), len(bad))
+        assert [e.record_index for e in s.errors] == bad
+        if file_encoding == "ascii":
+            assert bad, "hebrew MARC-8 has bytes above 0x7F: ascii must refuse some records"
+            assert type(s.summary.first_error) is type(s.errors[0])
 
 
 def _copies(directory: Path, names: list[str]) -> list[Path]:
