@@ -14,7 +14,10 @@ and its time scaled to `records`, which the table says. Each other tool runs `re
 turn (the machine is shared: the best time of each counts) and all must write the same records.
 Next to each wall time is the CPU time (user + system, of this process or of yaz's) of that best
 run: on a loaded machine the wall-time ratio of 2 threads to 1 says what the machine gave, the CPU
-times say what the work cost. The peak RSS of the conversion is measured in a child process.
+times say what the work cost. The 2-thread speed-up is also given as the median (and spread) of
+the per-round ratios, each round running 1 and then 2 workers back to back, for convert() and for
+count() (count writes nothing: the parse alone). The peak RSS of the conversion is measured in a
+child process.
 
 --rss builds a document of at least `gigabytes` GB (default 1) in bench/.cache (never committed;
 deleted afterwards) and measures the peak RSS (VmHWM) of a child process running convert() and
@@ -28,6 +31,7 @@ from __future__ import annotations
 import io
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -119,12 +123,21 @@ def main() -> None:
             with open(outs["yaz"], "wb") as fh:
                 subprocess.run(["yaz-marcdump", "-i", "marcxml", "-o", "marc", str(xml)], stdout=fh, check=True)
 
-        tools = {"fast1": fast(1), "fast2": fast(2), "expat": expat, "yaz": yaz}
+        def counter(workers: int):
+            def run() -> None:
+                assert rapidmarc.count(str(xml), from_format="xml", workers=workers) == n
+
+            return run
+
+        tools = {"fast1": fast(1), "fast2": fast(2), "count1": counter(1), "count2": counter(2)}
+        tools |= {"expat": expat, "yaz": yaz}
         best = {k: (float("inf"), 0.0) for k in tools}
+        walls: dict[str, list[float]] = {k: [] for k in tools}
         before = load()
         for _ in range(repeats):
             for name, fn in tools.items():
                 wall, cpu = timed(fn)
+                walls[name].append(wall)
                 if wall < best[name][0]:
                     best[name] = (wall, cpu)
         after = load()
@@ -153,7 +166,16 @@ def main() -> None:
         (f"pymarc parse_xml_to_array + MARCWriter (timed on {m}, scaled)", py),
     ):
         print(f"| {name} | {wall:.2f} | {cpu:.2f} | {n / wall:,.0f} | {wall / ours:.2f}x |")
-    print(f"2 threads / 1 thread: {best['fast1'][0] / best['fast2'][0]:.2f}x faster (wall)")
+    print(f"2 threads / 1 thread: {best['fast1'][0] / best['fast2'][0]:.2f}x faster (wall, best against best)")
+    for what, one, two in (("convert", "fast1", "fast2"), ("count", "count1", "count2")):
+        # The same round's 1-worker and 2-worker runs, one after the other: the fairest pairs on a
+        # machine whose speed drifts; their median and spread.
+        ratios = sorted(a / b for a, b in zip(walls[one], walls[two], strict=True))
+        print(
+            f"{what}, 2 workers / 1 in the same round: median {statistics.median(ratios):.2f}x "
+            f"(rounds {ratios[0]:.2f}-{ratios[-1]:.2f}x); median wall 1 worker "
+            f"{statistics.median(walls[one]):.3f} s, 2 workers {statistics.median(walls[two]):.3f} s"
+        )
     print(f"yaz / fast engine, 1 thread: {best['yaz'][0] / ours:.1f}x; pymarc / it: {py[0] / ours:.0f}x")
     print(f"peak RSS of the conversion: {rss[1]:.0f} MB with 1 worker, {rss[2]:.0f} MB with 2")
 

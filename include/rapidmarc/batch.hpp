@@ -56,6 +56,12 @@ struct Batch {
     // Parses every framed record into `parsed` (cleared for framing errors). A readable record
     // whose leader/09 ParseOptions::detect_encoding overruled gets the corrected leader/09 in `bytes`.
     void parse(const ParseOptions& options);
+    // append() and then parse() of that one record, while its bytes are still in the cache (a
+    // batch of 1 MiB parsed after it was filled is read from memory twice).
+    void append_parsed(FramedRecord&& frame, std::string_view record_bytes, const ParseOptions& options);
+
+    // Parses record i (see parse()); parsed must already hold an element for it.
+    void parse_one(std::size_t i, const ParseOptions& options);
 
     // True for a record pymarc's MARCReader yields as a Record: framed, parsed, and every subfield
     // code that is not ASCII folds to an ASCII one (pymarc raises IndexError for one that does not).

@@ -61,19 +61,28 @@ void Batch::append(FramedRecord&& frame, std::string_view record_bytes) {
     frames.push_back(std::move(frame));
 }
 
+void Batch::append_parsed(FramedRecord&& frame, std::string_view record_bytes, const ParseOptions& options) {
+    append(std::move(frame), record_bytes);
+    const std::size_t i = frames.size() - 1;
+    if (parsed.size() <= i) parsed.resize(i + 1);
+    parse_one(i, options);
+}
+
 void Batch::parse(const ParseOptions& options) {
     const std::size_t n = frames.size();
     if (parsed.size() < n) parsed.resize(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        if (frames[i].error == ErrorCode::ok) {
-            parse_record(record(i), options, parsed[i]);
-            // detect_encoding overruled leader/09: from here on the record says what it really
-            // is, to every consumer (reader, selection, conversion), as pymarc's reader would.
-            // A record that is not readable keeps its bytes: they are what a reader reports for it.
-            if (parsed[i].encoding_corrected && readable(i)) bytes[frames[i].begin + 9] = parsed[i].utf8 ? 'a' : ' ';
-        } else {
-            parsed[i].clear();
-        }
+    for (std::size_t i = 0; i < n; ++i) parse_one(i, options);
+}
+
+void Batch::parse_one(std::size_t i, const ParseOptions& options) {
+    if (frames[i].error == ErrorCode::ok) {
+        parse_record(record(i), options, parsed[i]);
+        // detect_encoding overruled leader/09: from here on the record says what it really
+        // is, to every consumer (reader, selection, conversion), as pymarc's reader would.
+        // A record that is not readable keeps its bytes: they are what a reader reports for it.
+        if (parsed[i].encoding_corrected && readable(i)) bytes[frames[i].begin + 9] = parsed[i].utf8 ? 'a' : ' ';
+    } else {
+        parsed[i].clear();
     }
 }
 
@@ -160,9 +169,8 @@ bool BatchReader::fill(Batch& batch) {
     batch.clear();
     for (std::size_t i = 0; i < n; ++i) {
         const std::string_view bytes = reader_.bytes(scratch_[i]);
-        batch.append(std::move(scratch_[i]), bytes);
+        batch.append_parsed(std::move(scratch_[i]), bytes, parse_options_);
     }
-    batch.parse(parse_options_);
     if (n > 0 && options_.process) options_.process(batch);
     return n > 0;
 }

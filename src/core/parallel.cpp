@@ -222,11 +222,9 @@ void scan_span(const RangeInput& input, std::uint64_t begin, const ReaderOptions
 RangeInfo read_range(const RangeInput& input, std::uint64_t begin, std::uint64_t end, const ReaderOptions& reader_options,
                      const ParseOptions& parse, Batch& out) {
     out.clear();
-    const RangeInfo info = scan_range(input, begin, end, reader_options, [&](FramedRecord& frame, std::string_view bytes) {
-        out.append(std::move(frame), bytes);
+    return scan_range(input, begin, end, reader_options, [&](FramedRecord& frame, std::string_view bytes) {
+        out.append_parsed(std::move(frame), bytes, parse);
     });
-    out.parse(parse);
-    return info;
 }
 
 RangeFrames frame_range(const RangeInput& input, std::uint64_t begin, std::uint64_t end,
@@ -257,10 +255,9 @@ void read_span(const RangeInput& input, std::uint64_t begin, std::uint64_t stop,
     out.clear();
     scan_span(input, begin, reader_options, [&](FramedRecord& frame, std::string_view bytes) {
         if (frame.offset >= stop) return false;
-        out.append(std::move(frame), bytes);
+        out.append_parsed(std::move(frame), bytes, parse);
         return true;
     });
-    out.parse(parse);
 }
 
 namespace {
@@ -272,12 +269,11 @@ public:
     Batcher(const ParseOptions& parse, std::size_t batch_bytes, const std::function<void(Batch&)>& on_batch)
         : parse_(parse), batch_bytes_(std::max<std::size_t>(batch_bytes, 1)), on_batch_(on_batch) {}
     void add(FramedRecord& frame, std::string_view bytes) {
-        batch_.append(std::move(frame), bytes);
+        batch_.append_parsed(std::move(frame), bytes, parse_);
         if (batch_.bytes.size() >= batch_bytes_ || batch_.size() >= 1024) flush();
     }
     void flush() {
         if (batch_.size() == 0) return;
-        batch_.parse(parse_);
         on_batch_(batch_);
         batch_.clear();
     }
