@@ -14,7 +14,10 @@ It reports the median and the spread (min-max) of each, GB/s, the parse's share 
 and the 2T/1T ratio; with ``--callgrind``, instructions per record of each stage of the
 sequential parse (framing, directory and field checks, UTF-8 validation) from one callgrind
 run, which load does not distort. Wall times on a loaded machine are noise: run it on an idle
-machine (``uptime`` is printed before and after) and compare ratios from one run.
+machine (``uptime`` is printed before and after) and compare ratios from one run. Each corpus
+is read from a copy in ``--memory-dir`` (default ``/dev/shm``, a tmpfs; ``none``: where it was
+built): on this VM the page cache is reclaimed while the benchmark runs (DAMON), so a file warmed
+by one round could be read from disk again in a later one.
 
 Options: ``--records 100000 --repeat 7 --kinds utf8,marc8 --callgrind --json out.json``.
 """
@@ -25,6 +28,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -116,23 +120,42 @@ def main() -> int:
     ap.add_argument("--callgrind", action="store_true")
     ap.add_argument("--callgrind-records", type=int, default=20_000)
     ap.add_argument("--json", type=Path)
+    ap.add_argument(
+        "--memory-dir",
+        type=Path,
+        default=Path("/dev/shm") if Path("/dev/shm").is_dir() else None,
+        help="copy each corpus here first (default /dev/shm, a tmpfs; 'none' to read it where built)",
+    )
     args = ap.parse_args()
+    if args.memory_dir is not None and str(args.memory_dir) == "none":
+        args.memory_dir = None
 
     build()
     print(f"load average before: {os.getloadavg()}")
     report: dict = {"records": args.records, "repeat": args.repeat, "load_before": os.getloadavg(), "kinds": {}}
     for kind in args.kinds.split(","):
         path = build_corpus(kind, args.records)
+        copy = None
+        if args.memory_dir is not None:
+            # The page cache of this VM is reclaimed under the benchmark (DAMON reclaims cold pages:
+            # a "warm" file is read from disk again some rounds later); a tmpfs copy stays in memory.
+            copy = args.memory_dir / f"rapidmarc-bench-{os.getpid()}-{path.name}"
+            shutil.copyfile(path, copy)
+            path = copy
         size = path.stat().st_size
         names = list(VARIANTS)
         times: dict[str, list[float]] = {n: [] for n in names}
-        for n in names:  # untimed: warm the page cache and check every variant counts every record
-            got = run(VARIANTS[n], path)
-            if got["records"] != args.records:
-                raise SystemExit(f"{kind} {n}: {got['records']} records, expected {args.records}")
-        for r in range(args.repeat):
-            for n in names[r % len(names) :] + names[: r % len(names)]:
-                times[n].append(run(VARIANTS[n], path)["elapsed_s"])
+        try:
+            for n in names:  # untimed: warm the page cache and check every variant counts every record
+                got = run(VARIANTS[n], path)
+                if got["records"] != args.records:
+                    raise SystemExit(f"{kind} {n}: {got['records']} records, expected {args.records}")
+            for r in range(args.repeat):
+                for n in names[r % len(names) :] + names[: r % len(names)]:
+                    times[n].append(run(VARIANTS[n], path)["elapsed_s"])
+        finally:
+            if copy is not None:
+                copy.unlink()
         rows = {}
         floor = statistics.median(times["floor"])
         print(f"\n{kind}: {args.records:,} records, {size / 1e6:.1f} MB, {args.repeat} interleaved rounds")
