@@ -64,8 +64,12 @@ def test_workers_argument_is_checked(loc_bytes):
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
 @pytest.mark.parametrize("source", ["path", "bytes"])
-def test_workers_zero_reads_in_the_calling_thread(data_dir, source):
-    path = data_dir / "real" / "uva_2000.mrc"
+def test_workers_zero_reads_in_the_calling_thread(data_dir, tmp_path, source):
+    # Four copies of a 2.3 MB file: more than the parse-ahead thread may hold ready (2 batches of
+    # at most 1 MiB, and one in progress), so that thread is still alive, waiting for room, when
+    # the first record is taken (with one copy it could finish the file and exit before that).
+    path = tmp_path / "uva_2000_x4.mrc"
+    path.write_bytes((data_dir / "real" / "uva_2000.mrc").read_bytes() * 4)
     target = path if source == "path" else path.read_bytes()
 
     # Thread ids, not counts: other libraries of the test process (pyarrow's pool, ...) may start
