@@ -27,6 +27,9 @@ mkdir -p "$VENVS"
 REQUIRED=("scikit-build-core>=0.10" "nanobind>=2.4" cmake ninja "pytest>=7" "pymarc==5.4.0"
   "unicodedata2==15.1.0; python_version < '3.13'")
 OPTIONAL=(pyarrow polars duckdb)
+# rapidmarc.dask's tests (a distributed.LocalCluster of two worker processes) on the GIL builds;
+# not tried on a free-threaded build, where Dask's stack is not known to work yet.
+OPTIONAL_GIL=("dask[dataframe]" distributed fsspec)
 
 # The version interpreter $1 reports: X.Y, or X.Yt for a free-threaded build; nothing if it does not run.
 version_of() {
@@ -98,7 +101,9 @@ for version in $PYTHONS; do
     continue
   fi
   missing=""
-  for pkg in "${OPTIONAL[@]}"; do
+  optional=("${OPTIONAL[@]}")
+  [[ "$version" == *t ]] || optional+=("${OPTIONAL_GIL[@]}")
+  for pkg in "${optional[@]}"; do
     # Wheels only: where a version has none (free-threaded 3.13t for some), pip would otherwise
     # spend many minutes compiling the package and its build dependencies from source, or fail.
     "$py" -m pip install -q --only-binary :all: "$pkg" >>"$log" 2>&1 || missing="$missing $pkg"
