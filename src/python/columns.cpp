@@ -34,9 +34,6 @@ MarcSpec parse_spec(const std::string& text) {
     }
 }
 
-// At most this many bad records' errors are kept (the count is always exact).
-constexpr std::size_t kKeptErrors = 100;
-
 // What a read skipped: every item counted as ReadTally counts it, and the first bad ones' errors.
 struct ReadAccount {
     ReadTally tally;

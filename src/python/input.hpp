@@ -49,6 +49,9 @@ NativeInput open_input(nb::object source, int kind, const PyReadOptions& options
 // stopped at (the last item; without recover nothing after it is read). `first_error` overrides
 // the tally's when a Python codec failed first. (bulk.cpp)
 nb::dict tally_dict(const ReadTally& t, const PyReadOptions& o, nb::object first_error = nb::none());
+// At most this many bad items' exceptions are kept with an account (its counts are always exact):
+// extract_arrow's summary and a Dask partition's alike.
+inline constexpr std::size_t kKeptErrors = 100;
 
 // Runs the Python signal handlers (with the GIL, briefly), so that Ctrl-C stops a long native
 // loop between batches: raises what a handler raised (KeyboardInterrupt).

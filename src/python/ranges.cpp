@@ -118,7 +118,6 @@ nb::tuple part_frame_span(nb::object source, std::uint64_t size, std::uint64_t b
 // (as MARCReader's current_exception would hold them, a decoding error included).
 nb::tuple part_records(nb::object source, std::uint64_t size, bool span, std::uint64_t begin, std::uint64_t end,
                        std::uint64_t base, nb::handle py_options) {
-    constexpr std::size_t kKeptErrors = 100;  // as extract_arrow keeps them
     const PyReadOptions o = read_options(py_options);
     const PartInput in = part_input(std::move(source), size);
     Batch batch;
