@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import glob as _glob
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 try:
@@ -295,6 +295,24 @@ def _summaries(files: list[tuple[str, int]], accounts: list[list[dict | None]]) 
     return [_file_summary(path, size, a) for (path, size), a in zip(files, accounts, strict=True)]
 
 
+def _partitions(
+    files: list[list[_Block]], plans: list[Delayed], part: Callable[[_Block, Delayed, int], Any]
+) -> tuple[list[Delayed], Delayed]:
+    """Phase 2 of both readers: ``part(block, plan, k)`` (a ``Delayed`` of two outputs: the
+    partition and its account) for every block of every file, in file order; the partitions, and a
+    ``Delayed`` of one ``FileSummary`` per file built from the accounts."""
+    partitions: list[Delayed] = []
+    accounts: list[list[Delayed]] = []
+    for blocks, plan in zip(files, plans, strict=True):
+        accounts.append([])
+        for k, block in enumerate(blocks):
+            partition, account = part(block, plan, k)
+            partitions.append(partition)
+            accounts[-1].append(account)
+    summary = dask.delayed(_summaries, pure=False)([(b[0].path, b[0].size) for b in files], accounts)
+    return partitions, summary
+
+
 # ---- pandas -----------------------------------------------------------------------------------
 
 
@@ -369,19 +387,11 @@ def read_marc_with_summary(
     meta = _to_pandas(_empty_columns(columns, ReadOptions(**options)), "", path_name)
     fs, paths = _expand(paths_or_glob, storage_options)
     files = _blocks(fs, paths, blocksize)
-    plans = _plans(fs, files, options)
     part = dask.delayed(_columns_part, pure=False, nout=2)
-    frames: list[Delayed] = []
-    accounts: list[list[Delayed]] = []
-    for blocks, plan in zip(files, plans, strict=True):
-        accounts.append([])
-        for k, block in enumerate(blocks):
-            frame, account = part(fs, block, plan, k, columns, options, path_name)
-            frames.append(frame)
-            accounts[-1].append(account)
-    ddf = _dd.from_delayed(frames, meta=meta, verify_meta=False)
-    summary = dask.delayed(_summaries, pure=False)([(b[0].path, b[0].size) for b in files], accounts)
-    return MarcRead(ddf, summary)
+    frames, summary = _partitions(
+        files, _plans(fs, files, options), lambda block, plan, k: part(fs, block, plan, k, columns, options, path_name)
+    )
+    return MarcRead(_dd.from_delayed(frames, meta=meta, verify_meta=False), summary)
 
 
 def read_marc(
@@ -489,15 +499,9 @@ def read_marc_records_with_summary(
     fs, paths = _expand(paths_or_glob, storage_options)
     files = _blocks(fs, paths, blocksize)
     part = dask.delayed(_records_part, pure=False, nout=2)
-    parts: list[Delayed] = []
-    accounts: list[list[Delayed]] = []
-    for blocks, plan in zip(files, _plans(fs, files, options), strict=True):
-        accounts.append([])
-        for k, block in enumerate(blocks):
-            records, account = part(fs, block, plan, k, options)
-            parts.append(records)
-            accounts[-1].append(account)
-    summary = dask.delayed(_summaries, pure=False)([(b[0].path, b[0].size) for b in files], accounts)
+    parts, summary = _partitions(
+        files, _plans(fs, files, options), lambda block, plan, k: part(fs, block, plan, k, options)
+    )
     return MarcRecordsRead(_db.from_delayed(parts), summary)
 
 
