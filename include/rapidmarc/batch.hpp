@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "rapidmarc/detail/batch_pool.hpp"
+#include "rapidmarc/detail/byte_buffer.hpp"
 #include "rapidmarc/parser.hpp"
 #include "rapidmarc/reader.hpp"
 
@@ -38,7 +39,7 @@ struct BatchPayload {
 };
 
 struct Batch {
-    std::string bytes;                  // the records' bytes, back to back
+    detail::Bytes bytes;                // the records' bytes (frames[i].begin says where each starts)
     std::vector<FramedRecord> frames;   // begin offsets index `bytes`
     std::vector<ParsedRecord> parsed;   // parsed[i] belongs to frames[i] (cleared for framing errors)
     std::unique_ptr<BatchPayload> payload;  // set by the stream's `process` hook, if any
@@ -53,15 +54,28 @@ struct Batch {
     }
     // Appends a framed record with a copy of its bytes (frame.begin is set to where they go).
     void append(FramedRecord&& frame, std::string_view record_bytes);
+    // Makes `frames`, records `reader` framed since it last moved its bytes (RecordReader::retain,
+    // next_batch) whose begin offsets index its buffer, the batch's records, replacing `bytes`:
+    // it takes the reader's buffer over (RecordReader::detach, the reader goes on in the batch's
+    // previous storage) unless copying the records is cheaper (the reader has read far ahead) or
+    // needed (frames overlap: recover mode frames a record inside a damaged chunk, and both must
+    // keep their own bytes). Without `reader_continues` the reader is not read again and gives its
+    // buffer up (RecordReader::release). Does not parse.
+    void adopt(RecordReader& reader, bool reader_continues = true);
     // Parses every framed record into `parsed` (cleared for framing errors). A readable record
     // whose leader/09 ParseOptions::detect_encoding overruled gets the corrected leader/09 in `bytes`.
     void parse(const ParseOptions& options);
-    // append() and then parse() of that one record, while its bytes are still in the cache (a
-    // batch of 1 MiB parsed after it was filled is read from memory twice).
-    void append_parsed(FramedRecord&& frame, std::string_view record_bytes, const ParseOptions& options);
 
     // Parses record i (see parse()); parsed must already hold an element for it.
     void parse_one(std::size_t i, const ParseOptions& options);
+
+    // For a run of records that adopt() takes over later: appends a frame that still indexes the
+    // reader's buffer, parsed now from `record_bytes` (its bytes there) while they are in the
+    // cache. After adopt(), correct_leaders() completes what parse() does.
+    void append_framed(FramedRecord&& frame, std::string_view record_bytes, const ParseOptions& options);
+    // Writes the leader/09 that ParseOptions::detect_encoding decided into every readable record
+    // whose parse overruled it (parse() does this for the records it parses).
+    void correct_leaders() noexcept;
 
     // True for a record pymarc's MARCReader yields as a Record: framed, parsed, and every subfield
     // code that is not ASCII folds to an ASCII one (pymarc raises IndexError for one that does not).
@@ -71,6 +85,9 @@ struct Batch {
     // bytes of a text error as `culprit`), else ErrorCode::subfield_code_invalid (culprit: the
     // subfield's code byte and value). A default (ok) Error for a readable record.
     Error error(std::size_t i) const;
+
+private:
+    void correct_leader(std::size_t i) noexcept;
 };
 
 // What a whole read accounted for, item by item in stream order: every framed item is good or
@@ -140,7 +157,6 @@ private:
     RecordReader reader_;
     ParseOptions parse_options_;
     BatchOptions options_;
-    std::vector<FramedRecord> scratch_;
 
     std::mutex mutex_;
     std::condition_variable ready_cv_;  // a batch was queued, or the worker finished

@@ -59,6 +59,21 @@ public:
     std::size_t next_batch(std::vector<FramedRecord>& out, std::size_t max_records, std::size_t max_bytes);
 
     std::string_view bytes(const FramedRecord& r) const noexcept { return {buf_.data() + r.begin, r.size}; }
+
+    // While retaining, bytes once read are never moved or dropped (the buffer only grows, keeping
+    // its content in place), so every record framed stays valid until detach(), however many
+    // next() calls follow. For a caller that hands a run of records on with detach().
+    void retain(bool on) noexcept { retain_ = on; }
+    // Hands over the buffer: every record framed since the reader last moved its bytes (the
+    // start, the last detach(), or next_batch()'s release of the previous batch) is in it where
+    // its FramedRecord::begin says. The reader continues in `spare` (any buffer, e.g. one handed
+    // over before), into which it copies the bytes it has read but not framed yet: unread() of them.
+    detail::ByteBuffer detach(detail::ByteBuffer spare);
+    // Hands over the buffer as detach() does, for a reader that is not read again: it ends (next()
+    // returns false) and copies nothing.
+    detail::ByteBuffer release() noexcept;
+    // Bytes read from the source and not framed yet (what detach() copies).
+    std::size_t unread() const noexcept { return end_ - begin_; }
     // Cancels the source (ByteSource::cancel): a next() waiting for input in another thread ends.
     void cancel() noexcept { source_->cancel(); }
     // Size of the reader's buffer: about one batch plus one chunk, whatever the input's length.
@@ -86,6 +101,7 @@ private:
     bool eof_ = false;
     bool done_ = false;
     bool may_compact_ = true;
+    bool retain_ = false;
 };
 
 // Position of the first plausible record start at or after `from` in `bytes`: just after a record

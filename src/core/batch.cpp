@@ -61,11 +61,30 @@ void Batch::append(FramedRecord&& frame, std::string_view record_bytes) {
     frames.push_back(std::move(frame));
 }
 
-void Batch::append_parsed(FramedRecord&& frame, std::string_view record_bytes, const ParseOptions& options) {
-    append(std::move(frame), record_bytes);
-    const std::size_t i = frames.size() - 1;
-    if (parsed.size() <= i) parsed.resize(i + 1);
-    parse_one(i, options);
+void Batch::adopt(RecordReader& reader, bool reader_continues) {
+    bytes.clear();
+    if (frames.empty()) return;
+    const std::size_t first = frames.front().begin;
+    std::size_t end = first;
+    bool overlap = false;
+    for (const FramedRecord& f : frames) {
+        overlap = overlap || f.begin < end;
+        end = f.begin + f.size;
+    }
+    if (!overlap && !reader_continues) {
+        bytes.exchange(reader.release(), end);
+        return;
+    }
+    if (!overlap && reader.unread() <= end - first) {
+        detail::ByteBuffer spare = bytes.exchange(detail::ByteBuffer{}, 0);
+        bytes.exchange(reader.detach(std::move(spare)), end);
+        return;
+    }
+    for (FramedRecord& f : frames) {
+        const std::string_view b = reader.bytes(f);
+        f.begin = bytes.size();
+        bytes.append(b);
+    }
 }
 
 void Batch::parse(const ParseOptions& options) {
@@ -77,13 +96,29 @@ void Batch::parse(const ParseOptions& options) {
 void Batch::parse_one(std::size_t i, const ParseOptions& options) {
     if (frames[i].error == ErrorCode::ok) {
         parse_record(record(i), options, parsed[i]);
-        // detect_encoding overruled leader/09: from here on the record says what it really
-        // is, to every consumer (reader, selection, conversion), as pymarc's reader would.
-        // A record that is not readable keeps its bytes: they are what a reader reports for it.
-        if (parsed[i].encoding_corrected && readable(i)) bytes[frames[i].begin + 9] = parsed[i].utf8 ? 'a' : ' ';
+        correct_leader(i);
     } else {
         parsed[i].clear();
     }
+}
+
+void Batch::correct_leader(std::size_t i) noexcept {
+    // detect_encoding overruled leader/09: from here on the record says what it really is, to
+    // every consumer (reader, selection, conversion), as pymarc's reader would. A record that is
+    // not readable keeps its bytes: they are what a reader reports for it.
+    if (parsed[i].encoding_corrected && readable(i)) bytes[frames[i].begin + 9] = parsed[i].utf8 ? 'a' : ' ';
+}
+
+void Batch::append_framed(FramedRecord&& frame, std::string_view record_bytes, const ParseOptions& options) {
+    frames.push_back(std::move(frame));
+    const std::size_t i = frames.size() - 1;
+    if (parsed.size() <= i) parsed.resize(i + 1);
+    if (frames[i].error == ErrorCode::ok) parse_record(record_bytes, options, parsed[i]);
+    else parsed[i].clear();
+}
+
+void Batch::correct_leaders() noexcept {
+    for (std::size_t i = 0; i < frames.size(); ++i) correct_leader(i);
 }
 
 bool Batch::readable(std::size_t i) const noexcept {
@@ -164,13 +199,10 @@ void BatchPool::give(std::unique_ptr<Batch> batch) {
 void BatchReader::recycle(std::unique_ptr<Batch> batch) { pool_.give(std::move(batch)); }
 
 bool BatchReader::fill(Batch& batch) {
-    scratch_.clear();
-    const std::size_t n = reader_.next_batch(scratch_, options_.max_records, options_.max_bytes);
     batch.clear();
-    for (std::size_t i = 0; i < n; ++i) {
-        const std::string_view bytes = reader_.bytes(scratch_[i]);
-        batch.append_parsed(std::move(scratch_[i]), bytes, parse_options_);
-    }
+    const std::size_t n = reader_.next_batch(batch.frames, options_.max_records, options_.max_bytes);
+    batch.adopt(reader_);
+    batch.parse(parse_options_);
     if (n > 0 && options_.process) options_.process(batch);
     return n > 0;
 }

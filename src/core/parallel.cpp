@@ -16,7 +16,8 @@ namespace rapidmarc {
 
 namespace {
 
-constexpr std::size_t kLocateWindow = std::size_t{64} << 10;  // bytes scanned per read when locating a start
+constexpr std::size_t kFirstLocateWindow = std::size_t{4} << 10;  // bytes scanned first when locating a start
+constexpr std::size_t kLocateWindow = std::size_t{64} << 10;       // and at most per read after that
 constexpr std::size_t kRangeChunk = std::size_t{64} << 10;    // read size of a range's reader
 
 // Reads up to n bytes at `offset` (fewer only at the end of the input).
@@ -137,8 +138,11 @@ std::uint64_t locate_record_start(const RangeInput& input, std::uint64_t begin, 
     if (begin >= end) return RangeInfo::none;
     if (begin == 0) return 0;  // the sequential reader starts at the first byte, plausible or not
     std::uint64_t pos = begin - 1;  // include the byte before: a start follows a terminator
+    // A record starts within a few KiB almost always: read a small window first, larger ones after.
+    std::size_t window_size = kFirstLocateWindow;
     while (pos < end) {
-        const std::string window = read_at(input, pos, kLocateWindow);
+        const std::string window = read_at(input, pos, window_size);
+        window_size = std::min(window_size * 4, kLocateWindow);
         const std::string_view view = window;
         std::size_t from = 1;
         for (;;) {
@@ -169,11 +173,14 @@ std::uint64_t locate_record_start(const RangeInput& input, std::uint64_t begin, 
 namespace {
 
 // The framing of a range (read_range, frame_range): finds the range's first record and frames
-// from there, calling keep(frame, bytes) for every item that starts in [begin, end), until the
-// first framing error (which makes the range unclean) or the end of the input.
-template <class Keep>
+// from there, calling keep(frame, reader) for every item that starts in [begin, end), until the
+// first framing error (which makes the range unclean) or the end of the input. Frame offsets are
+// input offsets; begin offsets index the reader's buffer. `start(reader)` runs before the first
+// record is framed (with the size of the range from the first record) and `finish(reader)` after
+// the last, while the reader's buffer still holds it.
+template <class Start, class Keep, class Finish>
 RangeInfo scan_range(const RangeInput& input, std::uint64_t begin, std::uint64_t end,
-                     const ReaderOptions& reader_options, Keep&& keep) {
+                     const ReaderOptions& reader_options, Start&& start, Keep&& keep, Finish&& finish) {
     end = std::min(end, input.size());
     RangeInfo info;
     info.start = locate_record_start(input, begin, end, reader_options.read_oversize);
@@ -184,6 +191,7 @@ RangeInfo scan_range(const RangeInput& input, std::uint64_t begin, std::uint64_t
     ro.recover = false;
     ro.chunk_size = kRangeChunk;
     RecordReader reader(input.open(info.start, input.size()), ro);
+    start(reader, end - info.start);
     FramedRecord frame;
     info.end = info.start;
     while (reader.next(frame)) {
@@ -196,41 +204,100 @@ RangeInfo scan_range(const RangeInput& input, std::uint64_t begin, std::uint64_t
         }
         info.end = at + frame.size;
         frame.offset = at;
-        keep(frame, reader.bytes(frame));
+        keep(frame, reader);
         frame = FramedRecord{};
     }
+    finish(reader);
     return info;
 }
 
-// The sequential reader from `begin` (read_span, frame_span): calls take(frame, bytes) for each
-// item, offsets made input offsets, until it returns false or the reader ends.
-template <class Take>
-void scan_span(const RangeInput& input, std::uint64_t begin, const ReaderOptions& reader_options, Take&& take) {
+// The sequential reader from `begin` (read_span, frame_span): calls take(frame, reader) for each
+// item, offsets made input offsets, until it returns false or the reader ends; start (with a size
+// of 0: unknown) and finish as for scan_range.
+template <class Start, class Take, class Finish>
+void scan_span(const RangeInput& input, std::uint64_t begin, const ReaderOptions& reader_options, Start&& start,
+               Take&& take, Finish&& finish) {
     ReaderOptions ro = reader_options;
     ro.chunk_size = kRangeChunk;
     RecordReader reader(input.open(begin, input.size()), ro);
+    start(reader, std::uint64_t{0});
     FramedRecord frame;
     while (reader.next(frame)) {
         frame.offset += begin;
-        if (!take(frame, reader.bytes(frame))) return;
+        if (!take(frame, reader)) break;
         frame = FramedRecord{};
     }
+    finish(reader);
 }
+
+void no_reader_step(RecordReader&) {}
+void no_reader_start(RecordReader&, std::uint64_t) {}
+
+// Collects the items a retaining reader frames into `batch`, which takes the reader's buffer over
+// (Batch::adopt) instead of copying the records, parses each as it is framed (while its bytes are
+// in the cache) and hands the batch to on_batch
+// whenever it holds batch_bytes or 1,024 records (BatchOptions' defaults), and once more at the
+// end. Without on_batch, everything is one batch, left in `batch`.
+class Batcher {
+public:
+    Batcher(Batch& batch, const ParseOptions& parse, std::size_t batch_bytes = 0,
+            const std::function<void(Batch&)>* on_batch = nullptr)
+        : batch_(batch), parse_(parse), batch_bytes_(std::max<std::size_t>(batch_bytes, 1)), on_batch_(on_batch) {}
+    // Before the reader reads: `size` bytes are expected (0: unknown).
+    void start(RecordReader& reader, std::uint64_t size) {
+        reader.retain(true);
+        batch_.clear();
+        // The reader reads into the batch's storage from the first byte, made large enough for the
+        // whole batch now rather than grown (and copied) chunk by chunk.
+        if (on_batch_) size = std::min<std::uint64_t>(size == 0 ? batch_bytes_ : size, batch_bytes_);
+        batch_.bytes.reserve(static_cast<std::size_t>(size) + 2 * kRangeChunk);
+        reader.detach(batch_.bytes.exchange(detail::ByteBuffer{}, 0));
+    }
+    void add(FramedRecord& frame, RecordReader& reader) {
+        const std::string_view bytes = reader.bytes(frame);
+        batch_.append_framed(std::move(frame), bytes, parse_);
+        if (!on_batch_) return;
+        const FramedRecord& last = batch_.frames.back();
+        if (last.begin + last.size - batch_.frames.front().begin >= batch_bytes_ || batch_.size() >= 1024)
+            flush(reader, true);
+    }
+    // After the last item (the reader is not read again).
+    void finish(RecordReader& reader) { flush(reader, false); }
+
+private:
+    void flush(RecordReader& reader, bool reader_continues) {
+        batch_.adopt(reader, reader_continues);
+        if (batch_.size() == 0) return;
+        batch_.correct_leaders();
+        if (!on_batch_) return;
+        (*on_batch_)(batch_);
+        batch_.clear();
+    }
+
+    Batch& batch_;
+    const ParseOptions& parse_;
+    std::size_t batch_bytes_;
+    const std::function<void(Batch&)>* on_batch_;
+};
 
 }  // namespace
 
 RangeInfo read_range(const RangeInput& input, std::uint64_t begin, std::uint64_t end, const ReaderOptions& reader_options,
                      const ParseOptions& parse, Batch& out) {
+    Batcher batcher(out, parse);
     out.clear();
-    return scan_range(input, begin, end, reader_options, [&](FramedRecord& frame, std::string_view bytes) {
-        out.append_parsed(std::move(frame), bytes, parse);
-    });
+    return scan_range(
+        input, begin, end, reader_options, [&](RecordReader& r, std::uint64_t size) { batcher.start(r, size); },
+        [&](FramedRecord& frame, RecordReader& r) { batcher.add(frame, r); },
+        [&](RecordReader& r) { batcher.finish(r); });
 }
 
 RangeFrames frame_range(const RangeInput& input, std::uint64_t begin, std::uint64_t end,
                         const ReaderOptions& reader_options) {
     RangeFrames out;
-    out.info = scan_range(input, begin, end, reader_options, [&](FramedRecord&, std::string_view) { ++out.items; });
+    out.info = scan_range(
+        input, begin, end, reader_options, no_reader_start, [&](FramedRecord&, RecordReader&) { ++out.items; },
+        no_reader_step);
     return out;
 }
 
@@ -238,73 +305,60 @@ SpanFrames frame_span(const RangeInput& input, std::uint64_t begin, const std::v
                       const ReaderOptions& reader_options) {
     SpanFrames out;
     out.end = begin;
-    scan_span(input, begin, reader_options, [&](const FramedRecord& frame, std::string_view) {
-        if (std::binary_search(rejoin.begin(), rejoin.end(), frame.offset)) {
-            out.rejoin = frame.offset;
-            return false;
-        }
-        ++out.items;
-        out.end = frame.offset + frame.size;
-        return true;
-    });
+    scan_span(
+        input, begin, reader_options, no_reader_start,
+        [&](const FramedRecord& frame, RecordReader&) {
+            if (std::binary_search(rejoin.begin(), rejoin.end(), frame.offset)) {
+                out.rejoin = frame.offset;
+                return false;
+            }
+            ++out.items;
+            out.end = frame.offset + frame.size;
+            return true;
+        },
+        no_reader_step);
     return out;
-}
-
-void read_span(const RangeInput& input, std::uint64_t begin, std::uint64_t stop, const ReaderOptions& reader_options,
-               const ParseOptions& parse, Batch& out) {
-    out.clear();
-    scan_span(input, begin, reader_options, [&](FramedRecord& frame, std::string_view bytes) {
-        if (frame.offset >= stop) return false;
-        out.append_parsed(std::move(frame), bytes, parse);
-        return true;
-    });
 }
 
 namespace {
 
-// Collects items into `batch` and hands it to on_batch, parsed, whenever it holds batch_bytes or
-// 1,024 records (BatchOptions' defaults), and once more at the end.
-class Batcher {
-public:
-    Batcher(const ParseOptions& parse, std::size_t batch_bytes, const std::function<void(Batch&)>& on_batch)
-        : parse_(parse), batch_bytes_(std::max<std::size_t>(batch_bytes, 1)), on_batch_(on_batch) {}
-    void add(FramedRecord& frame, std::string_view bytes) {
-        batch_.append_parsed(std::move(frame), bytes, parse_);
-        if (batch_.bytes.size() >= batch_bytes_ || batch_.size() >= 1024) flush();
-    }
-    void flush() {
-        if (batch_.size() == 0) return;
-        on_batch_(batch_);
-        batch_.clear();
-    }
-
-private:
-    const ParseOptions& parse_;
-    std::size_t batch_bytes_;
-    const std::function<void(Batch&)>& on_batch_;
-    Batch batch_;
-};
+// read_span's loop: the items from `begin` that start before `stop`, batched by `batcher`.
+void batch_span(const RangeInput& input, std::uint64_t begin, std::uint64_t stop, const ReaderOptions& reader_options,
+                Batcher& batcher) {
+    scan_span(
+        input, begin, reader_options, [&](RecordReader& r, std::uint64_t size) { batcher.start(r, size); },
+        [&](FramedRecord& frame, RecordReader& r) {
+            if (frame.offset >= stop) return false;
+            batcher.add(frame, r);
+            return true;
+        },
+        [&](RecordReader& r) { batcher.finish(r); });
+}
 
 }  // namespace
 
+void read_span(const RangeInput& input, std::uint64_t begin, std::uint64_t stop, const ReaderOptions& reader_options,
+               const ParseOptions& parse, Batch& out) {
+    Batcher batcher(out, parse);
+    out.clear();
+    batch_span(input, begin, stop, reader_options, batcher);
+}
+
 RangeInfo read_range(const RangeInput& input, std::uint64_t begin, std::uint64_t end, const ReaderOptions& reader_options,
                      const ParseOptions& parse, std::size_t batch_bytes, const std::function<void(Batch&)>& on_batch) {
-    Batcher batcher(parse, batch_bytes, on_batch);
-    const RangeInfo info = scan_range(input, begin, end, reader_options,
-                                      [&](FramedRecord& frame, std::string_view bytes) { batcher.add(frame, bytes); });
-    batcher.flush();
-    return info;
+    Batch batch;
+    Batcher batcher(batch, parse, batch_bytes, &on_batch);
+    return scan_range(
+        input, begin, end, reader_options, [&](RecordReader& r, std::uint64_t size) { batcher.start(r, size); },
+        [&](FramedRecord& frame, RecordReader& r) { batcher.add(frame, r); },
+        [&](RecordReader& r) { batcher.finish(r); });
 }
 
 void read_span(const RangeInput& input, std::uint64_t begin, std::uint64_t stop, const ReaderOptions& reader_options,
                const ParseOptions& parse, std::size_t batch_bytes, const std::function<void(Batch&)>& on_batch) {
-    Batcher batcher(parse, batch_bytes, on_batch);
-    scan_span(input, begin, reader_options, [&](FramedRecord& frame, std::string_view bytes) {
-        if (frame.offset >= stop) return false;
-        batcher.add(frame, bytes);
-        return true;
-    });
-    batcher.flush();
+    Batch batch;
+    Batcher batcher(batch, parse, batch_bytes, &on_batch);
+    batch_span(input, begin, stop, reader_options, batcher);
 }
 
 ParallelReader::ParallelReader(RangeInput input, ParallelOptions options)

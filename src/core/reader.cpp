@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "python_int.hpp"
 #include "rapidmarc/parser.hpp"
@@ -68,11 +69,34 @@ void RecordReader::compact() {
     begin_ = 0;
 }
 
+detail::ByteBuffer RecordReader::release() noexcept {
+    buf_offset_ += end_;
+    begin_ = end_ = 0;
+    resync_from_ = SIZE_MAX;
+    tail_pending_ = false;
+    eof_ = done_ = true;
+    return std::move(buf_);
+}
+
+detail::ByteBuffer RecordReader::detach(detail::ByteBuffer spare) {
+    const std::size_t keep = end_ - begin_;
+    if (keep > 0) {
+        spare.grow(keep + options_.chunk_size, 0);
+        std::memcpy(spare.data(), buf_.data() + begin_, keep);
+    }
+    detail::ByteBuffer out = std::exchange(buf_, std::move(spare));
+    buf_offset_ += begin_;
+    if (resync_from_ != SIZE_MAX) resync_from_ -= begin_;
+    end_ = keep;
+    begin_ = 0;
+    return out;
+}
+
 bool RecordReader::ensure(std::size_t n) {
     while (end_ - begin_ < n && !eof_) {
         if (buf_.size() - end_ < options_.chunk_size) {
             // Reclaim consumed space first when that makes room; otherwise grow.
-            if (may_compact_ && begin_ >= options_.chunk_size) compact();
+            if (may_compact_ && !retain_ && begin_ >= options_.chunk_size) compact();
             if (buf_.size() - end_ < options_.chunk_size)
                 buf_.grow(std::max(buf_.size() * 2, end_ + options_.chunk_size), end_);
         }
@@ -243,7 +267,7 @@ bool RecordReader::next_is_buffered() const noexcept {
 std::size_t RecordReader::next_batch(std::vector<FramedRecord>& out, std::size_t max_records, std::size_t max_bytes) {
     // Records of the previous batch are released now: move the unread rest to the front, so that
     // the buffer stays about one batch plus one chunk however long the input is.
-    compact();
+    if (!retain_) compact();
     may_compact_ = true;
     std::size_t count = 0, bytes = 0;
     const std::size_t first = out.size();

@@ -274,3 +274,49 @@ TEST(BatchReader, HandsOutWhatHasArrivedBeforeReadingOn) {
     EXPECT_EQ(calls, 1);
     EXPECT_THROW(reader.next(), std::runtime_error);
 }
+
+// Batch::adopt takes a reader's buffer over, or copies when frames overlap (recover mode frames a
+// record inside a damaged chunk) or when the reader has read far ahead; either way every record
+// keeps its own bytes.
+TEST(BatchAdopt, TakesOverOrCopiesAndKeepsEveryRecordsBytes) {
+    const std::string a = make_record({{"001", "a"}, {"245", "10\x1f" "aTitle"}});
+    const std::string b = make_record({{"001", "bb"}, {"245", "10\x1f" "aAnother"}});
+    std::string cut = b;  // says 20 bytes more than it has: its chunk swallows the next record
+    cut.replace(0, 5, std::to_string(100000 + b.size() + 20).substr(1));
+    struct Case {
+        std::string data;
+        bool recover;
+        std::size_t chunk;
+        std::size_t max_records;
+    };
+    const std::vector<Case> cases = {
+        {a + b + a, false, 4096, 2},                  // little read ahead: taken over
+        {a + b + a + b + a + b + a, false, 1u << 20, 2},  // read far ahead of the batch: copied
+        {a + cut + a + b + a, true, 4096, 3},         // a record inside the damaged chunk: copied
+    };
+    for (const Case& c : cases) {
+        ReaderOptions options;
+        options.recover = c.recover;
+        options.chunk_size = c.chunk;
+        RecordReader expect_reader(std::make_unique<MemorySource>(c.data), options);
+        std::vector<std::string> expected;
+        FramedRecord fr;
+        while (expect_reader.next(fr)) expected.emplace_back(expect_reader.bytes(fr));
+
+        RecordReader reader(std::make_unique<MemorySource>(c.data), options);
+        Batch batch;
+        batch.bytes.append("stale bytes of an earlier batch");
+        std::vector<std::string> got;
+        for (;;) {
+            batch.clear();
+            if (reader.next_batch(batch.frames, c.max_records, std::size_t{1} << 20) == 0) break;
+            batch.adopt(reader);
+            batch.parse({});
+            for (std::size_t i = 0; i < batch.size(); ++i) got.emplace_back(batch.record(i));
+        }
+        EXPECT_EQ(got, expected) << c.data.size();
+        if (c.recover) {
+            EXPECT_EQ(got.size(), 5u);  // the damaged chunk and the four records
+        }
+    }
+}

@@ -218,3 +218,59 @@ TEST(Reader, BatchReadingKeepsTheBufferBounded) {
     EXPECT_EQ(total, 20000u);
     EXPECT_LT(largest, 64u * 1024u) << "the buffer grew with the input (" << data.size() << " bytes)";
 }
+
+// detach() hands over the buffer the retained records are in and the reader goes on where it
+// was, in the buffer it was given; release() ends the reader without copying anything.
+TEST(Reader, DetachHandsOverRetainedRecordsAndReadsOn) {
+    std::vector<std::string> records;
+    std::string data;
+    for (int i = 0; i < 60; ++i) {
+        records.push_back(make_record({{"001", std::to_string(i)}, {"245", "10\x1f" "a" + std::string(40 + i, 'x')}}));
+        data += records.back();
+    }
+    for (std::size_t chunk : {4096u, 5000u, 1u << 20}) {
+        ReaderOptions options;
+        options.chunk_size = chunk;
+        RecordReader reader(std::make_unique<MemorySource>(data), options);
+        reader.retain(true);
+        detail::ByteBuffer spare;
+        std::vector<FramedRecord> run;
+        std::size_t seen = 0;
+        FramedRecord fr;
+        auto check_run = [&](const detail::ByteBuffer& held) {
+            for (const FramedRecord& f : run) {
+                ASSERT_LT(seen, records.size());
+                EXPECT_EQ(std::string_view(held.data() + f.begin, f.size), records[seen]) << seen << " chunk " << chunk;
+                ++seen;
+            }
+            run.clear();
+        };
+        while (reader.next(fr)) {
+            ASSERT_EQ(fr.error, ErrorCode::ok);
+            run.push_back(fr);
+            if (run.size() == 7) {  // many chunks' worth: retain() kept them all in place
+                const std::size_t unread = reader.unread();
+                detail::ByteBuffer held = reader.detach(std::move(spare));
+                EXPECT_EQ(reader.unread(), unread);
+                check_run(held);
+                spare = std::move(held);  // the next run lands in it, as a recycled batch's would
+            }
+        }
+        detail::ByteBuffer last = reader.release();
+        check_run(last);
+        EXPECT_EQ(seen, records.size());
+        EXPECT_FALSE(reader.next(fr));
+    }
+}
+
+TEST(Reader, ReleaseEndsTheReaderMidStream) {
+    const std::string a = make_record({{"001", "a"}});
+    const std::string data = a + a + a;
+    RecordReader reader(std::make_unique<MemorySource>(data));
+    FramedRecord fr;
+    ASSERT_TRUE(reader.next(fr));
+    detail::ByteBuffer held = reader.release();
+    EXPECT_EQ(std::string_view(held.data() + fr.begin, fr.size), a);
+    EXPECT_EQ(reader.unread(), 0u);
+    EXPECT_FALSE(reader.next(fr));
+}
