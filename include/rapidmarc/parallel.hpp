@@ -132,7 +132,9 @@ void read_span(const RangeInput& input, std::uint64_t begin, std::uint64_t stop,
 
 struct ParallelOptions {
     unsigned workers = 0;                            // 0: one per hardware thread
-    std::size_t range_bytes = std::size_t{1} << 20;  // size of one unit of work
+    // Size of one unit of work. 512 KiB: the batches in flight (max_pending of them, with their
+    // parse results) stay in the cache; 1 MiB ranges were read back from memory (docs/engine.md).
+    std::size_t range_bytes = std::size_t{1} << 19;
     std::size_t max_pending = 0;                     // ranges in flight; 0: 2 * workers + 1
     ReaderOptions reader;                            // framing options (recover, read_oversize)
     ParseOptions parse;

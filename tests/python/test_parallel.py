@@ -46,7 +46,7 @@ def test_parallel_reader_equals_sequential_on_every_file(data_dir, recover):
 
 
 def test_parallel_reader_on_a_large_file_matches(tmp_path, data_dir):
-    # Large enough for many 1 MiB ranges, with records straddling every range boundary.
+    # Large enough for many ranges (512 KiB), with records straddling every range boundary.
     data = b"".join((data_dir / "real" / n).read_bytes() for n in ("loc_386.mrc", "uva_2000.mrc")) * 4
     path = tmp_path / "big.mrc"
     path.write_bytes(data)
