@@ -36,22 +36,9 @@ bool is_text_error(ErrorCode code) noexcept {
 
 }  // namespace
 
-namespace {
-
-// A batch takes its reader's buffer over unless the reader has read further ahead than the batch
-// holds (Batch::adopt): reads of a quarter batch keep that rare.
-ReaderOptions batch_reading(ReaderOptions options, const BatchOptions& batch) {
-    options.chunk_size = std::min(options.chunk_size, std::max<std::size_t>(batch.max_bytes / 4, 4096));
-    return options;
-}
-
-}  // namespace
-
 BatchReader::BatchReader(std::unique_ptr<ByteSource> source, ReaderOptions reader_options, ParseOptions parse_options,
                          BatchOptions batch_options)
-    : reader_(std::move(source), batch_reading(reader_options, batch_options)),
-      parse_options_(parse_options),
-      options_(batch_options) {
+    : reader_(std::move(source), reader_options), parse_options_(parse_options), options_(batch_options) {
     if (options_.queue_depth == 0) options_.queue_depth = 1;
     pool_.set_capacity(options_.queue_depth + 1);
     if (options_.background) worker_ = std::thread([this] { work(); });

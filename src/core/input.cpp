@@ -1,5 +1,6 @@
 #include "rapidmarc/input.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "rapidmarc/compressed.hpp"
@@ -8,6 +9,15 @@
 namespace rapidmarc {
 
 namespace {
+
+// A regular file or a memory buffer read a quarter batch at a time (BatchOptions::max_bytes), so
+// that a batch takes its reader's buffer over instead of copying the records (Batch::adopt copies
+// when the reader has read further ahead than the batch holds). Streams keep their reads: a gzip
+// stream read in 1 MiB steps reports corrupt data before framing trips over its garbage.
+ReaderOptions quarter_batch_reads(ReaderOptions options) {
+    options.chunk_size = std::min(options.chunk_size, BatchOptions{}.max_bytes / 4);
+    return options;
+}
 
 BatchOptions batch_options(bool background, std::function<void(Batch&)> process) {
     BatchOptions bo;
@@ -55,7 +65,7 @@ std::unique_ptr<BatchStream> open_batches(const std::filesystem::path& path, con
     if (wants_parallel(options))
         return std::make_unique<ParallelReader>(RangeInput::file(std::shared_ptr<const FileSource>(std::move(source))),
                                                 parallel_options(options, std::move(process)));
-    return std::make_unique<BatchReader>(std::move(source), options.framing, options.parse,
+    return std::make_unique<BatchReader>(std::move(source), quarter_batch_reads(options.framing), options.parse,
                                          batch_options(options.workers != 0, std::move(process)));
 }
 
@@ -63,8 +73,8 @@ std::unique_ptr<BatchStream> open_batches_memory(std::string_view bytes, const R
                                                  std::function<void(Batch&)> process) {
     if (wants_parallel(options))
         return std::make_unique<ParallelReader>(RangeInput::memory(bytes), parallel_options(options, std::move(process)));
-    return std::make_unique<BatchReader>(std::make_unique<MemorySource>(bytes), options.framing, options.parse,
-                                         batch_options(options.workers != 0, std::move(process)));
+    return std::make_unique<BatchReader>(std::make_unique<MemorySource>(bytes), quarter_batch_reads(options.framing),
+                                         options.parse, batch_options(options.workers != 0, std::move(process)));
 }
 
 std::unique_ptr<BatchStream> open_batches(std::unique_ptr<ByteSource> source, const ReadOptions& options,
