@@ -181,13 +181,16 @@ private:
     std::uint64_t ranges_ = 0;
 
     std::mutex mutex_;
-    std::condition_variable done_cv_;  // a range finished
+    std::condition_variable done_cv_;  // the range the consumer waits for finished
     std::condition_variable work_cv_;  // a slot opened up, or stop was requested
     std::vector<RangeResult> slots_;   // ring of max_pending results, indexed by range % size
     std::vector<bool> slot_ready_;
     detail::BatchPool pool_;
     std::uint64_t next_range_ = 0;     // next range a worker will take
     std::uint64_t consumed_ = 0;       // ranges handed to the consumer (or skipped)
+    // The range the consumer sleeps on, if it does: only that range's worker wakes it (a wake-up
+    // for any other is spurious, and in a VM each costs microseconds on both cores).
+    std::uint64_t awaited_ = UINT64_MAX;
     bool stop_ = false;
     std::vector<std::thread> threads_;
 

@@ -422,12 +422,14 @@ void ParallelReader::work() {
         } catch (...) {
             result.error = std::current_exception();
         }
+        bool awaited = false;
         {
             std::lock_guard<std::mutex> lock(mutex_);
             slots_[k % slots] = std::move(result);
             slot_ready_[k % slots] = true;
+            awaited = awaited_ == k;
         }
-        done_cv_.notify_all();
+        if (awaited) done_cv_.notify_one();
     }
 }
 
@@ -450,7 +452,11 @@ std::unique_ptr<Batch> ParallelReader::next() {
         RangeResult r;
         {
             std::unique_lock<std::mutex> lock(mutex_);
-            done_cv_.wait(lock, [&] { return bool(slot_ready_[k % slots]); });
+            if (!slot_ready_[k % slots]) {
+                awaited_ = k;
+                done_cv_.wait(lock, [&] { return bool(slot_ready_[k % slots]); });
+                awaited_ = UINT64_MAX;
+            }
             r = std::move(slots_[k % slots]);
             slot_ready_[k % slots] = false;
             ++consumed_;
