@@ -23,6 +23,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -198,6 +199,8 @@ private:
     std::uint64_t expected_start_ = 0;  // where the next record must begin
     std::uint64_t next_index_ = 0;      // stream index of the next record
     std::unique_ptr<BatchReader> fallback_;
+    std::exception_ptr failed_;  // a worker's error, rethrown by every later next() (found by review:
+                                 // a next() after it waited for a range no stopped worker would read)
     std::uint64_t fallback_base_ = 0;
 };
 

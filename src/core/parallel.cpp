@@ -446,6 +446,7 @@ std::unique_ptr<Batch> ParallelReader::next_fallback() {
 std::unique_ptr<Batch> ParallelReader::next() {
     const std::size_t slots = slots_.size();
     for (;;) {
+        if (failed_) std::rethrow_exception(failed_);  // the workers are gone: the same error again
         if (fallback_) return next_fallback();
         if (consumed_ >= ranges_) return nullptr;
         const std::uint64_t k = consumed_;
@@ -464,6 +465,7 @@ std::unique_ptr<Batch> ParallelReader::next() {
         work_cv_.notify_all();
         if (r.error) {
             stop_workers();
+            failed_ = r.error;
             std::rethrow_exception(r.error);
         }
         const std::uint64_t range_end = std::min<std::uint64_t>((k + 1) * options_.range_bytes, input_.size());

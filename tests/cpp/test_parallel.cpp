@@ -409,3 +409,31 @@ TEST(ByteRanges, BatchedRangesAndSpansHoldTheSameItems) {
         }
     }
 }
+
+// A worker's error reaches the consumer, and so does every later next(): the workers are stopped,
+// so waiting for the next range would wait for ever (found by review).
+TEST(ParallelReader, AWorkersErrorIsRethrownByEveryLaterNext) {
+    const std::string data = many_records(3000);
+    const std::uint64_t bad = data.size() / 2;
+    const RangeInput input = RangeInput::reader(data.size(), [&](char* dst, std::size_t n, std::uint64_t offset) {
+        if (offset <= bad && bad < offset + n) throw std::runtime_error("the disk is gone");
+        const std::size_t got = std::min<std::size_t>(n, data.size() - offset);
+        std::copy_n(data.data() + offset, got, dst);
+        return got;
+    });
+    ParallelOptions options;
+    options.workers = 2;
+    options.range_bytes = 4096;
+    ParallelReader reader(input, options);
+    std::size_t records = 0;
+    auto drain_until_error = [&] {
+        while (auto batch = reader.next()) {
+            records += batch->size();
+            reader.recycle(std::move(batch));
+        }
+    };
+    EXPECT_THROW(drain_until_error(), std::runtime_error);
+    EXPECT_GT(records, 0u);
+    EXPECT_THROW(reader.next(), std::runtime_error);
+    EXPECT_THROW(reader.next(), std::runtime_error);
+}
