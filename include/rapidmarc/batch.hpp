@@ -73,6 +73,8 @@ struct Batch {
     // reader's buffer, parsed now from `record_bytes` (its bytes there) while they are in the
     // cache. After adopt(), correct_leaders() completes what parse() does.
     void append_framed(FramedRecord&& frame, std::string_view record_bytes, const ParseOptions& options);
+    // The same for frames[i], already in the batch (RecordReader::next_batch's `framed` hook).
+    void parse_framed(std::size_t i, std::string_view record_bytes, const ParseOptions& options);
     // Writes the leader/09 that ParseOptions::detect_encoding decided into every readable record
     // whose parse overruled it (parse() does this for the records it parses).
     void correct_leaders() noexcept;

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -55,8 +56,11 @@ public:
     // Appends up to max_records framed records (stopping early once max_bytes are framed, or
     // when the next record has not been read yet: a batch never waits for the source once it
     // holds a record) to out; all of them stay valid until the next call. Returns how many were
-    // appended (0: end).
-    std::size_t next_batch(std::vector<FramedRecord>& out, std::size_t max_records, std::size_t max_bytes);
+    // appended (0: end). `framed(i, bytes)`, if given, sees each record as it is framed (out[i], its
+    // bytes valid only during the call: the buffer may still grow), e.g. to parse it while it is in
+    // the cache.
+    std::size_t next_batch(std::vector<FramedRecord>& out, std::size_t max_records, std::size_t max_bytes,
+                           const std::function<void(std::size_t, std::string_view)>& framed = nullptr);
 
     std::string_view bytes(const FramedRecord& r) const noexcept { return {buf_.data() + r.begin, r.size}; }
 

@@ -112,7 +112,10 @@ void Batch::correct_leader(std::size_t i) noexcept {
 
 void Batch::append_framed(FramedRecord&& frame, std::string_view record_bytes, const ParseOptions& options) {
     frames.push_back(std::move(frame));
-    const std::size_t i = frames.size() - 1;
+    parse_framed(frames.size() - 1, record_bytes, options);
+}
+
+void Batch::parse_framed(std::size_t i, std::string_view record_bytes, const ParseOptions& options) {
     if (parsed.size() <= i) parsed.resize(i + 1);
     if (frames[i].error == ErrorCode::ok) parse_record(record_bytes, options, parsed[i]);
     else parsed[i].clear();
@@ -201,9 +204,12 @@ void BatchReader::recycle(std::unique_ptr<Batch> batch) { pool_.give(std::move(b
 
 bool BatchReader::fill(Batch& batch) {
     batch.clear();
-    const std::size_t n = reader_.next_batch(batch.frames, options_.max_records, options_.max_bytes);
+    // Each record is parsed as it is framed, while its bytes are in the cache.
+    const std::size_t n =
+        reader_.next_batch(batch.frames, options_.max_records, options_.max_bytes,
+                           [&](std::size_t i, std::string_view bytes) { batch.parse_framed(i, bytes, parse_options_); });
     batch.adopt(reader_);
-    batch.parse(parse_options_);
+    batch.correct_leaders();
     if (n > 0 && options_.process) options_.process(batch);
     return n > 0;
 }

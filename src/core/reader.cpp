@@ -264,7 +264,8 @@ bool RecordReader::next_is_buffered() const noexcept {
     return want < kMaxRecordLength || avail[want - 1] == kRecordTerminator;
 }
 
-std::size_t RecordReader::next_batch(std::vector<FramedRecord>& out, std::size_t max_records, std::size_t max_bytes) {
+std::size_t RecordReader::next_batch(std::vector<FramedRecord>& out, std::size_t max_records, std::size_t max_bytes,
+                                     const std::function<void(std::size_t, std::string_view)>& framed) {
     // Records of the previous batch are released now: move the unread rest to the front, so that
     // the buffer stays about one batch plus one chunk however long the input is.
     if (!retain_) compact();
@@ -279,6 +280,7 @@ std::size_t RecordReader::next_batch(std::vector<FramedRecord>& out, std::size_t
         if (out.size() <= first + count) out.emplace_back();
         FramedRecord& slot = out[first + count];
         if (!frame_one(slot)) break;
+        if (framed) framed(first + count, this->bytes(slot));
         bytes += slot.size;
         ++count;
         may_compact_ = false;  // earlier records of this batch must stay where they are
