@@ -89,6 +89,7 @@ private:
     bool ensure(std::size_t n);  // make n bytes available from begin_ (false: input ended first)
     void read_to_end();
     void compact();
+    void unread_now_at_front() noexcept;  // the unread bytes were moved to buf_[0]: offsets follow
     bool frame_one(FramedRecord& out);
     void resync();
 

@@ -95,12 +95,8 @@ void Batch::parse(const ParseOptions& options) {
 }
 
 void Batch::parse_one(std::size_t i, const ParseOptions& options) {
-    if (frames[i].error == ErrorCode::ok) {
-        parse_record(record(i), options, parsed[i]);
-        correct_leader(i);
-    } else {
-        parsed[i].clear();
-    }
+    parse_framed(i, record(i), options);
+    correct_leader(i);  // nothing to correct for a framing error: its parse was cleared
 }
 
 void Batch::correct_leader(std::size_t i) noexcept {

@@ -60,13 +60,17 @@ RecordReader::RecordReader(std::unique_ptr<ByteSource> source, ReaderOptions opt
     options_.chunk_size = std::max<std::size_t>(options_.chunk_size, 4096);
 }
 
-void RecordReader::compact() {
-    if (begin_ == 0) return;
-    std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+void RecordReader::unread_now_at_front() noexcept {
     buf_offset_ += begin_;
     if (resync_from_ != SIZE_MAX) resync_from_ -= begin_;
     end_ -= begin_;
     begin_ = 0;
+}
+
+void RecordReader::compact() {
+    if (begin_ == 0) return;
+    std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+    unread_now_at_front();
 }
 
 detail::ByteBuffer RecordReader::release() noexcept {
@@ -85,10 +89,7 @@ detail::ByteBuffer RecordReader::detach(detail::ByteBuffer spare) {
         std::memcpy(spare.data(), buf_.data() + begin_, keep);
     }
     detail::ByteBuffer out = std::exchange(buf_, std::move(spare));
-    buf_offset_ += begin_;
-    if (resync_from_ != SIZE_MAX) resync_from_ -= begin_;
-    end_ = keep;
-    begin_ = 0;
+    unread_now_at_front();
     return out;
 }
 

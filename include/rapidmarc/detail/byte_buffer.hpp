@@ -53,8 +53,6 @@ public:
     const char* data() const noexcept { return buf_.data(); }
     char* data() noexcept { return buf_.data(); }
     std::size_t size() const noexcept { return size_; }
-    bool empty() const noexcept { return size_ == 0; }
-    std::size_t capacity() const noexcept { return buf_.size(); }
     char& operator[](std::size_t i) noexcept { return buf_[i]; }
     char operator[](std::size_t i) const noexcept { return buf_[i]; }
     std::string_view view() const noexcept { return {buf_.data(), size_}; }
