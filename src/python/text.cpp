@@ -22,11 +22,128 @@ using namespace nb::literals;
     throw nb::python_error();
 }
 
+namespace {
+
+constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
+
+// The code point of the multi-byte sequence at p (*p >= 0x80), checked as Python's strict UTF-8
+// decoder checks it (no overlongs, no surrogates, nothing above U+10FFFF, nothing cut off by `end`),
+// with p moved past it; or -1, p unchanged.
+RAPIDMARC_ALWAYS_INLINE std::int32_t checked_sequence(const unsigned char*& p, const unsigned char* end) noexcept {
+    const unsigned lead = p[0];
+    const auto cont = [](unsigned char c) noexcept { return (c & 0xC0) == 0x80; };
+    const std::ptrdiff_t left = end - p;
+    if (lead >= 0xC2 && lead < 0xE0) {
+        if (left < 2 || !cont(p[1])) return -1;
+        const auto cp = static_cast<std::int32_t>(((lead & 0x1F) << 6) | (p[1] & 0x3F));
+        p += 2;
+        return cp;
+    }
+    if (lead >= 0xE0 && lead < 0xF0) {
+        if (left < 3 || !cont(p[1]) || !cont(p[2])) return -1;
+        const auto cp = static_cast<std::int32_t>(((lead & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F));
+        if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
+        p += 3;
+        return cp;
+    }
+    if (lead >= 0xF0 && lead < 0xF5) {
+        if (left < 4 || !cont(p[1]) || !cont(p[2]) || !cont(p[3])) return -1;
+        const auto cp = static_cast<std::int32_t>(((lead & 0x07) << 18) | ((p[1] & 0x3F) << 12) |
+                                                  ((p[2] & 0x3F) << 6) | (p[3] & 0x3F));
+        if (cp < 0x10000 || cp > 0x10FFFF) return -1;
+        p += 4;
+        return cp;
+    }
+    return -1;
+}
+
+// The code point of a sequence already checked by checked_sequence, p moved past it.
+RAPIDMARC_ALWAYS_INLINE Py_UCS4 known_sequence(const unsigned char*& p) noexcept {
+    const unsigned lead = p[0];
+    if (lead < 0xE0) {
+        const Py_UCS4 cp = ((lead & 0x1F) << 6) | (p[1] & 0x3F);
+        p += 2;
+        return cp;
+    }
+    if (lead < 0xF0) {
+        const Py_UCS4 cp = ((lead & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+        p += 3;
+        return cp;
+    }
+    const Py_UCS4 cp = ((lead & 0x07) << 18) | ((p[1] & 0x3F) << 12) | ((p[2] & 0x3F) << 6) | (p[3] & 0x3F);
+    p += 4;
+    return cp;
+}
+
+// Writes the characters of checked UTF-8 as Char units.
+template <typename Char>
+void write_utf8(const unsigned char* p, const unsigned char* end, Char* out) noexcept {
+    while (p < end) {
+        if constexpr (sizeof(Char) == 1) {  // ASCII runs are copied 8 bytes at a time
+            while (end - p >= 8) {
+                std::uint64_t word;
+                std::memcpy(&word, p, 8);
+                if (word & kHighBits) break;
+                std::memcpy(out, p, 8);
+                p += 8;
+                out += 8;
+            }
+            if (p == end) break;
+        }
+        if (*p < 0x80) {
+            *out++ = static_cast<Char>(*p++);
+        } else {
+            *out++ = static_cast<Char>(known_sequence(p));
+        }
+    }
+}
+
+}  // namespace
+
+PyObject* str_from_utf8(std::string_view s) {
+    const auto* const begin = reinterpret_cast<const unsigned char*>(s.data());
+    const unsigned char* const end = begin + s.size();
+    // First pass: check the bytes, count the characters and find the largest, which decides the
+    // str's kind (1, 2 or 4 bytes a character) exactly as CPython's canonical form requires.
+    Py_ssize_t chars = 0;
+    std::int32_t max_char = 0;
+    for (const unsigned char* p = begin; p < end;) {
+        while (end - p >= 8) {
+            std::uint64_t word;
+            std::memcpy(&word, p, 8);
+            if (word & kHighBits) break;
+            p += 8;
+            chars += 8;
+        }
+        if (p == end) break;
+        if (*p < 0x80) {
+            ++p;
+        } else {
+            const std::int32_t cp = checked_sequence(p, end);
+            if (cp < 0) return nullptr;
+            if (cp > max_char) max_char = cp;
+        }
+        ++chars;
+    }
+    PyObject* o = PyUnicode_New(chars, static_cast<Py_UCS4>(max_char < 0x80 ? 0x7F : max_char));
+    if (!o) return nullptr;
+    switch (PyUnicode_KIND(o)) {
+        case PyUnicode_1BYTE_KIND: write_utf8(begin, end, PyUnicode_1BYTE_DATA(o)); break;
+        case PyUnicode_2BYTE_KIND: write_utf8(begin, end, PyUnicode_2BYTE_DATA(o)); break;
+        default: write_utf8(begin, end, PyUnicode_4BYTE_DATA(o)); break;
+    }
+    return o;
+}
+
 nb::object decode(std::string_view s, TextEncoding text) {
     PyObject* o = nullptr;
     const auto n = static_cast<Py_ssize_t>(s.size());
     switch (text) {
-        case TextEncoding::utf8: o = PyUnicode_DecodeUTF8(s.data(), n, "strict"); break;
+        case TextEncoding::utf8:
+            o = str_from_utf8(s);
+            // Not UTF-8 (or no memory): CPython's codec says exactly what is wrong.
+            if (!o && !PyErr_Occurred()) o = PyUnicode_DecodeUTF8(s.data(), n, "strict");
+            break;
         case TextEncoding::utf8_replace: o = PyUnicode_DecodeUTF8(s.data(), n, "replace"); break;
         case TextEncoding::utf8_ignore: o = PyUnicode_DecodeUTF8(s.data(), n, "ignore"); break;
         case TextEncoding::latin1: o = PyUnicode_DecodeLatin1(s.data(), n, "strict"); break;
@@ -35,7 +152,7 @@ nb::object decode(std::string_view s, TextEncoding text) {
         case TextEncoding::marc8_pymarc: {
             std::string utf8;
             append_marc8(s, utf8, text);
-            o = PyUnicode_DecodeUTF8(utf8.data(), static_cast<Py_ssize_t>(utf8.size()), "strict");
+            return decode(utf8, TextEncoding::utf8);
             break;
         }
     }
@@ -144,6 +261,8 @@ void bind_text(nb::module_& m) {
     m.def("marc8_code_table", &marc8_code_table, "final"_a, "pymarc_mapping"_a = false);
     m.def("marc8_odd_codes", &marc8_odd_codes);
     m.def("normalize_subfield_code", &normalize_code, "piece"_a);
+    // For the tests: the one UTF-8 decoder every value of a UTF-8 record goes through, on any bytes.
+    m.def("_decode_utf8", [](nb::bytes data) { return decode({data.c_str(), data.size()}, TextEncoding::utf8); }, "data"_a);
 }
 
 }  // namespace rapidmarc::binding

@@ -30,6 +30,11 @@ inline nb::object ascii_str(std::string_view s) {
     return nb::steal(o);
 }
 
+// A str from UTF-8, as PyUnicode_DecodeUTF8(s, "strict") makes it but in one exact allocation (no
+// growing writer, no final resize). Null when `s` is not valid UTF-8 (no Python error set: ask
+// CPython's codec for the precise one) or, with MemoryError set, when there is no memory.
+PyObject* str_from_utf8(std::string_view s);
+
 // The Python value of `s` decoded as `text`.
 nb::object decode(std::string_view s, TextEncoding text);
 
