@@ -6,7 +6,9 @@
 //   text.hpp/.cpp      bytes to Python text (pymarc's decoding rules), MARC-8 functions
 //   field.hpp/.cpp     PyField: a field as a view of its record's bytes, and its pymarc semantics
 //   field_type.cpp     the Field type itself, written against the C API (cheap to create and call)
+//   capi.hpp           what the C-API types share: guarded calls, argument parsing
 //   record.hpp/.cpp    PyRecord: fields created lazily, title, native JSON/XML export
+//   record_type.cpp    the Record type itself, written against the C API (cheap to create and call)
 //   as_marc.cpp        Record.as_marc(): writing a record back to ISO 2709
 //   options.hpp/.cpp   PyReadOptions: the one reading-options object, from Python's ReadOptions
 //   input.hpp/.cpp     sources (paths, bytes-like objects, file objects) as native batch streams
@@ -42,7 +44,7 @@ struct PyTypes {
     std::string package_dir;   // the rapidmarc package's directory, with a trailing separator
     nb::object field_type;     // rapidmarc._core.Field (a C-API type, created at import)
     nb::object raw_field_type; // rapidmarc._core.RawField: Field's subtype for records read with to_unicode=False
-    nb::object record_type;    // rapidmarc._core.Record (bound at import; cached to skip nanobind's type lookup)
+    nb::object record_type;    // rapidmarc._core.Record (a C-API type, created at import)
     bool ready = false;
 };
 

@@ -64,7 +64,7 @@ public:
                     built.record.attr("leader") = py_types().leader(nb::str(leader->data(), leader->size()));
             }
             if (batch_->parsed[i].encoding_corrected) corrected_.append(fr.index);
-            current_chunk_ = nb::inst_ptr<PyRecord>(built.record)->raw;
+            current_chunk_ = record_of(built.record.ptr()).raw;
             current_exception_ = nb::none();
             return built.record;
         }

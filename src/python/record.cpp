@@ -1,5 +1,5 @@
-// PyRecord: fields created lazily, the hot getters (get, title), native JSON/MARCXML export, the
-// one way records are built from parsed bytes, and the Record class.
+// PyRecord: fields created lazily, the hot getters (get, title), native JSON/MARCXML export, and
+// the one way records are built from parsed bytes. The Record type itself is in record_type.cpp.
 #include "record.hpp"
 
 #include <optional>
@@ -61,6 +61,8 @@ bool tag_equals(nb::handle field, std::string_view tag) {
     return nb::isinstance<nb::str>(t) && utf8_of(t) == tag;
 }
 
+}  // namespace
+
 nb::object record_get(PyRecord& r, std::string_view tag, nb::handle dflt) {
     for (nb::handle f : nb::borrow<nb::list>(r.field_list()))
         if (tag_equals(f, tag)) return nb::borrow(f);
@@ -69,7 +71,7 @@ nb::object record_get(PyRecord& r, std::string_view tag, nb::handle dflt) {
 
 // pymarc's title rule for 245 and 222: $a, then " " and $b when both are non-empty. Native
 // because `record.title` sits on the hot path of most scripts.
-nb::object title_of(PyRecord& r, std::string_view tag) {
+nb::object record_title(PyRecord& r, std::string_view tag) {
     if (!r.fields.is_valid() && r.raw.is_valid() && !is_control_tag(tag)) {
         // Fields not created yet: answer from the bytes, creating no Field object.
         const std::string_view bytes = r.bytes();
@@ -118,6 +120,8 @@ nb::object title_of(PyRecord& r, std::string_view tag) {
     return title + (make_str(" ") + nb::str(subtitle));
 }
 
+namespace {
+
 // MARC-in-JSON / MARCXML of a record written natively from its bytes (export.hpp), or None when
 // only the Python path can write it exactly: fields already created (they may have been edited),
 // to_unicode=False (pymarc cannot write bytes as JSON either), or a value that does not convert
@@ -141,35 +145,11 @@ nb::object record_export(PyRecord& r, bool as_bytes, Write&& write) {
     return make_str(out);
 }
 
-// Garbage-collector support for Record: its field list is user-visible and may end up holding the
-// record itself. Fields are not tracked (they hold no user-settable object that could refer back
-// to them in normal use), which keeps creating one per field cheap.
-int record_traverse(PyObject* self, visitproc visit, void* arg) {
-    Py_VISIT(Py_TYPE(self));
-    if (!nb::inst_ready(self)) return 0;
-    const PyRecord& r = *nb::inst_ptr<PyRecord>(self);
-    Py_VISIT(r.fields.ptr());
-    Py_VISIT(r.leader.ptr());
-    return 0;
-}
-int record_clear(PyObject* self) {
-    PyRecord& r = *nb::inst_ptr<PyRecord>(self);
-    r.fields.reset();
-    r.leader.reset();
-    return 0;
-}
-PyType_Slot record_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(record_traverse)},
-                              {Py_tp_clear, reinterpret_cast<void*>(record_clear)},
-                              {0, nullptr}};
-
 }  // namespace
 
 nb::object build_record(std::string_view bytes, const ParsedRecord& parsed, const PyReadOptions& o) {
-    // Constructed in place in a new instance of the cached type (nb::cast would look the type up
-    // and move a record in); marked ready at once so that its destructor runs whatever happens.
-    nb::object obj = nb::inst_alloc(types().record_type);
-    PyRecord& r = *new (nb::inst_ptr<PyRecord>(obj)) PyRecord();
-    nb::inst_mark_ready(obj);
+    nb::object obj = new_record();
+    PyRecord& r = record_of(obj.ptr());
     r.raw = nb::bytes(bytes.data(), bytes.size());
     if (parsed.encoding_corrected) {
         // encoding="auto" overruled leader/09: the record says what it really is from now on.
@@ -217,24 +197,24 @@ RecordOrError record_or_error(std::string_view bytes, const ParsedRecord& parsed
     }
 }
 
-namespace {
-
-// Record(data=..., fields=..., leader=...), as pymarc's constructor.
-void record_init(PyRecord* self, nb::object data, nb::object fields, bool to_unicode, bool force_utf8,
-                 bool /*hide_utf8_warnings*/, std::string utf8_handling, nb::object leader, std::string file_encoding) {
-    new (self) PyRecord();
-    self->to_unicode = to_unicode;
-    self->force_utf8 = force_utf8;
+// Record(data=..., fields=..., leader=...), as pymarc's constructor. hide_utf8_warnings is
+// accepted and has no effect, as in pymarc 5.
+void record_init(PyRecord& r, nb::handle data_arg, nb::handle fields, bool to_unicode, bool force_utf8,
+                 std::string utf8_handling, nb::handle leader, std::string file_encoding) {
+    r = PyRecord();
+    r.to_unicode = to_unicode;
+    r.force_utf8 = force_utf8;
     nb::object l = nb::str(leader);
     nb::object lead = py_slice(l, 0, 10) + make_str("22") + py_slice(l, 12, 20) + make_str("4500");
-    self->leader = types().leader(lead);
+    r.leader = types().leader(lead);
     if (!fields.is_none() && nb::bool_(fields)) {
-        self->fields = fields;
+        r.fields = nb::borrow(fields);
         return;
     }
+    nb::object data = nb::borrow(data_arg);
     if (data.is_none() || nb::len(data) == 0) {
-        self->fields = nb::list();
-        if (force_utf8) self->leader.attr("coding_scheme") = "a";
+        r.fields = nb::list();
+        if (force_utf8) r.leader.attr("coding_scheme") = "a";
         return;
     }
     if (!PyBytes_Check(data.ptr())) data = nb::bytes(nb::bytes(data));
@@ -244,60 +224,21 @@ void record_init(PyRecord* self, nb::object data, nb::object fields, bool to_uni
     parse_record(bytes, options.core.parse, parsed);
     RecordOrError built = record_or_error(bytes, parsed, 0, 0, options);
     if (!built.record.is_valid()) raise_error_object(built.error);
-    PyRecord& src = *nb::inst_ptr<PyRecord>(built.record);
-    self->raw = src.raw;
-    self->entries = std::move(src.entries);
-    self->text = src.text;
-    self->control_text = src.control_text;
-    self->fields = src.fields;
-    self->leader = nb::object();  // from the data
+    PyRecord& src = record_of(built.record.ptr());
+    r.raw = src.raw;
+    r.entries = std::move(src.entries);
+    r.text = src.text;
+    r.control_text = src.control_text;
+    r.fields = src.fields;
+    r.leader = nb::object();  // from the data
 }
 
-nb::object record_fields(nb::handle self) {
-    nb::ft_object_guard guard(self);
-    return nb::inst_ptr<PyRecord>(self)->field_list();
-}
-
-void record_set_fields(nb::handle self, nb::object v) {
-    nb::ft_object_guard guard(self);
-    PyRecord& r = *nb::inst_ptr<PyRecord>(self);
-    r.entries = {};
-    r.fields = std::move(v);
-}
-
-nb::object record_leader(nb::handle self) {
-    nb::ft_object_guard guard(self);
-    return nb::inst_ptr<PyRecord>(self)->leader_obj();
-}
-
-void record_set_leader(nb::handle self, nb::object v) {
-    nb::ft_object_guard guard(self);
-    nb::inst_ptr<PyRecord>(self)->leader = std::move(v);
-}
-
-nb::object record_get_m(PyRecord& r, nb::object tag, nb::object dflt) {
-    return nb::isinstance<nb::str>(tag) ? record_get(r, utf8_of(tag), dflt) : dflt;
-}
-
-nb::object record_getitem(PyRecord& r, nb::object tag) {
-    nb::object f = nb::isinstance<nb::str>(tag) ? record_get(r, utf8_of(tag), nb::handle()) : nb::object();
-    if (!f.is_valid()) {  // KeyError() with no argument, as pymarc raises it
-        PyErr_SetNone(PyExc_KeyError);
-        throw nb::python_error();
-    }
-    return f;
-}
-
-bool record_contains(PyRecord& r, nb::object tag) {
-    return nb::isinstance<nb::str>(tag) && record_get(r, utf8_of(tag), nb::handle()).is_valid();
-}
-
-nb::object record_get_fields(PyRecord& r, nb::args tags) {
+nb::object record_get_fields(PyRecord& r, PyObject* const* tags, Py_ssize_t ntags) {
     nb::object& all = r.field_list();
-    if (nb::len(tags) == 0) return all;
+    if (ntags == 0) return all;
     std::vector<std::string> wanted;
-    for (nb::handle t : tags)
-        if (nb::isinstance<nb::str>(t)) wanted.emplace_back(utf8_of(t));
+    for (Py_ssize_t i = 0; i < ntags; ++i)
+        if (nb::isinstance<nb::str>(tags[i])) wanted.emplace_back(utf8_of(tags[i]));
     nb::list out;
     for (nb::handle f : nb::borrow<nb::list>(all))
         for (const auto& w : wanted)
@@ -306,17 +247,6 @@ nb::object record_get_fields(PyRecord& r, nb::args tags) {
                 break;
             }
     return out;
-}
-
-void record_add_field(PyRecord& r, nb::args fields) {
-    nb::list list = nb::borrow<nb::list>(r.field_list());
-    for (nb::handle f : fields) list.append(f);
-}
-
-template <int Tag>
-nb::object record_title(nb::handle self) {
-    nb::ft_object_guard guard(self);
-    return title_of(*nb::inst_ptr<PyRecord>(self), Tag == 245 ? "245" : "222");
 }
 
 nb::object record_export_json(PyRecord& r, bool compact) {
@@ -332,34 +262,6 @@ nb::object record_export_xml(PyRecord& r, bool utf8, bool xml_namespace) {
         o.xml_namespace = xml_namespace;
         return append_marcxml(v, o, charset, out);
     });
-}
-
-}  // namespace
-
-void bind_record(nb::module_& m) {
-    nb::class_<PyRecord>(m, "Record", nb::type_slots(record_slots))
-        .def("__init__", &record_init, "data"_a = nb::bytes("", 0), "fields"_a = nb::none(), "to_unicode"_a = true,
-             "force_utf8"_a = false, "hide_utf8_warnings"_a = false, "utf8_handling"_a = "strict",
-             "leader"_a = std::string(24, ' '), "file_encoding"_a = "iso8859-1")
-        .def_prop_rw("fields", &record_fields, &record_set_fields)
-        .def_prop_rw("leader", &record_leader, &record_set_leader)
-        .def_rw("to_unicode", &PyRecord::to_unicode)
-        .def_rw("force_utf8", &PyRecord::force_utf8)
-        .def("get", &record_get_m, "tag"_a, "default"_a = nb::none(), nb::lock_self())
-        .def("__getitem__", &record_getitem, "tag"_a, nb::lock_self())
-        .def("__contains__", &record_contains, "tag"_a, nb::lock_self())
-        .def("__iter__", [](PyRecord& r) { return nb::iter(r.field_list()); }, nb::lock_self())
-        .def("get_fields", &record_get_fields, nb::lock_self())
-        .def("add_field", &record_add_field, nb::lock_self())
-        .def_prop_ro("title", &record_title<245>, "245 $a, followed by $b when present.")
-        .def_prop_ro("issn_title", &record_title<222>, "The key title: 222 $a, followed by $b when present.")
-        .def("as_marc", &record_as_marc, "encoding"_a = nb::none(), nb::lock_self())
-        .def("as_marc21", &record_as_marc, "encoding"_a = nb::none(), nb::lock_self())
-        .def("_export_json", &record_export_json, "compact"_a, nb::lock_self())
-        .def("_export_xml", &record_export_xml, "utf8"_a, "namespace"_a, nb::lock_self())
-        .def("_raw_bytes", [](PyRecord& r) { return r.raw.is_valid() ? r.raw : nb::none(); }, nb::lock_self())
-        .def("_is_lazy", [](PyRecord& r) { return !r.fields.is_valid(); }, nb::lock_self());
-    py_types().record_type = m.attr("Record");
 }
 
 }  // namespace rapidmarc::binding

@@ -32,6 +32,34 @@ struct PyRecord {
     }
 };
 
+// The Python object of a PyRecord (the type is created at import: record_type.cpp). Like pymarc's
+// records (a class with __slots__) it has no __dict__ and takes no weak references; a Python
+// subclass without __slots__ gets a __dict__, as a subclass of pymarc's does.
+struct PyRecordObject {
+    PyObject_HEAD
+    PyRecord record;
+};
+
+inline PyRecord& record_of(PyObject* self) noexcept { return reinterpret_cast<PyRecordObject*>(self)->record; }
+
+// A new record object of the exact Record type, holding an empty PyRecord.
+nb::object new_record();
+
+// ---- pymarc's Record semantics (record.cpp), called by the type's slots and methods
+// Record(data=..., fields=..., leader=..., ...), as pymarc's constructor.
+void record_init(PyRecord& r, nb::handle data, nb::handle fields, bool to_unicode, bool force_utf8,
+                 std::string utf8_handling, nb::handle leader, std::string file_encoding);
+// The first field with this tag, or `dflt` (which may be an invalid handle: then an invalid object).
+nb::object record_get(PyRecord& r, std::string_view tag, nb::handle dflt);
+// get_fields(*tags): all fields (the list itself) without tags, else a new list of those that match.
+nb::object record_get_fields(PyRecord& r, PyObject* const* tags, Py_ssize_t ntags);
+// pymarc's title rule for 245 (title) and 222 (issn_title).
+nb::object record_title(PyRecord& r, std::string_view tag);
+// MARC-in-JSON / MARCXML written natively from the record's bytes, or None when only the Python
+// path can write it exactly.
+nb::object record_export_json(PyRecord& r, bool compact);
+nb::object record_export_xml(PyRecord& r, bool utf8, bool xml_namespace);
+
 // A Record object from a parsed record. Records whose bytes need Python's help (a codec other than
 // UTF-8/Latin-1, or non-ASCII subfield codes) are decoded eagerly here, so that any decoding error
 // surfaces while reading, as in pymarc (it is raised as a Python exception).

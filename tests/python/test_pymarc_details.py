@@ -50,3 +50,63 @@ def test_json_reader_accepts_and_refuses_what_pymarc_does(pymarc_ref, field):
     assert outcomes[0][0] == outcomes[1][0], outcomes
     if outcomes[0][0] == "ok":
         assert outcomes[0] == outcomes[1]
+
+
+def test_records_refuse_new_attributes_and_weak_references_as_pymarc_records_do(pymarc_ref):
+    import weakref
+
+    raw = build_record([("001", b"x"), ("245", b"10\x1faT")])
+    outcomes = {}
+    for module in (rapidmarc, pymarc_ref):
+        record = next(iter(module.MARCReader(raw)))
+        outcomes[module.__name__] = (
+            _outcome(lambda r=record: setattr(r, "source_file", "x"))[0],  # pymarc's Record has __slots__
+            _outcome(lambda r=record: weakref.ref(r))[0],
+        )
+    assert outcomes["rapidmarc"] == outcomes["pymarc"] == ("AttributeError", "TypeError")
+
+
+def test_a_record_in_a_cycle_through_a_subclass_attribute_is_collected():
+    import gc
+    import weakref
+
+    class Tagged(rapidmarc.Record):
+        pass
+
+    record = Tagged(build_record([("245", b"10\x1faT")]))
+    record.myself = record
+    ref = weakref.ref(record)  # a subclass without __slots__ has __dict__ and __weakref__
+    del record
+    gc.collect()
+    assert ref() is None
+
+
+def test_record_subclasses_as_pymarc_allows_them(pymarc_ref):
+    for module in (rapidmarc, pymarc_ref):
+
+        class Slotted(module.Record):
+            __slots__ = ("origin",)
+
+        class Annotated(module.Record):
+            def __init__(self, note: str, **kwargs) -> None:
+                super().__init__(**kwargs)
+                self.note = note
+
+            @property
+            def short_title(self) -> str:
+                return (self.title or "")[:3]
+
+        slotted = Slotted()
+        slotted.origin = "x"
+        assert slotted.origin == "x" and slotted.fields == []
+        annotated = Annotated("n", data=build_record([("245", b"10\x1faTitle")]))
+        assert (annotated.note, annotated.title, annotated.short_title) == ("n", "Title", "Tit")
+        assert isinstance(annotated, module.Record)
+
+
+def test_record_constructor_flags_take_any_truth_value_as_pymarc(pymarc_ref):
+    raw = build_record([("245", b"10\x1faT\xc3\xa9")], leader=b"00000nam a2200000 a 4500")
+    for module in (rapidmarc, pymarc_ref):
+        assert module.Record(raw, to_unicode=1).title == "T\u00e9"
+        assert module.Record(raw, to_unicode=0)["245"]["a"] == b"T\xc3\xa9"
+        assert bool(module.Record(force_utf8=[1]).force_utf8)
