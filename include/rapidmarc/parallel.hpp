@@ -175,6 +175,8 @@ private:
 
     void work();
     void stop_workers();
+    // Under mutex_: ranges k .. k + wave_ - 1 (those that exist) are all finished.
+    bool wave_ready(std::uint64_t k) const;
     std::unique_ptr<Batch> next_fallback();
 
     RangeInput input_;
@@ -189,9 +191,12 @@ private:
     detail::BatchPool pool_;
     std::uint64_t next_range_ = 0;     // next range a worker will take
     std::uint64_t consumed_ = 0;       // ranges handed to the consumer (or skipped)
-    // The range the consumer sleeps on, if it does: only that range's worker wakes it (a wake-up
-    // for any other is spurious, and in a VM each costs microseconds on both cores).
+    // The range the consumer sleeps on, if it does. It sleeps until a whole wave is finished: that
+    // range and the next ones, one per worker (wave_ of them). Only the worker that completes the
+    // wave wakes it: in a VM a wake-up costs microseconds on both cores, and while the workers keep
+    // both busy it preempts one of them, so the consumer wakes once per wave, not once per range.
     std::uint64_t awaited_ = UINT64_MAX;
+    std::uint64_t wave_ = 1;
     bool stop_ = false;
     std::vector<std::thread> threads_;
 

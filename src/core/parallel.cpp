@@ -370,6 +370,9 @@ ParallelReader::ParallelReader(RangeInput input, ParallelOptions options)
     slots_.resize(options_.max_pending);
     slot_ready_.assign(options_.max_pending, false);
     const auto n = static_cast<unsigned>(std::min<std::uint64_t>(options_.workers, ranges_));
+    // A wave never exceeds the ring: its last range must be one the workers may take while the
+    // consumer waits (they stay within max_pending of it).
+    wave_ = std::clamp<std::uint64_t>(n, 1, options_.max_pending);
     pool_.set_capacity(options_.max_pending + n);
     threads_.reserve(n);
     try {
@@ -402,6 +405,14 @@ void ParallelReader::recycle(std::unique_ptr<Batch> batch) {
     pool_.give(std::move(batch));
 }
 
+bool ParallelReader::wave_ready(std::uint64_t k) const {
+    const std::size_t slots = slots_.size();
+    const std::uint64_t last = std::min(k + wave_, ranges_);
+    for (std::uint64_t j = k; j < last; ++j)
+        if (!slot_ready_[j % slots]) return false;
+    return true;
+}
+
 void ParallelReader::work() {
     const std::size_t slots = slots_.size();
     for (;;) {
@@ -427,7 +438,7 @@ void ParallelReader::work() {
             std::lock_guard<std::mutex> lock(mutex_);
             slots_[k % slots] = std::move(result);
             slot_ready_[k % slots] = true;
-            awaited = awaited_ == k;
+            awaited = awaited_ != UINT64_MAX && wave_ready(awaited_);
         }
         if (awaited) done_cv_.notify_one();
     }
@@ -455,7 +466,7 @@ std::unique_ptr<Batch> ParallelReader::next() {
             std::unique_lock<std::mutex> lock(mutex_);
             if (!slot_ready_[k % slots]) {
                 awaited_ = k;
-                done_cv_.wait(lock, [&] { return bool(slot_ready_[k % slots]); });
+                done_cv_.wait(lock, [&] { return wave_ready(k); });
                 awaited_ = UINT64_MAX;
             }
             r = std::move(slots_[k % slots]);

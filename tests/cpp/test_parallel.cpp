@@ -64,6 +64,24 @@ TEST(ParallelReader, SameRecordsInOrderAsSequential) {
     }
 }
 
+TEST(ParallelReader, ARingSmallerThanTheWorkersNeitherHangsNorReorders) {
+    // The consumer sleeps until a wave of ranges (one per worker, at most max_pending) is
+    // finished: whatever the ring's size next to the number of workers, every record arrives, in
+    // order, and the reader ends.
+    const std::string data = many_records(3000);
+    const auto expected = sequential(data);
+    for (unsigned workers : {2u, 4u, 7u}) {
+        for (std::size_t pending : {1u, 2u, 3u, 5u}) {
+            ParallelOptions po;
+            po.workers = workers;
+            po.range_bytes = 4096;
+            po.max_pending = pending;
+            ParallelReader reader(RangeInput::memory(data), po);
+            EXPECT_EQ(rapidmarc::test::delivered(reader), expected) << workers << " workers, max_pending " << pending;
+        }
+    }
+}
+
 TEST(ParallelReader, EveryCorpusFileMatchesTheSequentialReader) {
     for (const auto& path : corpus_files()) {
         const std::string data = read_file(path);
