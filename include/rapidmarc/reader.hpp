@@ -50,7 +50,9 @@ public:
     explicit RecordReader(std::unique_ptr<ByteSource> source, ReaderOptions options = {});
 
     // Frames the next record into `out`. Returns false at the end of input (and after a framing
-    // error unless options.recover). On a framing error returns true with out.error set.
+    // error unless options.recover). On a framing error returns true with out.error set. After a
+    // framing error that ends the stream, the call that returns false first lets the source check
+    // the input left unread (ByteSource::check_rest), which throws if it is damaged.
     bool next(FramedRecord& out);
 
     // Appends up to max_records framed records (stopping early once max_bytes are framed, or
@@ -105,6 +107,9 @@ private:
     bool tail_pending_ = false;           // resync found no record before the end: one last bad item
     bool eof_ = false;
     bool done_ = false;
+    // A framing error ended the stream before the end of the input: the next call asks the source
+    // to check the rest (ByteSource::check_rest), after the records before the error were handed out.
+    bool stopped_early_ = false;
     bool may_compact_ = true;
     bool retain_ = false;
 };

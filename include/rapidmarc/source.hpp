@@ -20,6 +20,12 @@ public:
     // at once, and every later read too: how a reader stops a worker blocked on such a source.
     // Thread-safe; sources that never wait indefinitely need not do anything.
     virtual void cancel() noexcept {}
+    // Called once by a reader that stops before the end of the input (a framing error ends the
+    // stream). A source that can tell whether the bytes it was not asked for are intact reads and
+    // discards them, and throws as read() would if they are not: a gzip stream damaged in the middle
+    // then reports itself as corrupt wherever the damage falls, rather than as the framing error its
+    // garbage caused. Default: nothing.
+    virtual void check_rest() {}
 };
 
 // Reads a file with large read(2) calls. Owns the descriptor.

@@ -68,6 +68,14 @@ public:
 
     void cancel() noexcept override { in_->cancel(); }
 
+    // Inflates what is left: zlib's checks (the codes, each member's CRC-32 and length) throw here
+    // as they would have in read().
+    void check_rest() override {
+        std::vector<char> sink(std::size_t{1} << 16);
+        while (read(sink.data(), sink.size()) > 0) {
+        }
+    }
+
 private:
     static constexpr std::size_t kChunk = std::size_t{1} << 18;
 
@@ -137,6 +145,10 @@ public:
     // The original source stays alive inside inner_ (a GzipSource owns it), so it can be reached
     // from another thread whatever decide() did.
     void cancel() noexcept override { raw_->cancel(); }
+
+    void check_rest() override {
+        if (decided_) inner_->check_rest();
+    }
 
 private:
     void decide() {

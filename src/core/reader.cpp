@@ -78,6 +78,7 @@ detail::ByteBuffer RecordReader::release() noexcept {
     begin_ = end_ = 0;
     resync_from_ = SIZE_MAX;
     tail_pending_ = false;
+    stopped_early_ = false;
     eof_ = done_ = true;
     return std::move(buf_);
 }
@@ -146,7 +147,13 @@ void RecordReader::resync() {
 }
 
 bool RecordReader::frame_one(FramedRecord& out) {
-    if (done_) return false;
+    if (done_) {
+        if (stopped_early_) {
+            stopped_early_ = false;
+            source_->check_rest();
+        }
+        return false;
+    }
     if (resync_from_ != SIZE_MAX) resync();
     out.detail.clear();
     out.error = ErrorCode::ok;
@@ -180,6 +187,7 @@ bool RecordReader::frame_one(FramedRecord& out) {
         } else {
             begin_ += consumed;
             done_ = true;
+            stopped_early_ = !eof_;
         }
         return true;
     };
@@ -253,7 +261,8 @@ bool RecordReader::next(FramedRecord& out) {
 }
 
 bool RecordReader::next_is_buffered() const noexcept {
-    if (done_ || eof_) return true;  // framing reads nothing more
+    if (stopped_early_) return false;  // the source will check the rest
+    if (done_ || eof_) return true;   // framing reads nothing more
     if (resync_from_ != SIZE_MAX) return false;
     const std::string_view avail(buf_.data() + begin_, end_ - begin_);
     if (avail.size() < 5) return false;

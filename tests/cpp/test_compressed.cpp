@@ -145,3 +145,54 @@ TEST(Gzip, AFileThatIsNotGzipIsReadAsItIs) {
     auto empty = maybe_gunzip(std::make_unique<MemorySource>(std::string_view{}), "x");
     EXPECT_EQ(read_all(*empty), "");
 }
+
+TEST(Gzip, DamageThatStopsFramingFirstIsStillReportedAsCorruptGzip) {
+    // Damaged deflate data decompresses to garbage before zlib notices (the CRC-32 is checked at the
+    // member's end); past the reader's first read the garbage stops framing first. The reader then
+    // checks the rest of the stream, so the corruption is reported wherever it falls.
+    std::string data;
+    for (int i = 0; i < 12; ++i) data += read_file(shared_data() / "real" / "loc_386.mrc");  // 6 MB
+    const std::string gz = gzip_of(data);
+    for (double where : {0.2, 0.35, 0.5, 0.65, 0.8}) {
+        std::string corrupt = gz;
+        corrupt[static_cast<std::size_t>(static_cast<double>(gz.size()) * where)] ^= 0x5A;
+        const auto path = write_temp("corrupt.mrc.gz", corrupt);
+        for (int workers : {0, 1}) {
+            ReadOptions options;
+            options.workers = workers;
+            auto stream = open_batches(path, options);
+            std::uint64_t good = 0;
+            try {
+                drain(*stream, false, [&](const Batch& b) {
+                    for (std::size_t i = 0; i < b.size(); ++i) good += b.readable(i);
+                });
+                ADD_FAILURE() << "damage at " << where << " of the .gz ended the records quietly after " << good;
+            } catch (const std::system_error& e) {
+                EXPECT_NE(std::string(e.what()).find("corrupt.mrc.gz"), std::string::npos) << e.what();
+            }
+            // The records before the damage were handed out before the error.
+            if (where >= 0.5) {
+                EXPECT_GT(good, 386u * 4) << where;
+            }
+        }
+        std::filesystem::remove(path);
+    }
+}
+
+TEST(Gzip, AFramingErrorInIntactGzipDataStandsAsInThePlainFile) {
+    std::string data;
+    for (int i = 0; i < 12; ++i) data += read_file(shared_data() / "real" / "loc_386.mrc");
+    data[data.size() / 2 - 7] = 'x';  // somewhere in a record: framing or parsing fails there
+    std::string damaged_length = data;
+    const std::size_t second = damaged_length.find('\x1d') + 1;  // the second record's length
+    damaged_length.replace(second, 5, "abcde");
+    for (const std::string* plain : {&data, &damaged_length}) {
+        const auto plain_path = write_temp("plain.mrc", *plain);
+        const auto gz_path = write_temp("intact.mrc.gz", gzip_of(*plain));
+        auto expected = open_batches(plain_path, {});
+        auto got = open_batches(gz_path, {});
+        EXPECT_EQ(count_good(*got), count_good(*expected));
+        std::filesystem::remove(plain_path);
+        std::filesystem::remove(gz_path);
+    }
+}

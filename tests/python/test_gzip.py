@@ -72,6 +72,27 @@ def test_corrupt_gzip_data_is_an_error(impl, tmp_path, loc):
         impl.count(path)
 
 
+@pytest.mark.parametrize("where", [0.2, 0.35, 0.5, 0.65, 0.8])
+def test_corrupt_gzip_data_is_an_error_wherever_the_damage_falls(impl, tmp_path, loc, where):
+    # Past the first read the garbage that damaged deflate data decompresses to stops framing
+    # before zlib notices the damage; the reader then checks the rest of the stream.
+    data = bytearray(gzip.compress(loc * 12))  # 6 MB decompressed
+    data[int(len(data) * where)] ^= 0x5A
+    path = tmp_path / "bad.mrc.gz"
+    path.write_bytes(bytes(data))
+    for run in (lambda: impl.count(path), lambda: impl.scan(path), lambda: impl.count(path, workers=0)):
+        with pytest.raises(OSError, match="corrupt|truncated") as raised:
+            run()
+        assert str(path) in str(raised.value)
+    reader = impl.MARCReader(str(path))
+    good = 0
+    with pytest.raises(OSError, match="corrupt|truncated"):
+        for record in reader:
+            good += record is not None
+    # What came before the damage was handed out first.
+    assert good > (386 * 12 * where) * 0.8
+
+
 def test_the_command_line_reads_gzip_files_and_pipes(gz_path, loc):
     run = subprocess.run([sys.executable, "-m", "rapidmarc", "count", gz_path], capture_output=True, timeout=60)
     assert run.returncode == 0 and run.stdout.decode().startswith("386\t")
