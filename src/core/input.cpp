@@ -12,8 +12,7 @@ namespace {
 
 // A regular file or a memory buffer read a quarter batch at a time (BatchOptions::max_bytes), so
 // that a batch takes its reader's buffer over instead of copying the records (Batch::adopt copies
-// when the reader has read further ahead than the batch holds). Streams keep their reads: a gzip
-// stream read in 1 MiB steps reports corrupt data before framing trips over its garbage.
+// when the reader has read further ahead than the batch holds). Streams keep their 1 MiB reads.
 ReaderOptions quarter_batch_reads(ReaderOptions options) {
     options.chunk_size = std::min(options.chunk_size, BatchOptions{}.max_bytes / 4);
     return options;
