@@ -168,11 +168,15 @@ class _RecordMethods(_RecordBase):
         return json.dumps(self.as_dict(), **kwargs)  # type: ignore[arg-type]
 
     def __reduce__(self) -> tuple:
-        # An untouched record pickles as its bytes; an edited one as its leader and fields.
+        # An untouched record pickles as its bytes; an edited one as its leader and fields. A
+        # subclass stays itself, with its own attributes (its __dict__ and __slots__), as pymarc's
+        # records pickle and copy.
+        cls = type(self)
         raw = self._raw_bytes()
         if raw is not None and self._is_lazy():
-            return (_from_bytes, (raw, self.to_unicode, self.force_utf8))
-        return (_from_parts, (str(self.leader), list(self.fields), self.to_unicode, self.force_utf8))
+            return (_from_bytes, (cls, raw, self.to_unicode, self.force_utf8), _extra_state(self))
+        fields = list(self.fields)
+        return (_from_parts, (cls, self.leader, fields, self.to_unicode, self.force_utf8), _extra_state(self))
 
     @property
     def isbn(self) -> str | None:
@@ -280,15 +284,49 @@ class _RecordMethods(_RecordBase):
         return _publication_subfield(self, "c")
 
 
-def _from_bytes(raw: bytes, to_unicode: bool, force_utf8: bool) -> Record:
-    return Record(raw, to_unicode=to_unicode, force_utf8=force_utf8)
+def _new_record(cls: type[Record]) -> Record:
+    # The subclass's own __init__ may take other arguments: the Record part is initialised here.
+    return cls.__new__(cls)
 
 
-def _from_parts(leader: str, fields: list[Field], to_unicode: bool, force_utf8: bool) -> Record:
-    record = Record(to_unicode=to_unicode, force_utf8=force_utf8)
-    record.leader = Leader(leader)
-    record.fields = fields
+def _from_bytes(*args: object) -> Record:
+    # (cls, raw, to_unicode, force_utf8); pickles of earlier versions lack cls.
+    cls, raw, to_unicode, force_utf8 = args if isinstance(args[0], type) else (Record, *args)
+    record = _new_record(cls)  # type: ignore[arg-type]
+    Record.__init__(record, raw, to_unicode=to_unicode, force_utf8=force_utf8)  # type: ignore[arg-type]
     return record
+
+
+def _from_parts(*args: object) -> Record:
+    # (cls, leader, fields, to_unicode, force_utf8); pickles of earlier versions lack cls and hold
+    # the leader's text.
+    cls, leader, fields, to_unicode, force_utf8 = args if isinstance(args[0], type) else (Record, *args)
+    record = _new_record(cls)  # type: ignore[arg-type]
+    Record.__init__(record, to_unicode=to_unicode, force_utf8=force_utf8)  # type: ignore[arg-type]
+    if not isinstance(args[0], type):
+        leader = Leader(leader)  # type: ignore[arg-type]
+    record.leader = leader  # type: ignore[assignment]  # whatever it was (a Leader, a str, None), as pymarc keeps it
+    record.fields = fields  # type: ignore[assignment]
+    return record
+
+
+def _extra_state(record: Record) -> tuple[dict | None, dict] | None:
+    """A subclass's attributes, as (``__dict__``, slot values), the state pickle and copy restore;
+    None when there are none."""
+    if type(record) is Record:
+        return None
+    slots = {}
+    for klass in type(record).__mro__:
+        if klass is Record:
+            break
+        names = klass.__dict__.get("__slots__", ())
+        for name in (names,) if isinstance(names, str) else names:
+            if name not in ("__dict__", "__weakref__") and hasattr(record, name):
+                slots[name] = getattr(record, name)
+    attributes = getattr(record, "__dict__", None) or None
+    if attributes is None and not slots:
+        return None
+    return (attributes, slots)
 
 
 _attach(Record, _RecordMethods)

@@ -113,34 +113,38 @@ void encode_field(RecordBuilder& b, PyField& f, std::string_view tag, Out out) {
         one_ascii(ind[0], "indicator 1");
         one_ascii(ind[1], "indicator 2");
     }
-    for (nb::handle item : nb::borrow<nb::list>(f.subfields)) {
+    for_each_item(f.subfields, [&](nb::handle item) {
         b.append(kSubfieldDelimiter);
         one_ascii(item[0], "a subfield code");
         encode(item[1], false);
-    }
+        return true;
+    });
 }
 
 }  // namespace
 
 // pymarc's as_marc(): with to_unicode the leader says UTF-8 and UTF-8 is written. rapidmarc adds
 // encoding="utf-8" / "marc8" to write a record in that encoding whatever it was read as.
-nb::bytes record_as_marc(PyRecord& r, nb::object encoding) {
-    nb::object& leader = r.leader_obj();
+nb::bytes record_as_marc(PyRecord& r, nb::handle fields, nb::object encoding) {
     std::optional<Out> forced;
     if (!encoding.is_none()) {
-        std::string e = nb::cast<std::string>(encoding);
+        if (!PyUnicode_Check(encoding.ptr())) throw nb::type_error("as_marc(encoding=...) takes 'utf-8' or 'marc8'");
+        std::string e(utf8_of(encoding));
         for (char& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         if (e == "marc8" || e == "marc-8") forced = Out::marc8;
         else if (e == "utf-8" || e == "utf8") forced = Out::utf8;
         else throw nb::value_error("as_marc(encoding=...) takes 'utf-8' or 'marc8'");
     }
+    nb::object leader = r.leader_obj();  // held: the code below may run Python code that replaces it
     if ((r.to_unicode && !forced) || forced) {
         const char* scheme = forced == Out::marc8 ? " " : "a";
         if (nb::isinstance(leader, types().leader)) {
             leader.attr("coding_scheme") = scheme;
         } else {
-            nb::object s = nb::str(leader);
-            leader = py_slice(s, 0, 9) + make_str(scheme) + py_slice(s, 10, PY_SSIZE_T_MAX);
+            // pymarc: self.leader = self.leader[0:9] + "a" + self.leader[10:] (TypeError for a
+            // leader that cannot be sliced, such as None)
+            leader = py_slice(leader, 0, 9) + make_str(scheme) + py_slice(leader, 10, PY_SSIZE_T_MAX);
+            r.leader = leader;
         }
     }
     std::string leader_text(utf8_of(nb::str(leader)));
@@ -149,7 +153,7 @@ nb::bytes record_as_marc(PyRecord& r, nb::object encoding) {
                                                                                        : Out::latin1;
     RecordBuilder b;
     b.reset(leader_text);
-    for (nb::handle h : nb::borrow<nb::list>(r.field_list())) {
+    for_each_item(fields, [&](nb::handle h) {
         PyField* fp = as_field(h);
         if (!fp) throw nb::type_error("Record.fields must hold rapidmarc.Field objects");
         nb::ft_object_guard field_guard(h);
@@ -170,7 +174,8 @@ nb::bytes record_as_marc(PyRecord& r, nb::object encoding) {
         b.begin_field(t);
         encode_field(b, f, t, target);
         b.end_field();
-    }
+        return true;
+    });
     std::string out, detail;
     if (ErrorCode rc = b.finish(out, &detail); rc != ErrorCode::ok) throw nb::value_error(detail.c_str());
     return nb::bytes(out.data(), out.size());

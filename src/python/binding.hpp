@@ -45,6 +45,7 @@ struct PyTypes {
     nb::object field_type;     // rapidmarc._core.Field (a C-API type, created at import)
     nb::object raw_field_type; // rapidmarc._core.RawField: Field's subtype for records read with to_unicode=False
     nb::object record_type;    // rapidmarc._core.Record (a C-API type, created at import)
+    nb::object record_fields;  // Record.fields, its descriptor (a subclass may override it)
     bool ready = false;
 };
 
@@ -62,6 +63,39 @@ nb::object make_error(const Error& error);
 [[noreturn]] void raise_error_object(nb::handle err);
 // Sets the Python error for the C++ exception being handled (for C-API entry points).
 void set_python_error() noexcept;
+
+// ---- user-settable sequences (Record.fields, Field.subfields)
+// Calls fn(item) for each item of a sequence a user may have assigned: a list, as pymarc makes
+// them, or any iterable (pymarc's loops take a tuple too, and raise TypeError for None). Each item
+// is held by a strong reference while fn runs, and a list's length is read again at every step:
+// fn may run Python code (a tag property, __getitem__, a __del__) that changes the list. fn
+// returns false to stop.
+template <typename Fn>
+void for_each_item(nb::handle seq, Fn&& fn) {
+    if (PyList_CheckExact(seq.ptr())) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(seq.ptr()); ++i) {
+#ifdef Py_GIL_DISABLED
+            PyObject* got = PyList_GetItemRef(seq.ptr(), i);  // another thread may shrink the list
+            if (!got) {
+                PyErr_Clear();
+                return;
+            }
+            nb::object item = nb::steal(got);
+#else
+            nb::object item = nb::borrow(PyList_GET_ITEM(seq.ptr(), i));
+#endif
+            if (!fn(nb::handle(item))) return;
+        }
+        return;
+    }
+    nb::object it = nb::steal(PyObject_GetIter(seq.ptr()));
+    if (!it.is_valid()) throw nb::python_error();
+    while (PyObject* next = PyIter_Next(it.ptr())) {
+        nb::object item = nb::steal(next);
+        if (!fn(nb::handle(item))) return;
+    }
+    if (PyErr_Occurred()) throw nb::python_error();
+}
 
 // ---- the bind_* entry points, one per file, called by NB_MODULE in module.cpp
 void bind_text(nb::module_& m);

@@ -143,7 +143,10 @@ nb::object field_value(PyField& f) {
     }
     f.materialize();
     nb::list parts;
-    for (nb::handle item : nb::borrow<nb::list>(f.subfields)) parts.append(call_strip(item[1]));
+    for_each_item(f.subfields, [&](nb::handle item) {
+        parts.append(call_strip(item[1]));
+        return true;
+    });
     return make_str(" ").attr("join")(parts);
 }
 
@@ -177,13 +180,14 @@ nb::object field_format(PyField& f) {
     }
     f.materialize();
     nb::list parts;
-    for (nb::handle item : nb::borrow<nb::list>(f.subfields)) {
+    for_each_item(f.subfields, [&](nb::handle item) {
         nb::object code = item[0];
         std::string_view c = nb::isinstance<nb::str>(code) ? utf8_of(code) : std::string_view{};
-        if (c == "6") continue;
+        if (c == "6") return true;
         parts.append(make_str(subject && is_subdivision(c) ? " -- " : " "));
         parts.append(item[1]);
-    }
+        return true;
+    });
     return call_strip(make_str("").attr("join")(parts));
 }
 
@@ -227,7 +231,10 @@ nb::object field_str(PyField& f) {
         std::string_view sv = utf8_of(s);
         parts.append(sv == " " || sv == "\\" ? nb::object(make_str("\\")) : s);
     }
-    for (nb::handle item : nb::borrow<nb::list>(f.subfields)) parts.append(nb::str("${}{}").format(item[0], item[1]));
+    for_each_item(f.subfields, [&](nb::handle item) {
+        parts.append(nb::str("${}{}").format(item[0], item[1]));
+        return true;
+    });
     return nb::str("={}  {}").format(tag, make_str("").attr("join")(parts));
 }
 

@@ -119,13 +119,13 @@ void for_each_subfield(PyField& f, Fn&& fn) {
         }
         return;
     }
-    nb::list list = nb::borrow<nb::list>(f.subfields);
-    for (nb::handle item : list) {
+    nb::object subfields = f.subfields;  // held: fn may run code that replaces it
+    for_each_item(subfields, [&](nb::handle item) {
         nb::object code = item[0];
         std::string_view c = nb::isinstance<nb::str>(code) ? utf8_of(code) : std::string_view{};
         nb::object value = item[1];
-        if (!fn(c, [&] { return value; })) return;
-    }
+        return bool(fn(c, [&] { return value; }));
+    });
 }
 
 bool code_matches(std::string_view sub_code, nb::handle wanted);

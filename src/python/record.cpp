@@ -14,9 +14,12 @@ using namespace nb::literals;
 
 nb::object& PyRecord::field_list() {
     if (!fields.is_valid()) {
+        // Allocating the list may run the garbage collector, and with it a __del__ that asks for
+        // this record's fields: if that built them, theirs stand. Nothing below runs Python code.
         PyObject* list = PyList_New(static_cast<Py_ssize_t>(entries.size()));
         if (!list) throw nb::python_error();
         nb::object owned = nb::steal(list);
+        if (fields.is_valid()) return fields;
         // pymarc makes every field of a record read with to_unicode=False a RawField.
         auto* type = reinterpret_cast<PyTypeObject*>(to_unicode ? types().field_type.ptr() : types().raw_field_type.ptr());
         Py_ssize_t i = 0;
@@ -42,8 +45,15 @@ nb::object& PyRecord::field_list() {
 
 nb::object& PyRecord::leader_obj() {
     if (!leader.is_valid()) {
+        if (!raw.is_valid()) {
+            // A record whose __init__ never ran (Record.__new__, a subclass that skips it): what
+            // pymarc's slotted Record raises for an attribute never set.
+            PyErr_SetString(PyExc_AttributeError, "'Record' object has no attribute 'leader'");
+            throw nb::python_error();
+        }
         std::string_view bytes(PyBytes_AS_STRING(raw.ptr()), kLeaderLength);
-        leader = types().leader(decode(bytes, TextEncoding::latin1));
+        nb::object made = types().leader(decode(bytes, TextEncoding::latin1));
+        if (!leader.is_valid()) leader = std::move(made);  // Leader() is Python: it may have set one
     }
     return leader;
 }
@@ -63,16 +73,20 @@ bool tag_equals(nb::handle field, std::string_view tag) {
 
 }  // namespace
 
-nb::object record_get(PyRecord& r, std::string_view tag, nb::handle dflt) {
-    for (nb::handle f : nb::borrow<nb::list>(r.field_list()))
-        if (tag_equals(f, tag)) return nb::borrow(f);
-    return nb::borrow(dflt);
+nb::object record_get(nb::handle fields, std::string_view tag, nb::handle dflt) {
+    nb::object found;
+    for_each_item(fields, [&](nb::handle f) {
+        if (!tag_equals(f, tag)) return true;
+        found = nb::borrow(f);
+        return false;
+    });
+    return found.is_valid() ? found : nb::borrow(dflt);
 }
 
 // pymarc's title rule for 245 and 222: $a, then " " and $b when both are non-empty. Native
 // because `record.title` sits on the hot path of most scripts.
-nb::object record_title(PyRecord& r, std::string_view tag) {
-    if (!r.fields.is_valid() && r.raw.is_valid() && !is_control_tag(tag)) {
+nb::object record_title(PyRecord& r, nb::handle fields, std::string_view tag) {
+    if (!fields.is_valid() && !r.fields.is_valid() && r.raw.is_valid() && !is_control_tag(tag)) {
         // Fields not created yet: answer from the bytes, creating no Field object.
         const std::string_view bytes = r.bytes();
         for (const FieldEntry& e : r.entries) {
@@ -101,7 +115,7 @@ nb::object record_title(PyRecord& r, std::string_view tag) {
         }
         return nb::none();
     }
-    nb::object field = record_get(r, tag, nb::none());
+    nb::object field = record_get(fields.is_valid() ? nb::object(nb::borrow(fields)) : nb::object(r.field_list()), tag, nb::none());
     if (field.is_none()) return nb::none();
     nb::object title, subtitle;
     if (PyField* fp = as_field(field)) {
@@ -128,17 +142,18 @@ namespace {
 // (the Python path then raises what pymarc raises).
 template <typename Write>
 nb::object record_export(PyRecord& r, bool as_bytes, Write&& write) {
-    if (!r.raw.is_valid() || r.fields.is_valid()) return nb::none();
-    if (r.text == TextEncoding::bytes) return nb::none();
     ExportOptions options;
-    options.encoding = r.text;  // control fields by control_encoding(r.text), which is r.control_text
     nb::object leader;  // keeps the leader text alive while it is written
     if (r.leader.is_valid()) {  // the Leader object exists and may have been changed
-        leader = nb::str(r.leader);
+        leader = nb::str(r.leader);  // Python code: checked before anything else is looked at
         options.leader = utf8_of(leader);
         if (options.leader.empty()) return nb::none();
     }
-    const std::string_view bytes = r.bytes();
+    if (!r.raw.is_valid() || r.fields.is_valid()) return nb::none();
+    if (r.text == TextEncoding::bytes) return nb::none();
+    options.encoding = r.text;  // control fields by control_encoding(r.text), which is r.control_text
+    const nb::object raw = r.raw;  // from here on only native code runs
+    const std::string_view bytes(PyBytes_AS_STRING(raw.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(raw.ptr())));
     std::string out;
     if (write(RecordView(bytes, r.entries), options, out) != ErrorCode::ok) return nb::none();
     if (as_bytes) return nb::bytes(out.data(), out.size());
@@ -199,53 +214,55 @@ RecordOrError record_or_error(std::string_view bytes, const ParsedRecord& parsed
 
 // Record(data=..., fields=..., leader=...), as pymarc's constructor. hide_utf8_warnings is
 // accepted and has no effect, as in pymarc 5.
-void record_init(PyRecord& r, nb::handle data_arg, nb::handle fields, bool to_unicode, bool force_utf8,
+void record_init(PyRecord& target, nb::handle data_arg, nb::handle fields, bool to_unicode, bool force_utf8,
                  std::string utf8_handling, nb::handle leader, std::string file_encoding) {
-    r = PyRecord();
+    // Built aside and swapped in at the end: the Python code this runs (str(leader), Leader(),
+    // codecs) may read the record, and an error must leave it as it was.
+    PyRecord r;
     r.to_unicode = to_unicode;
     r.force_utf8 = force_utf8;
     nb::object l = nb::str(leader);
     nb::object lead = py_slice(l, 0, 10) + make_str("22") + py_slice(l, 12, 20) + make_str("4500");
     r.leader = types().leader(lead);
+    nb::object data = nb::borrow(data_arg);
     if (!fields.is_none() && nb::bool_(fields)) {
         r.fields = nb::borrow(fields);
-        return;
-    }
-    nb::object data = nb::borrow(data_arg);
-    if (data.is_none() || nb::len(data) == 0) {
+    } else if (data.is_none() || nb::len(data) == 0) {
         r.fields = nb::list();
         if (force_utf8) r.leader.attr("coding_scheme") = "a";
-        return;
+    } else {
+        if (!PyBytes_Check(data.ptr())) data = nb::bytes(nb::bytes(data));
+        const PyReadOptions options = decode_options(to_unicode, force_utf8, utf8_handling, std::move(file_encoding));
+        const std::string_view bytes(PyBytes_AS_STRING(data.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(data.ptr())));
+        ParsedRecord parsed;
+        parse_record(bytes, options.core.parse, parsed);
+        RecordOrError built = record_or_error(bytes, parsed, 0, 0, options);
+        if (!built.record.is_valid()) raise_error_object(built.error);
+        PyRecord& src = record_of(built.record.ptr());
+        r.raw = src.raw;
+        r.entries = std::move(src.entries);
+        r.text = src.text;
+        r.control_text = src.control_text;
+        r.fields = src.fields;
+        r.leader = nb::object();  // from the data
     }
-    if (!PyBytes_Check(data.ptr())) data = nb::bytes(nb::bytes(data));
-    const PyReadOptions options = decode_options(to_unicode, force_utf8, utf8_handling, std::move(file_encoding));
-    const std::string_view bytes(PyBytes_AS_STRING(data.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(data.ptr())));
-    ParsedRecord parsed;
-    parse_record(bytes, options.core.parse, parsed);
-    RecordOrError built = record_or_error(bytes, parsed, 0, 0, options);
-    if (!built.record.is_valid()) raise_error_object(built.error);
-    PyRecord& src = record_of(built.record.ptr());
-    r.raw = src.raw;
-    r.entries = std::move(src.entries);
-    r.text = src.text;
-    r.control_text = src.control_text;
-    r.fields = src.fields;
-    r.leader = nb::object();  // from the data
+    std::swap(target, r);  // no reference is dropped here: the old state goes when `r` does
 }
 
-nb::object record_get_fields(PyRecord& r, PyObject* const* tags, Py_ssize_t ntags) {
-    nb::object& all = r.field_list();
-    if (ntags == 0) return all;
+nb::object record_get_fields(nb::handle fields, PyObject* const* tags, Py_ssize_t ntags) {
+    if (ntags == 0) return nb::borrow(fields);
     std::vector<std::string> wanted;
     for (Py_ssize_t i = 0; i < ntags; ++i)
         if (nb::isinstance<nb::str>(tags[i])) wanted.emplace_back(utf8_of(tags[i]));
     nb::list out;
-    for (nb::handle f : nb::borrow<nb::list>(all))
+    for_each_item(fields, [&](nb::handle f) {
         for (const auto& w : wanted)
             if (tag_equals(f, w)) {
                 out.append(f);
                 break;
             }
+        return true;
+    });
     return out;
 }
 

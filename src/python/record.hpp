@@ -49,12 +49,16 @@ nb::object new_record();
 // Record(data=..., fields=..., leader=..., ...), as pymarc's constructor.
 void record_init(PyRecord& r, nb::handle data, nb::handle fields, bool to_unicode, bool force_utf8,
                  std::string utf8_handling, nb::handle leader, std::string file_encoding);
+// The functions below take the record's fields as Python code sees them (a list, or whatever a user
+// assigned, or what a subclass's `fields` property gives), as pymarc's methods go through
+// self.fields.
 // The first field with this tag, or `dflt` (which may be an invalid handle: then an invalid object).
-nb::object record_get(PyRecord& r, std::string_view tag, nb::handle dflt);
-// get_fields(*tags): all fields (the list itself) without tags, else a new list of those that match.
-nb::object record_get_fields(PyRecord& r, PyObject* const* tags, Py_ssize_t ntags);
-// pymarc's title rule for 245 (title) and 222 (issn_title).
-nb::object record_title(PyRecord& r, std::string_view tag);
+nb::object record_get(nb::handle fields, std::string_view tag, nb::handle dflt);
+// get_fields(*tags): all fields (the sequence itself) without tags, else a new list of those that match.
+nb::object record_get_fields(nb::handle fields, PyObject* const* tags, Py_ssize_t ntags);
+// pymarc's title rule for 245 (title) and 222 (issn_title). `fields` invalid: the record's own,
+// answered from its bytes while no Field object exists.
+nb::object record_title(PyRecord& r, nb::handle fields, std::string_view tag);
 // MARC-in-JSON / MARCXML written natively from the record's bytes, or None when only the Python
 // path can write it exactly.
 nb::object record_export_json(PyRecord& r, bool compact);
@@ -81,7 +85,7 @@ inline RecordOrError record_or_error(const Batch& batch, std::size_t i, const Py
     return record_or_error(batch.record(i), batch.parsed[i], fr.index, fr.offset, options);
 }
 
-// pymarc's as_marc(), with rapidmarc's encoding="utf-8" / "marc8" (as_marc.cpp).
-nb::bytes record_as_marc(PyRecord& r, nb::object encoding);
+// pymarc's as_marc(), with rapidmarc's encoding="utf-8" / "marc8" (as_marc.cpp), writing `fields`.
+nb::bytes record_as_marc(PyRecord& r, nb::handle fields, nb::object encoding);
 
 }  // namespace rapidmarc::binding

@@ -19,9 +19,12 @@ PyObject* record_new(PyTypeObject* type, PyObject*, PyObject*) {
 void record_dealloc(PyObject* self) {
     PyTypeObject* type = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
+    // A long chain of records (one's leader or attribute holding the next) is freed iteratively.
+    Py_TRASHCAN_BEGIN(self, record_dealloc)
     record_of(self).~PyRecord();
     type->tp_free(self);
     Py_DECREF(type);  // instances of heap types own a reference to their type
+    Py_TRASHCAN_END
 }
 
 // Garbage-collector support: the field list and the leader are user-visible and may end up
@@ -36,10 +39,30 @@ int record_traverse(PyObject* self, visitproc visit, void* arg) {
 }
 
 int record_clear(PyObject* self) {
+    // As Py_CLEAR: the member is empty before the reference goes (its finalizer may look).
     PyRecord& r = record_of(self);
-    r.fields.reset();
-    r.leader.reset();
+    nb::object fields = std::move(r.fields);
+    nb::object leader = std::move(r.leader);
     return 0;
+}
+
+// The record's fields as its methods see them, as pymarc's go through self.fields: the record's
+// own list (created on first use), or, for a subclass that overrides `fields`, what that gives.
+// `own` says which.
+nb::object fields_of(PyObject* self, bool* own = nullptr) {
+    auto* base = reinterpret_cast<PyTypeObject*>(types().record_type.ptr());
+    if (Py_TYPE(self) != base) {
+        nb::object attr = nb::steal(PyObject_GetAttrString(reinterpret_cast<PyObject*>(Py_TYPE(self)), "fields"));
+        if (!attr.is_valid()) throw nb::python_error();
+        if (!attr.is(types().record_fields)) {
+            if (own) *own = false;
+            nb::object fields = nb::steal(PyObject_GetAttrString(self, "fields"));
+            if (!fields.is_valid()) throw nb::python_error();
+            return fields;
+        }
+    }
+    if (own) *own = true;
+    return record_of(self).field_list();
 }
 
 // A str argument as UTF-8, or TypeError naming the parameter.
@@ -125,7 +148,15 @@ int record_set_flag(PyObject* self, PyObject* value, void* name) {
 
 template <int Tag>
 PyObject* record_get_title(PyObject* self, void*) {
-    return guarded(self, [&] { return record_title(record_of(self), Tag == 245 ? "245" : "222"); });
+    return guarded(self, [&] {
+        PyRecord& r = record_of(self);
+        const std::string_view tag = Tag == 245 ? "245" : "222";
+        if (Py_TYPE(self) == reinterpret_cast<PyTypeObject*>(types().record_type.ptr()))
+            return record_title(r, nb::handle(), tag);  // may answer from the bytes
+        bool own = true;
+        nb::object fields = fields_of(self, &own);
+        return record_title(r, own ? nb::handle() : nb::handle(fields), tag);
+    });
 }
 
 // ---- methods
@@ -135,13 +166,13 @@ PyObject* record_get_m(PyObject* self, PyObject* const* args, Py_ssize_t nargs, 
     if (!parse_args("get", args, nargs, kwnames, names, 1, a)) return nullptr;
     return guarded(self, [&] {
         nb::handle dflt = a[1] ? nb::handle(a[1]) : nb::handle(Py_None);
-        return PyUnicode_Check(a[0]) ? record_get(record_of(self), utf8_of(a[0]), dflt) : nb::borrow(dflt);
+        return PyUnicode_Check(a[0]) ? record_get(fields_of(self), utf8_of(a[0]), dflt) : nb::borrow(dflt);
     });
 }
 
 PyObject* record_subscript(PyObject* self, PyObject* tag) {
     return guarded(self, [&] {
-        nb::object f = PyUnicode_Check(tag) ? record_get(record_of(self), utf8_of(tag), nb::handle()) : nb::object();
+        nb::object f = PyUnicode_Check(tag) ? record_get(fields_of(self), utf8_of(tag), nb::handle()) : nb::object();
         if (!f.is_valid()) {  // KeyError() with no argument, as pymarc raises it
             PyErr_SetNone(PyExc_KeyError);
             throw nb::python_error();
@@ -152,22 +183,28 @@ PyObject* record_subscript(PyObject* self, PyObject* tag) {
 
 int record_contains(PyObject* self, PyObject* tag) {
     return guarded_int(self, [&] {
-        return PyUnicode_Check(tag) && record_get(record_of(self), utf8_of(tag), nb::handle()).is_valid() ? 1 : 0;
+        return PyUnicode_Check(tag) && record_get(fields_of(self), utf8_of(tag), nb::handle()).is_valid() ? 1 : 0;
     });
 }
 
 PyObject* record_iter(PyObject* self) {
-    return guarded(self, [&] { return nb::iter(record_of(self).field_list()); });
+    return guarded(self, [&] { return nb::iter(fields_of(self)); });
 }
 
 PyObject* record_get_fields_m(PyObject* self, PyObject* const* tags, Py_ssize_t ntags) {
-    return guarded(self, [&] { return record_get_fields(record_of(self), tags, ntags); });
+    return guarded(self, [&] { return record_get_fields(fields_of(self), tags, ntags); });
 }
 
 PyObject* record_add_field_m(PyObject* self, PyObject* const* fields, Py_ssize_t nfields) {
     return guarded(self, [&] {
-        nb::list list = nb::borrow<nb::list>(record_of(self).field_list());
-        for (Py_ssize_t i = 0; i < nfields; ++i) list.append(nb::handle(fields[i]));
+        nb::object list = fields_of(self);
+        for (Py_ssize_t i = 0; i < nfields; ++i) {
+            if (PyList_CheckExact(list.ptr())) {
+                if (PyList_Append(list.ptr(), fields[i]) < 0) throw nb::python_error();
+            } else {
+                list.attr("append")(nb::handle(fields[i]));  // as pymarc's self.fields.append
+            }
+        }
         return nb::none();
     });
 }
@@ -177,7 +214,7 @@ PyObject* record_as_marc_m(PyObject* self, PyObject* const* args, Py_ssize_t nar
     std::array<PyObject*, 1> a{};
     if (!parse_args("as_marc", args, nargs, kwnames, names, 0, a)) return nullptr;
     return guarded(self, [&] {
-        return record_as_marc(record_of(self), nb::borrow(a[0] ? a[0] : Py_None));
+        return record_as_marc(record_of(self), fields_of(self), nb::borrow(a[0] ? a[0] : Py_None));
     });
 }
 
@@ -275,6 +312,7 @@ void bind_record(nb::module_& m) {
     PyObject* type = PyType_FromSpec(&spec);
     if (!type) throw nb::python_error();
     py_types().record_type = nb::steal(type);
+    py_types().record_fields = py_types().record_type.attr("fields");
     m.attr("Record") = py_types().record_type;
 }
 
