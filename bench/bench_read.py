@@ -5,6 +5,10 @@ Workloads
   fields  as ``count`` plus ``r.title`` and ``f.value()`` for every field in
           ``r.get_fields()``: the cost a typical pymarc consumer pays.
 
+``yaz-marcdump`` (Debian's yaz, C) takes part in ``count`` only: ``yaz-marcdump -n -p FILE``
+parses every record and prints one line per record, which is counted; it has no Python values to
+offer ``fields``. Its time includes starting the program.
+
 The contestant ``floor`` is no library: it yields records built before the clock starts, whose
 ``title`` is a stored str and whose ``get_fields()`` and ``value()`` are C calls that return
 stored objects. The same workload over it times what the loop itself costs the interpreter
@@ -38,7 +42,9 @@ import json
 import logging
 import os
 import platform
+import shutil
 import statistics
+import subprocess
 import sys
 import time
 import warnings
@@ -55,7 +61,8 @@ from corpus import KINDS, build_corpus  # bench/ is sys.path[0] when run as a sc
 Check = tuple[int, int, int]
 CHECK_NAMES = ("records", "title crc32", "value chars")
 Results = dict[tuple[str, str], dict[str, Any]]
-CONTESTANTS = ("pymarc", "rmarc", "mrrc", "rapidmarc", "floor")
+CONTESTANTS = ("pymarc", "rmarc", "mrrc", "rapidmarc", "yaz-marcdump", "floor")
+ONLY_WORKLOADS = {"yaz-marcdump": {"count"}}  # contestants that cannot run every workload
 PEERS = ("mrrc", "rmarc")  # "best peer" = the faster of these two
 FILE_OBJECT_READERS = {"pymarc", "rmarc"}  # users hand these an open binary file
 REQUIRED_TEXT_CHECKS = {"utf8", "peer"}  # corpora without MARC-8 records
@@ -124,6 +131,11 @@ def quiet() -> Iterator[None]:
 def timed_run(name: str, mod: ModuleType, path: Path, workload: str) -> tuple[float, Check]:
     """One timed pass; reader construction and file opening are included."""
     gc.collect()
+    if name == "yaz-marcdump":
+        start = time.perf_counter()
+        run = subprocess.run([mod.COMMAND, "-n", "-p", str(path)], capture_output=True, check=True)
+        elapsed = time.perf_counter() - start
+        return elapsed, (run.stdout.count(b"<!-- Record "), 0, 0)
     with quiet(), contextlib.ExitStack() as stack:
         start = time.perf_counter()
         check = WORKLOADS[workload](open_reader(name, mod, path, stack))
@@ -186,6 +198,14 @@ def load_contestants(
     found, missing = {}, {}
     for name in names:
         try:
+            if name == "yaz-marcdump":
+                command = shutil.which("yaz-marcdump")
+                if command is None:
+                    missing[name] = "not installed (apt install yaz)"
+                    continue
+                found[name] = ModuleType(name)
+                found[name].COMMAND = command  # type: ignore[attr-defined]
+                continue
             if name == "floor":
                 found[name] = ModuleType("floor")
                 found[name].MARCReader = FloorReader  # type: ignore[attr-defined]
@@ -201,6 +221,9 @@ def version_of(name: str, mod: ModuleType) -> str:
     """Installed distribution version, falling back to ``__version__``."""
     if name == "floor":
         return "(no library: the loop's own cost)"
+    if name == "yaz-marcdump":
+        run = subprocess.run([mod.COMMAND, "-V"], capture_output=True, text=True)
+        return run.stdout.split()[2] if run.stdout.startswith("YAZ version:") else "?"
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
@@ -239,12 +262,14 @@ def verify(results: Results, kind: str) -> list[dict[str, Any]]:
 
 def run_rounds(mods: dict[str, ModuleType], path: Path, repeat: int) -> Results:
     """Time every (workload, contestant) ``repeat`` times, round-robin."""
-    results: Results = {(w, n): {"times": []} for w in WORKLOADS for n in mods}
+    results: Results = {(w, n): {"times": []} for w in WORKLOADS for n in mods if w in ONLY_WORKLOADS.get(n, WORKLOADS)}
     names = list(mods)
     for rnd in range(repeat):
         shift = rnd % max(len(names), 1)
         for workload in WORKLOADS:
             for name in names[shift:] + names[:shift]:
+                if (workload, name) not in results:
+                    continue
                 row = results[(workload, name)]
                 if "error" in row:
                     continue
