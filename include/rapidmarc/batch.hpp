@@ -126,6 +126,11 @@ public:
         (void)timeout;
         return true;
     }
+    // For a consumer about to stop at a bad record (strict mode): lets the source check the input
+    // not read yet (ByteSource::check_rest) and throws its error if that is damaged, so that a
+    // corrupt gzip member is reported as such and not as the bad record its garbage made. Only
+    // finite input is read on (never a pipe). The stream yields nothing more afterwards.
+    virtual void check_rest() {}
 };
 
 struct BatchOptions {
@@ -151,6 +156,7 @@ public:
     std::unique_ptr<Batch> next() override;
     void recycle(std::unique_ptr<Batch> batch) override;
     bool wait_ready(std::chrono::milliseconds timeout) override;
+    void check_rest() override;
 
 private:
     bool fill(Batch& batch);  // false at the end of input
@@ -184,6 +190,7 @@ void drain(BatchStream& stream, bool strict, Fn&& on_batch) {
                 if (batch->readable(i)) continue;
                 Error error = batch->error(i);
                 stream.recycle(std::move(batch));
+                stream.check_rest();  // the input's damage, if that is what made this record bad
                 throw ParseError(std::move(error));
             }
         }

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -50,9 +51,10 @@ public:
     explicit RecordReader(std::unique_ptr<ByteSource> source, ReaderOptions options = {});
 
     // Frames the next record into `out`. Returns false at the end of input (and after a framing
-    // error unless options.recover). On a framing error returns true with out.error set. After a
-    // framing error that ends the stream, the call that returns false first lets the source check
-    // the input left unread (ByteSource::check_rest), which throws if it is damaged.
+    // error unless options.recover). On a framing error returns true with out.error set. A framing
+    // error that would end the stream before the end of the input first lets the source check
+    // what is left (ByteSource::check_rest): if that throws (a corrupt gzip member), the framing
+    // error was the damage's garbage, and the source's exception is thrown instead.
     bool next(FramedRecord& out);
 
     // Appends up to max_records framed records (stopping early once max_bytes are framed, or
@@ -80,6 +82,11 @@ public:
     detail::ByteBuffer release() noexcept;
     // Bytes read from the source and not framed yet (what detach() copies).
     std::size_t unread() const noexcept { return end_ - begin_; }
+    // Lets the source check the input not read yet (ByteSource::check_rest), for a consumer about to
+    // stop at a bad record: throws the source's error if that input is damaged (or if an earlier
+    // check found it so). The reader reads nothing more afterwards.
+    void check_rest();
+    bool source_finite() const noexcept { return source_->finite(); }
     // Cancels the source (ByteSource::cancel): a next() waiting for input in another thread ends.
     void cancel() noexcept { source_->cancel(); }
     // Size of the reader's buffer: about one batch plus one chunk, whatever the input's length.
@@ -94,6 +101,7 @@ private:
     void unread_now_at_front() noexcept;  // the unread bytes were moved to buf_[0]: offsets follow
     bool frame_one(FramedRecord& out);
     void resync();
+    bool rest_is_damaged();  // a framing error ends the stream early: does the source's check fail?
 
     std::unique_ptr<ByteSource> source_;
     ReaderOptions options_;
@@ -107,9 +115,10 @@ private:
     bool tail_pending_ = false;           // resync found no record before the end: one last bad item
     bool eof_ = false;
     bool done_ = false;
-    // A framing error ended the stream before the end of the input: the next call asks the source
-    // to check the rest (ByteSource::check_rest), after the records before the error were handed out.
-    bool stopped_early_ = false;
+    // The source's error found when a framing error would have ended the stream early
+    // (ByteSource::check_rest): the framing error was its garbage. Raised by the next call, so that
+    // a batch holding the records before it is handed out first.
+    std::exception_ptr source_error_;
     bool may_compact_ = true;
     bool retain_ = false;
 };

@@ -26,6 +26,9 @@ public:
     // then reports itself as corrupt wherever the damage falls, rather than as the framing error its
     // garbage caused. Default: nothing.
     virtual void check_rest() {}
+    // True when reading to the end of the input surely ends: a regular file, a memory buffer (a
+    // pipe may never close). Only such input is read to its end by check_rest().
+    virtual bool finite() const noexcept { return false; }
 };
 
 // Reads a file with large read(2) calls. Owns the descriptor.
@@ -59,6 +62,7 @@ public:
 
     // True for a regular file (random access, known size); false for a stream read once.
     bool seekable() const noexcept { return seekable_; }
+    bool finite() const noexcept override { return seekable_; }
     // The size of a regular file when it was opened; 0 for a stream (its size is not known).
     std::uint64_t size() const noexcept { return size_; }
     const std::filesystem::path& path() const noexcept { return path_; }
@@ -78,6 +82,7 @@ class MemorySource final : public ByteSource {
 public:
     explicit MemorySource(std::string_view bytes) noexcept : bytes_(bytes) {}
     std::size_t read(char* dst, std::size_t n) override;
+    bool finite() const noexcept override { return true; }
 
 private:
     std::string_view bytes_;

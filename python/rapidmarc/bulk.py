@@ -161,7 +161,9 @@ def scan(
 ) -> ReadSummary:
     """Read all of ``source`` natively and account for it: good and bad records, where reading
     ended and why (``ReadSummary``). ``count()`` is ``scan().good``. ``progress``, if given, is
-    called after each batch (about 1 MiB) with the number of input bytes read so far.
+    called after each batch (about 1 MiB) with the number of input bytes read so far. An
+    ``OSError`` raised part-way (a corrupt ``.gz``, a failing disk) carries ``summary``: the
+    accounting of what was read before it.
 
     >>> scan("damaged.mrc")  # doctest: +SKIP
     ReadSummary(good=3, bad=1, bytes_read=2815, size=485127, stop_error=RecordLengthInvalid(...), ...)
@@ -170,7 +172,21 @@ def scan(
         to_unicode, force_utf8, utf8_handling, file_encoding, encoding, strict, recover, workers, marc8_mapping
     )
     kind, native = _classify_format(source, from_format)
-    return ReadSummary(**_summary(_core.count(native, kind, options, progress), _sized(source, from_format)))
+    try:
+        tally = _core.count(native, kind, options, progress)
+    except OSError as exc:
+        read_before = getattr(exc, "read_before", None)
+        if read_before is not None:  # what was read before the error; how much more there was is unknown
+            exc.summary = ReadSummary(  # type: ignore[attr-defined]
+                good=read_before["good"],
+                bad=read_before["bad"],
+                bytes_read=read_before["end"],
+                size=None,
+                stop_error=None,
+                first_error=read_before["first_error"],
+            )
+        raise
+    return ReadSummary(**_summary(tally, _sized(source, from_format)))
 
 
 def count(

@@ -20,6 +20,7 @@ used. What lives where:
 
 from __future__ import annotations
 
+import copyreg
 import json
 import logging
 import re
@@ -168,15 +169,14 @@ class _RecordMethods(_RecordBase):
         return json.dumps(self.as_dict(), **kwargs)  # type: ignore[arg-type]
 
     def __reduce__(self) -> tuple:
-        # An untouched record pickles as its bytes; an edited one as its leader and fields. A
-        # subclass stays itself, with its own attributes (its __dict__ and __slots__), as pymarc's
-        # records pickle and copy.
+        # An untouched record pickles as its bytes; an edited one as its leader and fields (the
+        # list itself: a shallow copy shares it, as pymarc's does). A subclass stays itself, with
+        # its own state: what its __getstate__ gives, else its __dict__ and __slots__.
         cls = type(self)
         raw = self._raw_bytes()
         if raw is not None and self._is_lazy():
             return (_from_bytes, (cls, raw, self.to_unicode, self.force_utf8), _extra_state(self))
-        fields = list(self.fields)
-        return (_from_parts, (cls, self.leader, fields, self.to_unicode, self.force_utf8), _extra_state(self))
+        return (_from_parts, (cls, self.leader, self.fields, self.to_unicode, self.force_utf8), _extra_state(self))
 
     @property
     def isbn(self) -> str | None:
@@ -310,21 +310,21 @@ def _from_parts(*args: object) -> Record:
     return record
 
 
-def _extra_state(record: Record) -> tuple[dict | None, dict] | None:
-    """A subclass's attributes, as (``__dict__``, slot values), the state pickle and copy restore;
-    None when there are none."""
-    if type(record) is Record:
+def _extra_state(record: Record) -> object:
+    """A subclass's own state, for pickle and copy to restore: what its ``__getstate__`` gives, or
+    (``__dict__``, slot values); None when it has none (or is a plain Record)."""
+    cls = type(record)
+    if cls is Record:
         return None
+    getstate = getattr(cls, "__getstate__", None)
+    if getstate is not None and getstate is not getattr(object, "__getstate__", None):
+        return record.__getstate__()  # type: ignore[attr-defined]
     slots = {}
-    for klass in type(record).__mro__:
-        if klass is Record:
-            break
-        names = klass.__dict__.get("__slots__", ())
-        for name in (names,) if isinstance(names, str) else names:
-            if name not in ("__dict__", "__weakref__") and hasattr(record, name):
-                slots[name] = getattr(record, name)
+    for name in copyreg._slotnames(cls):  # type: ignore[attr-defined]  # mangled names included
+        if name not in ("__dict__", "__weakref__") and hasattr(record, name):
+            slots[name] = getattr(record, name)
     attributes = getattr(record, "__dict__", None) or None
-    if attributes is None and not slots:
+    if attributes is None and not slots and not hasattr(cls, "__setstate__"):
         return None
     return (attributes, slots)
 

@@ -230,6 +230,26 @@ void BatchReader::work() {
     ready_cv_.notify_all();
 }
 
+void BatchReader::check_rest() {
+    if (!reader_.source_finite()) return;
+    if (worker_.joinable()) {
+        // The worker reads ahead: it stops (at most after the batch it is filling) before this
+        // thread reads on. Not cancelled: that would stop the check too.
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stop_ = true;
+        }
+        space_cv_.notify_all();
+        worker_.join();
+        std::lock_guard<std::mutex> lock(mutex_);
+        finished_ = true;
+        ready_.clear();  // nothing more is handed out
+        // An error the worker met reading ahead is the input's damage.
+        if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+    }
+    reader_.check_rest();
+}
+
 bool BatchReader::wait_ready(std::chrono::milliseconds timeout) {
     if (!options_.background) return true;  // next() does the work itself
     std::unique_lock<std::mutex> lock(mutex_);

@@ -1,9 +1,12 @@
 #include "rapidmarc/compressed.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <exception>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #ifdef RAPIDMARC_HAVE_ZLIB
@@ -33,46 +36,64 @@ public:
     GzipSource& operator=(const GzipSource&) = delete;
 
     std::size_t read(char* dst, std::size_t n) override {
+        if (pending_error_) std::rethrow_exception(std::exchange(pending_error_, nullptr));
         if (n == 0 || done_) return 0;
         z_.next_out = reinterpret_cast<Bytef*>(dst);
         z_.avail_out = static_cast<uInt>(std::min<std::size_t>(n, UINT32_MAX));
-        while (z_.avail_out > 0) {
-            if (z_.avail_in == 0 && !refill()) {
-                if (in_member_) fail(name_, "the compressed data ends inside a gzip member (a truncated .gz file?)");
-                done_ = true;
-                break;
-            }
-            if (!in_member_) {  // the next member starts here (or only trailing padding follows)
-                if (static_cast<unsigned char>(z_.next_in[0]) == 0 && all_zero_tail()) {
-                    done_ = true;  // tape-style zero padding after the last member, as gzip -d accepts
+        const auto produced = [&] { return static_cast<std::size_t>(z_.next_out - reinterpret_cast<Bytef*>(dst)); };
+        try {
+            while (z_.avail_out > 0) {
+                if (z_.avail_in == 0 && !refill()) {
+                    if (in_member_) fail(name_, "the compressed data ends inside a gzip member (a truncated .gz file?)");
+                    done_ = true;
                     break;
                 }
-                if (inflateReset(&z_) != Z_OK) fail(name_, "cannot restart zlib");
-                in_member_ = true;
+                if (!in_member_) {  // the next member starts here (or only trailing padding follows)
+                    if (static_cast<unsigned char>(z_.next_in[0]) == 0 && all_zero_tail()) {
+                        done_ = true;  // tape-style zero padding after the last member, as gzip -d accepts
+                        break;
+                    }
+                    if (inflateReset(&z_) != Z_OK) fail(name_, "cannot restart zlib");
+                    in_member_ = true;
+                }
+                const int rc = inflate(&z_, Z_NO_FLUSH);
+                consumed_ = total_in_before_ + z_.total_in;
+                if (rc == Z_STREAM_END) {
+                    in_member_ = false;
+                    total_in_before_ = consumed_;
+                    continue;
+                }
+                if (rc == Z_BUF_ERROR) continue;  // needs more input: refilled above
+                if (rc != Z_OK) {
+                    fail(name_, std::string("the gzip data is corrupt near compressed byte ") + std::to_string(consumed_) +
+                                    (z_.msg ? std::string(" (") + z_.msg + ")" : std::string()));
+                }
             }
-            const int rc = inflate(&z_, Z_NO_FLUSH);
-            consumed_ = total_in_before_ + z_.total_in;
-            if (rc == Z_STREAM_END) {
-                in_member_ = false;
-                total_in_before_ = consumed_;
-                continue;
-            }
-            if (rc == Z_BUF_ERROR) continue;  // needs more input: refilled above
-            if (rc != Z_OK) {
-                fail(name_, std::string("the gzip data is corrupt near compressed byte ") + std::to_string(consumed_) +
-                                (z_.msg ? std::string(" (") + z_.msg + ")" : std::string()));
-            }
+        } catch (const std::system_error&) {
+            // What was decompressed before the damage is handed out first; the error comes with
+            // the next read (the records it holds are intact: a reader delivers them before it).
+            if (produced() == 0) throw;
+            pending_error_ = std::current_exception();
+            done_ = true;
         }
-        return static_cast<std::size_t>(z_.next_out - reinterpret_cast<Bytef*>(dst));
+        return produced();
     }
 
-    void cancel() noexcept override { in_->cancel(); }
+    bool finite() const noexcept override { return in_->finite(); }
+
+    // Stops check_rest(): a reader being closed does not wait for the rest to be decompressed.
+    void cancel() noexcept override {
+        cancelled_.store(true, std::memory_order_relaxed);
+        in_->cancel();
+    }
 
     // Inflates what is left: zlib's checks (the codes, each member's CRC-32 and length) throw here
-    // as they would have in read().
+    // as they would have in read(). A cancel() ends it early, quietly: the reader is being stopped.
+    // A stream is not read on (a pipe may never close): its framing error stands.
     void check_rest() override {
+        if (!in_->finite()) return;
         std::vector<char> sink(std::size_t{1} << 16);
-        while (read(sink.data(), sink.size()) > 0) {
+        while (!cancelled_.load(std::memory_order_relaxed) && read(sink.data(), sink.size()) > 0) {
         }
     }
 
@@ -121,6 +142,8 @@ private:
     bool in_member_ = false;
     bool in_eof_ = false;
     bool done_ = false;
+    std::exception_ptr pending_error_;  // thrown by the next read(): bytes before it were returned
+    std::atomic<bool> cancelled_{false};
 };
 
 #endif

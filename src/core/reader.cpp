@@ -78,7 +78,7 @@ detail::ByteBuffer RecordReader::release() noexcept {
     begin_ = end_ = 0;
     resync_from_ = SIZE_MAX;
     tail_pending_ = false;
-    stopped_early_ = false;
+    source_error_ = nullptr;
     eof_ = done_ = true;
     return std::move(buf_);
 }
@@ -148,10 +148,7 @@ void RecordReader::resync() {
 
 bool RecordReader::frame_one(FramedRecord& out) {
     if (done_) {
-        if (stopped_early_) {
-            stopped_early_ = false;
-            source_->check_rest();
-        }
+        if (source_error_) std::rethrow_exception(std::exchange(source_error_, nullptr));
         return false;
     }
     if (resync_from_ != SIZE_MAX) resync();
@@ -174,6 +171,9 @@ bool RecordReader::frame_one(FramedRecord& out) {
 
     // begin_ is the record's first byte until it is consumed; ensure() may move the buffer.
     auto fail = [&](ErrorCode code, std::size_t chunk, std::size_t consumed, std::string detail) {
+        // Not a record error after all when the input behind it is damaged: no frame, and the
+        // source's error is thrown by the next call.
+        if (!options_.recover && rest_is_damaged()) return false;
         out.begin = begin_;
         out.offset = buf_offset_ + begin_;
         out.error = code;
@@ -187,7 +187,6 @@ bool RecordReader::frame_one(FramedRecord& out) {
         } else {
             begin_ += consumed;
             done_ = true;
-            stopped_early_ = !eof_;
         }
         return true;
     };
@@ -255,13 +254,35 @@ bool RecordReader::frame_one(FramedRecord& out) {
     return true;
 }
 
+void RecordReader::check_rest() {
+    if (source_error_) std::rethrow_exception(std::exchange(source_error_, nullptr));
+    done_ = true;
+    if (eof_) return;
+    eof_ = true;
+    source_->check_rest();
+}
+
+bool RecordReader::rest_is_damaged() {
+    if (eof_) return false;  // all of the input was read: its source has checked it already
+    try {
+        source_->check_rest();
+    } catch (...) {
+        source_error_ = std::current_exception();
+        done_ = true;
+        return true;
+    }
+    return false;
+}
+
 bool RecordReader::next(FramedRecord& out) {
     may_compact_ = true;
-    return frame_one(out);
+    if (frame_one(out)) return true;
+    if (source_error_) std::rethrow_exception(std::exchange(source_error_, nullptr));
+    return false;
 }
 
 bool RecordReader::next_is_buffered() const noexcept {
-    if (stopped_early_) return false;  // the source will check the rest
+    if (source_error_) return false;  // the next call throws it: hand out what is framed first
     if (done_ || eof_) return true;   // framing reads nothing more
     if (resync_from_ != SIZE_MAX) return false;
     const std::string_view avail(buf_.data() + begin_, end_ - begin_);
@@ -296,6 +317,9 @@ std::size_t RecordReader::next_batch(std::vector<FramedRecord>& out, std::size_t
         may_compact_ = false;  // earlier records of this batch must stay where they are
     }
     out.resize(first + count);
+    // The source's error, found where framing failed, ends the input: thrown now if nothing
+    // precedes it in this batch, else by the next call (a batch never ends the stream with 0).
+    if (count == 0 && source_error_) std::rethrow_exception(std::exchange(source_error_, nullptr));
     return count;
 }
 

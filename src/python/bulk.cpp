@@ -33,6 +33,24 @@ nb::dict tally_dict(const ReadTally& t, const PyReadOptions& o, nb::object first
 
 namespace {
 
+namespace {
+
+// What count/scan read before the input failed part-way (a corrupt .gz, a failing disk): the
+// OSError it raises carries the accounting so far as `read_before` (scan() makes it a summary).
+[[noreturn]] void raise_read_error(const std::system_error& e, const ReadTally& tally, const PyReadOptions& o,
+                                   nb::handle first_error) {
+    nb::object error = nb::steal(PyObject_CallFunction(PyExc_OSError, "is", e.code().value(), e.what()));
+    if (!error.is_valid()) throw nb::python_error();
+    error.attr("read_before") = tally_dict(tally, o, nb::borrow(first_error));
+    PyErr_SetObject(PyExc_OSError, error.ptr());
+    throw nb::python_error();
+}
+
+nb::dict count_batches(NativeInput& in, int kind, const PyReadOptions& o, nb::object progress, ReadTally& tally,
+                       nb::object& first_error);
+
+}  // namespace
+
 // Good records: those MARCReader yields as a Record. Only a Python codec (file_encoding) can fail
 // on a record the core finds readable, so only then are records decoded, exactly as MARCReader does.
 // progress(bytes), if given, is called after each batch with the input bytes framed so far.
@@ -40,6 +58,18 @@ nb::dict bulk_count(nb::object source, int kind, nb::handle py_options, nb::obje
     const PyReadOptions o = read_options(py_options);
     NativeInput in = open_input(std::move(source), kind, o);
     ReadTally tally;
+    nb::object first_error = nb::none();
+    try {
+        return count_batches(in, kind, o, std::move(progress), tally, first_error);
+    } catch (const std::system_error& e) {
+        raise_read_error(e, tally, o, first_error);
+    }
+}
+
+namespace {
+
+nb::dict count_batches(NativeInput& in, int kind, const PyReadOptions& o, nb::object progress, ReadTally& tally,
+                       nb::object& first_error) {
     if (!o.to_unicode || o.latin1_encoding) {
         drain_batches(in, o.core.strict, [&](const Batch& batch) {
             tally.add(batch);
@@ -49,7 +79,6 @@ nb::dict bulk_count(nb::object source, int kind, nb::handle py_options, nb::obje
         });
         return tally_dict(tally, o);
     }
-    nb::object first_error = nb::none();
     for (;;) {
         std::unique_ptr<Batch> batch;
         {
@@ -59,7 +88,7 @@ nb::dict bulk_count(nb::object source, int kind, nb::handle py_options, nb::obje
         if (!batch) return tally_dict(tally, o, first_error);
         for (std::size_t i = 0; i < batch->size(); ++i) {
             if (!batch->readable(i)) {
-                if (o.core.strict) raise_error_object(make_error(batch->error(i)));
+                if (o.core.strict) raise_strict(in, make_error(batch->error(i)), (kind & kKindMask) == kFile);
                 tally.add(*batch, i, false);
                 continue;
             }
@@ -69,7 +98,7 @@ nb::dict bulk_count(nb::object source, int kind, nb::handle py_options, nb::obje
             }
             RecordOrError built = record_or_error(*batch, i, o);
             if (!built.record.is_valid()) {
-                if (o.core.strict) raise_error_object(built.error);
+                if (o.core.strict) raise_strict(in, built.error, (kind & kKindMask) == kFile);
                 if (!tally.first_error && first_error.is_none()) first_error = built.error;
             }
             tally.add(*batch, i, built.record.is_valid());
@@ -79,6 +108,8 @@ nb::dict bulk_count(nb::object source, int kind, nb::handle py_options, nb::obje
         in.stream->recycle(std::move(batch));
     }
 }
+
+}  // namespace
 
 // read_range(): the records that start in bytes [start, end) of a path or bytes object
 // (parallel.hpp's byte-range seam), for partitioned readers such as Dask's. Bad records are None

@@ -124,6 +124,7 @@ public:
     }
     void recycle(std::unique_ptr<Batch> batch) override { inner_->recycle(std::move(batch)); }
     bool wait_ready(std::chrono::milliseconds timeout) override { return inner_->wait_ready(timeout); }
+    void check_rest() override { inner_->check_rest(); }
 
 private:
     std::unique_ptr<BatchStream> inner_;
@@ -227,6 +228,17 @@ NativeInput open_input(nb::object source, int kind, const PyReadOptions& options
     streamed.framing.chunk_size = kFileObjectChunk;
     in.stream = open_batches(file_object_source(source), streamed, std::move(process));
     return in;
+}
+
+void raise_strict(NativeInput& in, nb::handle error, bool calls_python) {
+    const nb::object held = nb::borrow(error);
+    if (calls_python) {
+        in.stream->check_rest();
+    } else {
+        nb::gil_scoped_release release;
+        in.stream->check_rest();
+    }
+    raise_error_object(held);
 }
 
 }  // namespace rapidmarc::binding

@@ -57,6 +57,12 @@ inline constexpr std::size_t kKeptErrors = 100;
 // loop between batches: raises what a handler raised (KeyboardInterrupt).
 void check_signals();
 
+// Strict mode stops at a bad record. First the input behind it is checked
+// (BatchStream::check_rest): its damage (a corrupt .gz member whose garbage made the record bad) is
+// raised instead. Then the record's error is raised. `calls_python`: the source is a Python file
+// object (the GIL stays held).
+[[noreturn]] void raise_strict(NativeInput& in, nb::handle error, bool calls_python);
+
 // Hands every batch of `in` to on_batch(batch) in order, without the GIL (the core's drain), and
 // lets Python's signal handlers run before each batch. In strict mode the first unreadable record
 // stops it before its batch is handed out, and its exception is raised; on_batch may acquire the

@@ -75,7 +75,7 @@ public:
             current_json_ = text ? nb::object(nb::str(text->data(), text->size())) : nb::none();
         }
         current_exception_ = built.error;
-        if (options_.core.strict) raise_error_object(built.error);
+        if (options_.core.strict) raise_strict(input_, built.error, calls_python_);
         return nb::none();
     }
 

@@ -60,12 +60,15 @@ nb::object& PyRecord::leader_obj() {
 
 namespace {
 
-// Tag of a field object, fast for our Field type. The field is locked while its tag is read: on a
-// free-threaded Python another thread may be assigning field.tag (field_type.cpp locks it too).
+// Tag of a field object, read directly for our Field and RawField types (a subclass may override
+// `tag`: it is asked). The field is locked while its tag is read: on a free-threaded Python
+// another thread may be assigning field.tag (field_type.cpp locks it too).
 bool tag_equals(nb::handle field, std::string_view tag) {
-    if (PyField* f = as_field(field)) {
-        nb::ft_object_guard guard(field);
-        return f->tag == tag;
+    const PyTypes& registered = types();
+    if (Py_TYPE(field.ptr()) == reinterpret_cast<PyTypeObject*>(registered.field_type.ptr()) ||
+        Py_TYPE(field.ptr()) == reinterpret_cast<PyTypeObject*>(registered.raw_field_type.ptr())) {
+        nb::ft_object_guard guard(field);  // a subclass may override `tag`: it is asked below
+        return field_of(field.ptr()).tag == tag;
     }
     nb::object t = field.attr("tag");
     return nb::isinstance<nb::str>(t) && utf8_of(t) == tag;

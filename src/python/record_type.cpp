@@ -46,23 +46,25 @@ int record_clear(PyObject* self) {
     return 0;
 }
 
-// The record's fields as its methods see them, as pymarc's go through self.fields: the record's
-// own list (created on first use), or, for a subclass that overrides `fields`, what that gives.
-// `own` says which.
-nb::object fields_of(PyObject* self, bool* own = nullptr) {
+// Does `self`'s class override `fields` (a subclass with its own property)? Then pymarc's methods,
+// which go through self.fields, see what that gives, and so do ours.
+bool fields_overridden(PyObject* self) {
     auto* base = reinterpret_cast<PyTypeObject*>(types().record_type.ptr());
-    if (Py_TYPE(self) != base) {
-        nb::object attr = nb::steal(PyObject_GetAttrString(reinterpret_cast<PyObject*>(Py_TYPE(self)), "fields"));
-        if (!attr.is_valid()) throw nb::python_error();
-        if (!attr.is(types().record_fields)) {
-            if (own) *own = false;
-            nb::object fields = nb::steal(PyObject_GetAttrString(self, "fields"));
-            if (!fields.is_valid()) throw nb::python_error();
-            return fields;
-        }
-    }
-    if (own) *own = true;
-    return record_of(self).field_list();
+    if (Py_TYPE(self) == base) return false;
+    nb::object attr = nb::steal(PyObject_GetAttrString(reinterpret_cast<PyObject*>(Py_TYPE(self)), "fields"));
+    if (!attr.is_valid()) throw nb::python_error();
+    return !attr.is(types().record_fields);
+}
+
+// The record's fields as its methods see them: the record's own list (created on first use), or
+// what an overriding subclass's `fields` gives. `own` says which.
+nb::object fields_of(PyObject* self, bool* own = nullptr) {
+    const bool overridden = fields_overridden(self);
+    if (own) *own = !overridden;
+    if (!overridden) return record_of(self).field_list();
+    nb::object fields = nb::steal(PyObject_GetAttrString(self, "fields"));
+    if (!fields.is_valid()) throw nb::python_error();
+    return fields;
 }
 
 // A str argument as UTF-8, or TypeError naming the parameter.
@@ -222,14 +224,19 @@ PyObject* record_export_json_m(PyObject* self, PyObject* const* args, Py_ssize_t
     static constexpr std::array<const char*, 1> names{"compact"};
     std::array<PyObject*, 1> a{};
     if (!parse_args("_export_json", args, nargs, kwnames, names, 1, a)) return nullptr;
-    return guarded(self, [&] { return record_export_json(record_of(self), truth(a[0])); });
+    return guarded(self, [&] {
+        // A subclass's own `fields` is written by the Python path, which goes through it.
+        return fields_overridden(self) ? nb::none() : record_export_json(record_of(self), truth(a[0]));
+    });
 }
 
 PyObject* record_export_xml_m(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
     static constexpr std::array<const char*, 2> names{"utf8", "namespace"};
     std::array<PyObject*, 2> a{};
     if (!parse_args("_export_xml", args, nargs, kwnames, names, 2, a)) return nullptr;
-    return guarded(self, [&] { return record_export_xml(record_of(self), truth(a[0]), truth(a[1])); });
+    return guarded(self, [&] {
+        return fields_overridden(self) ? nb::none() : record_export_xml(record_of(self), truth(a[0]), truth(a[1]));
+    });
 }
 
 PyObject* record_raw_bytes_m(PyObject* self, PyObject*) {

@@ -174,6 +174,10 @@ TEST(Gzip, DamageThatStopsFramingFirstIsStillReportedAsCorruptGzip) {
             if (where >= 0.5) {
                 EXPECT_GT(good, 386u * 4) << where;
             }
+            // Strict reading stops at the first bad record, which may be garbage that frames and
+            // parses wrongly: the source is checked before that record's error is raised.
+            auto strict_stream = open_batches(path, options);
+            EXPECT_THROW(drain(*strict_stream, true, [](const Batch&) {}), std::system_error) << where;
         }
         std::filesystem::remove(path);
     }
@@ -195,4 +199,46 @@ TEST(Gzip, AFramingErrorInIntactGzipDataStandsAsInThePlainFile) {
         std::filesystem::remove(plain_path);
         std::filesystem::remove(gz_path);
     }
+}
+
+TEST(Gzip, RecordsBeforeTheDamageAreHandedOutBeforeTheError) {
+    // What zlib decompressed before it found the damage is returned first; the error comes with
+    // the next read. So every record that was complete before it reaches the consumer.
+    const std::string data = read_file(shared_data() / "real" / "traject_30.mrc");
+    const std::string gz = gzip_of(data);
+    std::string bad_crc = gz;
+    bad_crc[bad_crc.size() - 6] ^= 0x01;  // the CRC-32 of the trailer
+    std::string cut = gz.substr(0, gz.size() - 4);  // the length of the trailer missing
+    for (const std::string& damaged : {gz + "junk after the member", bad_crc, cut}) {
+        const auto path = write_temp("tail.mrc.gz", damaged);
+        for (int workers : {0, 1}) {
+            ReadOptions options;
+            options.workers = workers;
+            auto stream = open_batches(path, options);
+            std::uint64_t good = 0;
+            EXPECT_THROW(drain(*stream, false,
+                               [&](const Batch& b) {
+                                   for (std::size_t i = 0; i < b.size(); ++i) good += b.readable(i);
+                               }),
+                         std::system_error);
+            EXPECT_EQ(good, 30u) << workers;
+        }
+        std::filesystem::remove(path);
+    }
+}
+
+TEST(Gzip, CancelStopsCheckingTheRest) {
+    // A reader closed after a framing error does not wait for the rest of a large .gz to be
+    // decompressed: check_rest() ends at the next chunk once the source is cancelled.
+    const std::string data(std::size_t{64} << 20, 'x');  // 64 MB of one byte compress to ~64 KB
+    const std::string gz = gzip_of(data);
+    auto source = gunzip(std::make_unique<MemorySource>(gz), {}, "big.gz");
+    std::string head(4096, '\0');
+    ASSERT_EQ(source->read(head.data(), head.size()), head.size());
+    source->cancel();
+    source->check_rest();  // returns at once, quietly
+    // What check_rest() did not decompress is still there to read.
+    std::string next(1 << 20, '\0');
+    const std::size_t got = source->read(next.data(), next.size());
+    EXPECT_GT(got, 0u) << gz.size();
 }

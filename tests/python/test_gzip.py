@@ -93,6 +93,54 @@ def test_corrupt_gzip_data_is_an_error_wherever_the_damage_falls(impl, tmp_path,
     assert good > (386 * 12 * where) * 0.8
 
 
+def _damaged_gz(tmp_path, loc, where: float):
+    data = bytearray(gzip.compress(loc * 12))
+    data[int(len(data) * where)] ^= 0x5A
+    path = tmp_path / f"bad{where}.mrc.gz"
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("where", [0.3, 0.5, 0.6, 0.8])  # garbage that frames, that parses, that decodes
+def test_strict_reading_reports_the_corrupt_gzip_not_its_garbage(impl, tmp_path, loc, where):
+    path = _damaged_gz(tmp_path, loc, where)
+    for run in (
+        lambda: list(impl.MARCReader(str(path), strict=True)),
+        lambda: impl.count(path, strict=True),
+        lambda: impl.scan(path, strict=True),
+        lambda: impl.count(path, strict=True, workers=0),
+    ):
+        with pytest.raises(OSError, match="corrupt"):
+            run()
+
+
+def test_records_before_gzip_damage_at_the_end_are_all_read(impl, tmp_path, loc):
+    # Bytes zlib decompressed before it found the damage are handed out before the error.
+    path = tmp_path / "junk.mrc.gz"
+    path.write_bytes(gzip.compress(loc) + b"junk after the member")
+    reader = impl.MARCReader(str(path))
+    records = []
+    with pytest.raises(OSError, match="not gzip|corrupt"):
+        for record in reader:
+            records.append(record)
+    assert len(records) == 386 and None not in records
+
+
+def test_validate_goes_on_after_an_input_that_fails_part_way(tmp_path, loc):
+    from rapidmarc import cli
+
+    bad = _damaged_gz(tmp_path, loc, 0.3)
+    good = tmp_path / "good.mrc"
+    good.write_bytes(loc)
+    run = subprocess.run(
+        [sys.executable, "-m", "rapidmarc", "validate", str(bad), str(good)], capture_output=True, timeout=120
+    )
+    assert run.returncode == cli.EXIT_ERROR
+    err, out = run.stderr.decode(), run.stdout.decode()
+    assert str(bad) in err and "corrupt" in err and "read before the error" in err
+    assert f"{good}: 386 good, 0 bad" in out  # the next input was validated
+
+
 def test_the_command_line_reads_gzip_files_and_pipes(gz_path, loc):
     run = subprocess.run([sys.executable, "-m", "rapidmarc", "count", gz_path], capture_output=True, timeout=60)
     assert run.returncode == 0 and run.stdout.decode().startswith("386\t")
@@ -107,3 +155,19 @@ def test_gzip_of_something_that_is_not_marc_is_named(tmp_path):
     path.write_bytes(gzip.compress(b"Dear colleague, the records follow.\n" * 40))
     run = subprocess.run([sys.executable, "-m", "rapidmarc", "count", path], capture_output=True, timeout=60)
     assert run.returncode == 3 and "not ISO 2709 MARC but plain text" in run.stderr.decode()
+
+
+def test_an_input_failing_part_way_still_accounts_for_what_was_read(impl, tmp_path, loc):
+    bad = _damaged_gz(tmp_path, loc, 0.8)
+    with pytest.raises(OSError) as raised:
+        impl.scan(bad)
+    summary = raised.value.summary
+    assert summary.good > 386 * 12 * 0.6 and summary.size is None and summary.bytes_read > 0
+    good = tmp_path / "good.mrc"
+    good.write_bytes(loc)
+    run = subprocess.run(
+        [sys.executable, "-m", "rapidmarc", "count", str(bad), str(good)], capture_output=True, timeout=120
+    )
+    err, out = run.stderr.decode(), run.stdout.decode()
+    assert run.returncode == 2 and f"{summary.good} good and {summary.bad} bad records read before the error" in err
+    assert f"386\t{good}" in out

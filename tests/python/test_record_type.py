@@ -231,3 +231,62 @@ def test_a_subclass_that_overrides_fields_is_searched_through_its_property(pymar
         ]
         results.append((record.get("001"), record.title, [f.tag for f in record.get_fields()], "001" in record))
     assert results[0] == results[1] == (None, "T", ["245"], False)
+
+
+def test_pickling_a_subclass_keeps_private_slots_and_uses_its_own_getstate(pymarc_ref):
+    for module in (rapidmarc, pymarc_ref):
+
+        class Private(module.Record):  # type: ignore[valid-type,misc]
+            __slots__ = ("__hidden",)
+
+            def set_hidden(self, value: str) -> None:
+                self.__hidden = value
+
+            def hidden(self) -> str:
+                return self.__hidden
+
+        class OwnState(module.Record):  # type: ignore[valid-type,misc]
+            def __getstate__(self):
+                return {"tagname": "t"}
+
+            def __setstate__(self, state):
+                assert isinstance(state, dict)
+                self.restored = state["tagname"]
+
+        private = Private(data=RAW)
+        private.set_hidden("x")
+        own = OwnState(data=RAW)
+        for clone in (copy.copy(private), copy.deepcopy(private)):
+            assert clone.hidden() == "x", module.__name__
+        assert copy.deepcopy(own).restored == "t", module.__name__
+
+
+def test_a_shallow_copy_shares_the_field_list_as_pymarc_does(pymarc_ref):
+    for module in (rapidmarc, pymarc_ref):
+        record = module.Record(data=RAW)
+        record.add_field(module.Field("500", indicators=[" ", " "], subfields=[module.Subfield("a", "Note")]))
+        assert copy.copy(record).fields is record.fields, module.__name__
+        assert copy.deepcopy(record).fields is not record.fields, module.__name__
+
+
+def test_exports_of_a_subclass_go_through_its_fields_property():
+    record = _only_titles(rapidmarc.Record)(data=RAW)
+    assert [f["245"] is not None for f in __import__("json").loads(record.as_json())["fields"]] == [True]
+    assert b"<controlfield" not in rapidmarc.record_to_xml(record)
+
+
+def test_a_field_subclass_that_overrides_tag_is_found_by_it(pymarc_ref):
+    for module in (rapidmarc, pymarc_ref):
+
+        class Renamed(module.Field):  # type: ignore[valid-type,misc]
+            @property
+            def tag(self):
+                return "999"
+
+            @tag.setter
+            def tag(self, value):
+                pass
+
+        record = module.Record()
+        record.add_field(Renamed("245", indicators=["1", "0"], subfields=[module.Subfield("a", "T")]))
+        assert ("999" in record, "245" in record) == (True, False), module.__name__

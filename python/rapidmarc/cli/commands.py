@@ -42,8 +42,10 @@ def cmd_count(args: argparse.Namespace) -> int:
                 summary = scan(source, **read_options(args), progress=bar.update)
             finally:
                 bar.finish()
-        except OSError as exc:  # this input cannot be read: say so, and go on with the others
-            print(f"rapidmarc count: {exc}", file=sys.stderr)
+        except OSError as exc:  # this input cannot be read (or failed part-way): say so, and go on
+            partial = getattr(exc, "summary", None)
+            read = f" ({partial.good} good and {partial.bad} bad records read before the error)" if partial else ""
+            print(f"rapidmarc count: {exc}{read}", file=sys.stderr)
             status = max(status, EXIT_ERROR)
             continue
         total += summary.good
@@ -239,6 +241,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
                             bar.clear()
                             print(f"{label}: {describe(reader.current_exception)}", flush=True)
                     bar.update(tally.end)
+        except OSError as exc:  # the input failed part-way (a corrupt .gz): say so, and go on
+            bar.clear()
+            read = f"{tally.good} good and {tally.bad} bad records read before the error"
+            print(f"rapidmarc validate: {exc} ({read})", file=sys.stderr)
+            status = max(status, EXIT_ERROR)
+            if args.format == "json":
+                documents.append(
+                    {"file": label, "error": str(exc), "good": tally.good, "bad": tally.bad, "errors": errors}
+                )
+            continue
         finally:
             bar.finish()
         summary = tally.summary(source)
