@@ -33,8 +33,6 @@ nb::dict tally_dict(const ReadTally& t, const PyReadOptions& o, nb::object first
 
 namespace {
 
-namespace {
-
 // What count/scan read before the input failed part-way (a corrupt .gz, a failing disk): the
 // OSError it raises carries the accounting so far as `read_before` (scan() makes it a summary).
 [[noreturn]] void raise_read_error(const std::system_error& e, const ReadTally& tally, const PyReadOptions& o,
@@ -46,28 +44,7 @@ namespace {
     throw nb::python_error();
 }
 
-nb::dict count_batches(NativeInput& in, int kind, const PyReadOptions& o, nb::object progress, ReadTally& tally,
-                       nb::object& first_error);
-
-}  // namespace
-
-// Good records: those MARCReader yields as a Record. Only a Python codec (file_encoding) can fail
-// on a record the core finds readable, so only then are records decoded, exactly as MARCReader does.
-// progress(bytes), if given, is called after each batch with the input bytes framed so far.
-nb::dict bulk_count(nb::object source, int kind, nb::handle py_options, nb::object progress) {
-    const PyReadOptions o = read_options(py_options);
-    NativeInput in = open_input(std::move(source), kind, o);
-    ReadTally tally;
-    nb::object first_error = nb::none();
-    try {
-        return count_batches(in, kind, o, std::move(progress), tally, first_error);
-    } catch (const std::system_error& e) {
-        raise_read_error(e, tally, o, first_error);
-    }
-}
-
-namespace {
-
+// The loop of bulk_count, which keeps `tally` and `first_error` for raise_read_error.
 nb::dict count_batches(NativeInput& in, int kind, const PyReadOptions& o, nb::object progress, ReadTally& tally,
                        nb::object& first_error) {
     if (!o.to_unicode || o.latin1_encoding) {
@@ -109,7 +86,20 @@ nb::dict count_batches(NativeInput& in, int kind, const PyReadOptions& o, nb::ob
     }
 }
 
-}  // namespace
+// Good records: those MARCReader yields as a Record. Only a Python codec (file_encoding) can fail
+// on a record the core finds readable, so only then are records decoded, exactly as MARCReader does.
+// progress(bytes), if given, is called after each batch with the input bytes framed so far.
+nb::dict bulk_count(nb::object source, int kind, nb::handle py_options, nb::object progress) {
+    const PyReadOptions o = read_options(py_options);
+    NativeInput in = open_input(std::move(source), kind, o);
+    ReadTally tally;
+    nb::object first_error = nb::none();
+    try {
+        return count_batches(in, kind, o, std::move(progress), tally, first_error);
+    } catch (const std::system_error& e) {
+        raise_read_error(e, tally, o, first_error);
+    }
+}
 
 // read_range(): the records that start in bytes [start, end) of a path or bytes object
 // (parallel.hpp's byte-range seam), for partitioned readers such as Dask's. Bad records are None
