@@ -160,6 +160,9 @@ public:
 
 private:
     bool fill(Batch& batch);  // false at the end of input
+    // Stops the read-ahead worker and waits for it (it finishes the batch it is filling); `cancel`
+    // also cancels the source, so that a worker waiting for input stops waiting.
+    void join_worker(bool cancel);
     void work();
 
     RecordReader reader_;

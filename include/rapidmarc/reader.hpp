@@ -102,6 +102,7 @@ private:
     bool frame_one(FramedRecord& out);
     void resync();
     bool rest_is_damaged();  // a framing error ends the stream early: does the source's check fail?
+    void throw_source_error();  // rethrows (once) the error rest_is_damaged() kept, if any
 
     std::unique_ptr<ByteSource> source_;
     ReaderOptions options_;

@@ -45,15 +45,17 @@ BatchReader::BatchReader(std::unique_ptr<ByteSource> source, ReaderOptions reade
 }
 
 BatchReader::~BatchReader() {
-    if (worker_.joinable()) {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            stop_ = true;
-        }
-        space_cv_.notify_all();
-        reader_.cancel();  // a worker waiting for input (a quiet pipe) stops waiting
-        worker_.join();
+    if (worker_.joinable()) join_worker(/*cancel=*/true);  // a worker waiting on a quiet pipe stops waiting
+}
+
+void BatchReader::join_worker(bool cancel) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stop_ = true;
     }
+    space_cv_.notify_all();
+    if (cancel) reader_.cancel();
+    worker_.join();
 }
 
 void Batch::append(FramedRecord&& frame, std::string_view record_bytes) {
@@ -235,12 +237,7 @@ void BatchReader::check_rest() {
     if (worker_.joinable()) {
         // The worker reads ahead: it stops (at most after the batch it is filling) before this
         // thread reads on. Not cancelled: that would stop the check too.
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            stop_ = true;
-        }
-        space_cv_.notify_all();
-        worker_.join();
+        join_worker(/*cancel=*/false);
         std::lock_guard<std::mutex> lock(mutex_);
         finished_ = true;
         ready_.clear();  // nothing more is handed out

@@ -148,7 +148,7 @@ void RecordReader::resync() {
 
 bool RecordReader::frame_one(FramedRecord& out) {
     if (done_) {
-        if (source_error_) std::rethrow_exception(std::exchange(source_error_, nullptr));
+        throw_source_error();
         return false;
     }
     if (resync_from_ != SIZE_MAX) resync();
@@ -254,8 +254,12 @@ bool RecordReader::frame_one(FramedRecord& out) {
     return true;
 }
 
-void RecordReader::check_rest() {
+void RecordReader::throw_source_error() {
     if (source_error_) std::rethrow_exception(std::exchange(source_error_, nullptr));
+}
+
+void RecordReader::check_rest() {
+    throw_source_error();
     done_ = true;
     if (eof_) return;
     eof_ = true;
@@ -277,7 +281,7 @@ bool RecordReader::rest_is_damaged() {
 bool RecordReader::next(FramedRecord& out) {
     may_compact_ = true;
     if (frame_one(out)) return true;
-    if (source_error_) std::rethrow_exception(std::exchange(source_error_, nullptr));
+    throw_source_error();
     return false;
 }
 
@@ -319,7 +323,7 @@ std::size_t RecordReader::next_batch(std::vector<FramedRecord>& out, std::size_t
     out.resize(first + count);
     // The source's error, found where framing failed, ends the input: thrown now if nothing
     // precedes it in this batch, else by the next call (a batch never ends the stream with 0).
-    if (count == 0 && source_error_) std::rethrow_exception(std::exchange(source_error_, nullptr));
+    if (count == 0) throw_source_error();
     return count;
 }
 
