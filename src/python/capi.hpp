@@ -71,4 +71,18 @@ bool parse_args(const char* fname, PyObject* const* args, Py_ssize_t nargs, PyOb
     return true;
 }
 
+// A METH_FASTCALL function as the PyCFunction a PyMethodDef holds.
+template <typename Fn>
+PyCFunction cfunction(Fn fn) {
+    return reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fn));
+}
+
+// Attributes of the C-API types can be set but not deleted (as pymarc's, which always exist):
+// true, with AttributeError set, when `value` is a deletion.
+inline bool deletion_refused(PyObject* value, const char* type_name, const char* name) {
+    if (value) return false;
+    PyErr_Format(PyExc_AttributeError, "cannot delete %s.%s", type_name, name);
+    return true;
+}
+
 }  // namespace rapidmarc::binding

@@ -55,11 +55,7 @@ int field_init(PyObject* self, PyObject* args, PyObject* kwargs) {
 
 // ---- attributes
 // Field attributes can be set but not deleted (as pymarc's, which always exist).
-bool refuse_delete(PyObject* value, const char* name) {
-    if (value) return false;
-    PyErr_Format(PyExc_AttributeError, "cannot delete Field.%s", name);
-    return true;
-}
+bool refuse_delete(PyObject* value, const char* name) { return deletion_refused(value, "Field", name); }
 
 PyObject* field_get_tag(PyObject* self, void*) { return guarded(self, [&] { return field_of(self).tag_str(); }); }
 int field_set_tag(PyObject* self, PyObject* value, void*) {
@@ -183,9 +179,9 @@ PyMethodDef field_methods[] = {
     {"is_control_field", field_is_control, METH_NOARGS, "is_control_field($self, /)\n--\n\nTrue for control fields (tags 001-009)."},
     {"value", field_value_m, METH_NOARGS, "value($self, /)\n--\n\nThe data of a control field, or the subfield values, each stripped, joined by spaces."},
     {"format_field", field_format_m, METH_NOARGS, "format_field($self, /)\n--\n\nLike value(), but without $6 and with ' -- ' before subject subdivisions."},
-    {"get", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(field_get_m)), METH_FASTCALL | METH_KEYWORDS,
+    {"get", cfunction(field_get_m), METH_FASTCALL | METH_KEYWORDS,
      "get($self, /, code, default=None)\n--\n\nThe first value of subfield `code`, or `default`."},
-    {"get_subfields", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(field_get_subfields_m)), METH_FASTCALL,
+    {"get_subfields", cfunction(field_get_subfields_m), METH_FASTCALL,
      "get_subfields($self, /, *codes)\n--\n\nThe values of the subfields with these codes, in field order."},
     {"_is_lazy", field_is_lazy, METH_NOARGS, "True while the field is still a view of the record's bytes."},
     {nullptr, nullptr, 0, nullptr}};

@@ -56,15 +56,17 @@ bool fields_overridden(PyObject* self) {
     return !attr.is(types().record_fields);
 }
 
-// The record's fields as its methods see them: the record's own list (created on first use), or
-// what an overriding subclass's `fields` gives. `own` says which.
-nb::object fields_of(PyObject* self, bool* own = nullptr) {
-    const bool overridden = fields_overridden(self);
-    if (own) *own = !overridden;
-    if (!overridden) return record_of(self).field_list();
+// What an overriding subclass's `fields` gives.
+nb::object overriding_fields(PyObject* self) {
     nb::object fields = nb::steal(PyObject_GetAttrString(self, "fields"));
     if (!fields.is_valid()) throw nb::python_error();
     return fields;
+}
+
+// The record's fields as its methods see them: the record's own list (created on first use), or
+// what an overriding subclass's `fields` gives.
+nb::object fields_of(PyObject* self) {
+    return fields_overridden(self) ? overriding_fields(self) : nb::object(record_of(self).field_list());
 }
 
 // A str argument as UTF-8, or TypeError naming the parameter.
@@ -105,11 +107,7 @@ int record_init_slot(PyObject* self, PyObject* args, PyObject* kwargs) {
 }
 
 // ---- attributes
-bool refuse_delete(PyObject* value, const char* name) {
-    if (value) return false;
-    PyErr_Format(PyExc_AttributeError, "cannot delete Record.%s", name);
-    return true;
-}
+bool refuse_delete(PyObject* value, const char* name) { return deletion_refused(value, "Record", name); }
 
 PyObject* record_get_fields_attr(PyObject* self, void*) {
     return guarded(self, [&] { return record_of(self).field_list(); });
@@ -151,13 +149,10 @@ int record_set_flag(PyObject* self, PyObject* value, void* name) {
 template <int Tag>
 PyObject* record_get_title(PyObject* self, void*) {
     return guarded(self, [&] {
-        PyRecord& r = record_of(self);
         const std::string_view tag = Tag == 245 ? "245" : "222";
-        if (Py_TYPE(self) == reinterpret_cast<PyTypeObject*>(types().record_type.ptr()))
-            return record_title(r, nb::handle(), tag);  // may answer from the bytes
-        bool own = true;
-        nb::object fields = fields_of(self, &own);
-        return record_title(r, own ? nb::handle() : nb::handle(fields), tag);
+        // The record's own fields may be answered from its bytes, without creating Field objects.
+        if (!fields_overridden(self)) return record_title(record_of(self), nb::handle(), tag);
+        return record_title(record_of(self), overriding_fields(self), tag);
     });
 }
 
@@ -248,11 +243,6 @@ PyObject* record_raw_bytes_m(PyObject* self, PyObject*) {
 
 PyObject* record_is_lazy_m(PyObject* self, PyObject*) {
     return guarded(self, [&] { return nb::bool_(!record_of(self).fields.is_valid()); });
-}
-
-template <typename Fn>
-PyCFunction cfunction(Fn fn) {
-    return reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fn));
 }
 
 PyMethodDef record_methods[] = {
