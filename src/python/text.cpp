@@ -153,7 +153,6 @@ nb::object decode(std::string_view s, TextEncoding text) {
             std::string utf8;
             append_marc8(s, utf8, text);
             return decode(utf8, TextEncoding::utf8);
-            break;
         }
     }
     if (!o) throw nb::python_error();
