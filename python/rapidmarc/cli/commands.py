@@ -23,6 +23,7 @@ from .report import (
     describe,
     input_size,
     progress_bar,
+    read_before_error,
     read_options,
     report,
     source_of,
@@ -44,7 +45,7 @@ def cmd_count(args: argparse.Namespace) -> int:
                 bar.finish()
         except OSError as exc:  # this input cannot be read (or failed part-way): say so, and go on
             partial = getattr(exc, "summary", None)
-            read = f" ({partial.good} good and {partial.bad} bad records read before the error)" if partial else ""
+            read = f" ({read_before_error(partial.good, partial.bad)})" if partial else ""
             print(f"rapidmarc count: {exc}{read}", file=sys.stderr)
             status = max(status, EXIT_ERROR)
             continue
@@ -243,8 +244,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                     bar.update(tally.end)
         except OSError as exc:  # the input failed part-way (a corrupt .gz): say so, and go on
             bar.clear()
-            read = f"{tally.good} good and {tally.bad} bad records read before the error"
-            print(f"rapidmarc validate: {exc} ({read})", file=sys.stderr)
+            print(f"rapidmarc validate: {exc} ({read_before_error(tally.good, tally.bad)})", file=sys.stderr)
             status = max(status, EXIT_ERROR)
             if args.format == "json":
                 documents.append(

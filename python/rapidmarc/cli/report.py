@@ -108,6 +108,11 @@ class ItemTally:
         return ReadSummary(**_summary(tally, source))
 
 
+def read_before_error(good: int, bad: int) -> str:
+    """What an input that failed part-way (a corrupt .gz) gave before the error, for its message."""
+    return f"{good} good and {bad} bad records read before the error"
+
+
 def describe(exc: BaseException | None) -> str:
     """One line: where (record, byte offset, or line and column) and what."""
     if exc is None:
